@@ -1,0 +1,115 @@
+"""The model zoo: the prototype's MLPs on flattened 28x28 images, built by name with a seed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fedledger.errors import LearningError
+from fedledger.learning.runtime import import_keras
+from fedledger.learning.weights import get_weight_vector
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODELS",
+    "ModelSpec",
+    "build_model",
+    "get_model_spec",
+    "initial_weights",
+    "parameter_count",
+    "weight_shapes",
+]
+
+INPUT_DIM = 784
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A one-hidden-layer perceptron: input -> hidden (ReLU) -> classes (softmax)."""
+
+    name: str
+    hidden: int
+    input_dim: int = INPUT_DIM
+    classes: int = NUM_CLASSES
+
+    def weight_shapes(self) -> list[tuple[int, ...]]:
+        """Return the shapes of the weight arrays in Keras order: kernel, bias per layer."""
+        return [
+            (self.input_dim, self.hidden),
+            (self.hidden,),
+            (self.hidden, self.classes),
+            (self.classes,),
+        ]
+
+    def parameter_count(self) -> int:
+        """Return the number of trainable parameters."""
+        return sum(math.prod(shape) for shape in self.weight_shapes())
+
+
+MODELS: dict[str, ModelSpec] = {
+    "mlp32": ModelSpec("mlp32", hidden=32),
+    "mlp128": ModelSpec("mlp128", hidden=128),
+}
+DEFAULT_MODEL = "mlp32"
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """Return the spec of the model called ``name``.
+
+    Raises LearningError naming the known models when ``name`` is not one of them.
+    """
+    spec = MODELS.get(name)
+    if spec is None:
+        known = ", ".join(sorted(MODELS))
+        raise LearningError(f"unknown model {name!r}; known models: {known}")
+    return spec
+
+
+def weight_shapes(name: str) -> list[tuple[int, ...]]:
+    """Return the weight shapes of model ``name`` without importing TensorFlow."""
+    return get_model_spec(name).weight_shapes()
+
+
+def parameter_count(name: str) -> int:
+    """Return the parameter count of model ``name`` without importing TensorFlow."""
+    return get_model_spec(name).parameter_count()
+
+
+def build_model(name: str = DEFAULT_MODEL, *, seed: int = 0) -> Any:
+    """Build the uncompiled Keras model ``name``; the same seed gives the same initial weights.
+
+    Returns a ``keras.Sequential``. Raises LearningError for an unknown name.
+    """
+    spec = get_model_spec(name)
+    keras = import_keras()
+    # Distinct per-layer seeds: two layers initialised from one seed would get correlated weights.
+    return keras.Sequential(
+        [
+            keras.Input(shape=(spec.input_dim,)),
+            keras.layers.Dense(
+                spec.hidden,
+                activation="relu",
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+                name="hidden",
+            ),
+            keras.layers.Dense(
+                spec.classes,
+                activation="softmax",
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1),
+                name="output",
+            ),
+        ],
+        name=spec.name,
+    )
+
+
+def initial_weights(name: str = DEFAULT_MODEL, *, seed: int = 0) -> np.ndarray:
+    """Return the seeded initial weights of model ``name`` as a flat float64 vector.
+
+    Raises LearningError for an unknown name.
+    """
+    return get_weight_vector(build_model(name, seed=seed))

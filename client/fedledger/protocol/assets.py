@@ -1,0 +1,265 @@
+"""Schemas of the ledger's first assets, Party and Advertisement, shared by client and chaincode.
+
+A party is identified by ``<MSP id>/<SHA-256 hex of its certificate's DER bytes>``, so anybody can
+compute the id of a transaction creator from its MSP id and certificate, and the id changes when
+the certificate does. Requests (what a client sends) are parsed strictly here; the stored records
+(what the chaincode writes and returns) are built here too, so both sides agree on field names.
+
+Stored Party::
+
+    {"id", "msp_id", "cert_fingerprint", "roles": [sorted], "kx_public_key": base64,
+     "registered_at": seconds, "registered_tx": tx id}
+
+Stored Advertisement::
+
+    {"id", "owner_msp", "owner_party", "description", "samples", "goal", "labels": {label: count},
+     "description_hash": hex or null, "status": "active" | "withdrawn", "version",
+     "created_at", "created_tx", "updated_at", "updated_tx"}
+
+Times are whole seconds of the transaction timestamp since the Unix epoch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fedledger.protocol.canonical import parse_object, quote, show
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.fields import check_fields, read_base64, read_int, read_text
+
+__all__ = [
+    "ADVERTISEMENT_ACTIVE",
+    "ADVERTISEMENT_TYPE",
+    "ADVERTISEMENT_WITHDRAWN",
+    "KX_PUBLIC_KEY_BYTES",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_GOAL_CHARS",
+    "MAX_LABELS",
+    "MAX_LABEL_CHARS",
+    "PARTY_TYPE",
+    "ROLES",
+    "AdvertisementRequest",
+    "PartyRequest",
+    "advertisement_id",
+    "advertisement_record",
+    "certificate_der",
+    "certificate_fingerprint",
+    "parse_advertisement_id",
+    "parse_advertisement_request",
+    "parse_party_id",
+    "parse_party_request",
+    "party_id",
+    "party_record",
+]
+
+PARTY_TYPE = "Party"
+ADVERTISEMENT_TYPE = "Advertisement"
+ROLES = ("consumer", "coordinator", "enricher", "provider", "trainer")
+KX_PUBLIC_KEY_BYTES = 32  # X25519
+MAX_DESCRIPTION_CHARS = 4096
+MAX_GOAL_CHARS = 1024
+MAX_LABEL_CHARS = 128
+MAX_LABELS = 1024
+ADVERTISEMENT_ACTIVE = "active"
+ADVERTISEMENT_WITHDRAWN = "withdrawn"
+
+_PEM_CERT = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
+)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_ADVERTISEMENT_ID = re.compile(r"adv-[0-9a-f]{32}")
+
+
+def certificate_der(certificate_pem: bytes) -> bytes:
+    """Return the DER bytes of the first certificate in a PEM document.
+
+    Raises ``ProtocolError`` "creator certificate is not a PEM certificate" when there is none or
+    its base64 body is malformed.
+    """
+    match = _PEM_CERT.search(certificate_pem)
+    if match is None:
+        raise ProtocolError("creator certificate is not a PEM certificate")
+    try:
+        return base64.b64decode(b"".join(match.group(1).split()), validate=True)
+    except binascii.Error:
+        raise ProtocolError("creator certificate is not a PEM certificate") from None
+
+
+def certificate_fingerprint(certificate_pem: bytes) -> str:
+    """Return the lowercase hex SHA-256 of the certificate's DER (raises as certificate_der)."""
+    return hashlib.sha256(certificate_der(certificate_pem)).hexdigest()
+
+
+def party_id(msp_id: str, certificate_pem: bytes) -> str:
+    """Return the party id ``<msp_id>/<fingerprint>`` of an identity (raises as certificate_der)."""
+    return f"{msp_id}/{certificate_fingerprint(certificate_pem)}"
+
+
+def parse_party_id(text: str) -> tuple[str, str]:
+    """Split a party id into (MSP id, fingerprint).
+
+    Raises ``ProtocolError`` "party id must look like <MSP id>/<64 hex digits>, got "x"".
+    """
+    msp_id, _, fingerprint = text.rpartition("/")
+    if not msp_id or "\x00" in msp_id or not _HEX64.fullmatch(fingerprint):
+        raise ProtocolError(f"party id must look like <MSP id>/<64 hex digits>, got {show(text)}")
+    return msp_id, fingerprint
+
+
+@dataclass(frozen=True)
+class PartyRequest:
+    """A validated RegisterParty request: sorted distinct roles and the X25519 public key."""
+
+    roles: tuple[str, ...]
+    kx_public_key: str
+
+
+def _read_roles(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ProtocolError(f"roles must be an array of role names, got {show(value)}")
+    if not value:
+        raise ProtocolError("roles must not be empty")
+    seen: set[str] = set()
+    for role in value:
+        if not isinstance(role, str) or role not in ROLES:
+            raise ProtocolError(f"unknown role {show(role)}; roles are {', '.join(ROLES)}")
+        if role in seen:
+            raise ProtocolError(f"role {quote(role)} is listed twice")
+        seen.add(role)
+    return tuple(sorted(seen))
+
+
+def parse_party_request(text: str, what: str = "argument 1") -> PartyRequest:
+    """Parse a RegisterParty argument ``{"roles": [...], "kx_public_key": base64}``.
+
+    Returns the request. Raises ``ProtocolError`` with the messages of the field readers.
+    """
+    obj = parse_object(text, what)
+    check_fields(obj, "party", required=("roles", "kx_public_key"))
+    roles = _read_roles(obj["roles"])
+    read_base64(obj["kx_public_key"], "kx_public_key", length=KX_PUBLIC_KEY_BYTES)
+    return PartyRequest(roles=roles, kx_public_key=obj["kx_public_key"])
+
+
+def party_record(
+    request: PartyRequest, msp_id: str, fingerprint: str, *, at: int, tx_id: str
+) -> dict[str, Any]:
+    """Return the stored Party for a validated request by the identity (msp_id, fingerprint)."""
+    return {
+        "id": f"{msp_id}/{fingerprint}",
+        "msp_id": msp_id,
+        "cert_fingerprint": fingerprint,
+        "roles": list(request.roles),
+        "kx_public_key": request.kx_public_key,
+        "registered_at": at,
+        "registered_tx": tx_id,
+    }
+
+
+@dataclass(frozen=True)
+class AdvertisementRequest:
+    """A validated Create/UpdateAdvertisement request."""
+
+    description: str
+    samples: int
+    goal: str
+    labels: dict[str, int]
+    description_hash: str | None
+
+
+def _read_labels(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"labels must be an object of label counts, got {show(value)}")
+    if len(value) > MAX_LABELS:
+        raise ProtocolError(f"labels must have at most {MAX_LABELS} entries, got {len(value)}")
+    labels: dict[str, int] = {}
+    for label, count in value.items():
+        name = f"labels[{show(label)}]"
+        read_text(label, f"label name {show(label)}", max_chars=MAX_LABEL_CHARS)
+        labels[label] = read_int(count, name, minimum=0)
+    return labels
+
+
+def _read_description_hash(value: Any) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise ProtocolError(
+            f"description_hash must be 64 lowercase hex digits (SHA-256), got {show(value)}"
+        )
+    return value
+
+
+def parse_advertisement_request(text: str, what: str = "argument 1") -> AdvertisementRequest:
+    """Parse ``{"description", "samples", "goal", "labels"?, "description_hash"?}``.
+
+    Returns the request (labels default to ``{}``, description_hash to ``None``). Raises
+    ``ProtocolError`` with the messages of the field readers.
+    """
+    obj = parse_object(text, what)
+    check_fields(
+        obj,
+        "advertisement",
+        required=("description", "samples", "goal"),
+        optional=("labels", "description_hash"),
+    )
+    description = read_text(obj["description"], "description", max_chars=MAX_DESCRIPTION_CHARS)
+    samples = read_int(obj["samples"], "samples", minimum=1)
+    goal = read_text(obj["goal"], "goal", max_chars=MAX_GOAL_CHARS)
+    labels = _read_labels(obj.get("labels", {}))
+    digest = obj.get("description_hash")
+    if "description_hash" in obj:
+        digest = _read_description_hash(digest)
+    return AdvertisementRequest(description, samples, goal, labels, digest)
+
+
+def advertisement_id(tx_id: str) -> str:
+    """Return the id of the advertisement created by transaction ``tx_id``: ``adv-`` + 32 hex.
+
+    Derived by hashing so that ids have one shape whatever the transaction id looks like.
+    """
+    return "adv-" + hashlib.sha256(b"Advertisement\x00" + tx_id.encode("utf-8")).hexdigest()[:32]
+
+
+def parse_advertisement_id(text: str) -> str:
+    """Return ``text`` if it is an advertisement id; raise ``ProtocolError`` otherwise."""
+    if not _ADVERTISEMENT_ID.fullmatch(text):
+        raise ProtocolError(
+            f"advertisement id must look like adv-<32 hex digits>, got {show(text)}"
+        )
+    return text
+
+
+def advertisement_record(
+    request: AdvertisementRequest,
+    *,
+    ad_id: str,
+    owner_msp: str,
+    owner_party: str,
+    at: int,
+    tx_id: str,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the stored Advertisement: new when ``previous`` is None, else its next version."""
+    created_at = at if previous is None else previous["created_at"]
+    created_tx = tx_id if previous is None else previous["created_tx"]
+    version = 1 if previous is None else previous["version"] + 1
+    return {
+        "id": ad_id,
+        "owner_msp": owner_msp,
+        "owner_party": owner_party,
+        "description": request.description,
+        "samples": request.samples,
+        "goal": request.goal,
+        "labels": dict(request.labels),
+        "description_hash": request.description_hash,
+        "status": ADVERTISEMENT_ACTIVE,
+        "version": version,
+        "created_at": created_at,
+        "created_tx": created_tx,
+        "updated_at": at,
+        "updated_tx": tx_id,
+    }

@@ -1,0 +1,9 @@
+"""``python -m fedledger_chaincode``: run the chaincode server (environment: see server.py)."""
+
+import os
+import sys
+
+from fedledger_chaincode.server import main
+
+if __name__ == "__main__":
+    sys.exit(main(os.environ))

@@ -1,0 +1,52 @@
+"""The Fabric chaincode: the shim's ``Chaincode`` entry points over the shared dispatcher.
+
+``invoke`` decodes the arguments and the proposal, runs :func:`router.execute`, and only when the
+function succeeded sends its buffered writes to the peer and hands its event to the stub. It
+answers ``success(payload)`` or ``error(message)``; a contract rejection's message is passed on
+verbatim and anything unexpected becomes a short message naming the function.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
+from fabric_chaincode_python.fabric_shim.response import error, success
+from fedledger.protocol.errors import ProtocolError
+
+from fedledger_chaincode.contract import build_router
+from fedledger_chaincode.router import Router, decode_arguments, execute
+from fedledger_chaincode.shim_context import ShimContext
+
+__all__ = ["FedLedgerChaincode"]
+
+LOGGER = logging.getLogger("fedledger_chaincode")
+
+
+class FedLedgerChaincode(Chaincode):  # type: ignore[misc]  # the shim is untyped
+    """fedledger's contract as a fabric-chaincode-python chaincode."""
+
+    def __init__(self, router: Router | None = None) -> None:
+        self._router = router if router is not None else build_router()
+
+    async def init(self, stub: Any) -> Any:  # type: ignore[override]
+        """Nothing to initialise: every asset is created by a transaction."""
+        return success(b"")
+
+    async def invoke(self, stub: Any) -> Any:  # type: ignore[override]
+        """Run one transaction; returns the shim's success or error Response."""
+        try:
+            function, args = decode_arguments(list(stub.cc_input.args))
+            ctx = ShimContext.from_stub(stub)
+        except ProtocolError as exc:
+            return error(str(exc))
+        outcome = await execute(self._router, ctx, function, args)
+        if outcome.error is not None:
+            return error(outcome.error)
+        try:
+            await ctx.flush(stub)
+        except Exception:
+            LOGGER.exception("transaction %s (%s): writing its results failed", function, ctx.tx_id)
+            return error(f"{function} failed: the peer did not accept its writes")
+        return success(outcome.payload)

@@ -1,0 +1,1 @@
+"""Cryptography: packed fixed-point encoding, fast threshold Paillier, sealed envelopes."""

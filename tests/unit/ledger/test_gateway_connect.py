@@ -1,0 +1,162 @@
+"""connect(): from a network profile to a TLS connection with the org's user, without Fabric.
+
+A one-call fake gateway serves TLS with a certificate for the peer's host name only, so a call
+that succeeds through 127.0.0.1 proves the host-name override and the org's TLS CA are used.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fabric_protos.common import common_pb2
+from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.msp import identities_pb2
+from fabric_protos.peer import proposal_pb2, proposal_response_pb2
+from fedledger.errors import GatewayError, LedgerError
+from fedledger.ledger.gateway import connect
+
+PEER_HOST = "peer0.org1.fedledger.local"
+
+
+def _key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _certificate(key: ec.EllipticCurvePrivateKey, name: str, *sans: x509.GeneralName) -> bytes:
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+class WhoAmI(gateway_pb2_grpc.GatewayServicer):
+    """Evaluate answers with the creator's MSP id, as read from the signed proposal."""
+
+    def Evaluate(self, request: Any, context: grpc.ServicerContext) -> Any:
+        proposal = proposal_pb2.Proposal.FromString(request.proposed_transaction.proposal_bytes)
+        header = common_pb2.Header.FromString(proposal.header)
+        creator = common_pb2.SignatureHeader.FromString(header.signature_header)
+        mspid = identities_pb2.SerializedIdentity.FromString(creator.creator).mspid
+        payload = f"{request.channel_id}:{mspid}".encode()
+        return gateway_pb2.EvaluateResponse(
+            result=proposal_response_pb2.Response(status=200, payload=payload)
+        )
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A TLS fake peer (certificate for PEER_HOST only) and the profile that describes it."""
+    tls_key = _key()
+    tls_cert = _certificate(tls_key, PEER_HOST, x509.DNSName(PEER_HOST))
+    (tmp_path / "tlsca.pem").write_bytes(tls_cert)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    gateway_pb2_grpc.add_GatewayServicer_to_server(WhoAmI(), server)
+    credentials = grpc.ssl_server_credentials([(_pem(tls_key), tls_cert)])
+    port = server.add_secure_port("127.0.0.1:0", credentials)
+    server.start()
+    user_key = _key()
+    msp = tmp_path / "User1" / "msp"
+    (msp / "signcerts").mkdir(parents=True)
+    (msp / "keystore").mkdir()
+    (msp / "signcerts" / "cert.pem").write_bytes(_certificate(user_key, "User1"))
+    (msp / "keystore" / "priv_sk").write_bytes(_pem(user_key))
+    tls_ca = str(tmp_path / "tlsca.pem")
+    peer = {"host": PEER_HOST, "address": f"127.0.0.1:{port}", "tls_ca": tls_ca}
+    yield {
+        "channel": "fedledger",
+        "chaincode": "fedledger",
+        "orgs": {
+            "Org1": {
+                "msp_id": "Org1MSP",
+                "domain": "org1.fedledger.local",
+                "peer": peer,
+                "users": {"User1": str(msp)},
+            }
+        },
+        "orderer": {**peer, "host": "orderer.fedledger.local"},
+    }
+    server.stop(None)
+
+
+def test_connect_reaches_the_peer_over_tls_by_ip_with_the_peers_host_name(
+    network: dict[str, Any],
+) -> None:
+    # Execute
+    with connect(network, org="Org1", user="User1") as contract:
+        result = contract.evaluate("WhoAmI")
+
+    # Assert
+    assert result == b"fedledger:Org1MSP"
+
+
+def test_connect_reads_the_profile_from_its_file(network: dict[str, Any], tmp_path: Path) -> None:
+    # Prepare
+    (tmp_path / "network.json").write_text(json.dumps(network), encoding="utf-8")
+
+    # Execute
+    with connect(tmp_path / "network.json") as contract:
+        result = contract.evaluate("WhoAmI")
+
+    # Assert
+    assert result == b"fedledger:Org1MSP"
+
+
+def test_connect_refuses_a_peer_whose_certificate_the_org_ca_did_not_issue(
+    network: dict[str, Any], tmp_path: Path
+) -> None:
+    # Prepare: trust another CA than the one that signed the peer's certificate
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(_certificate(_key(), PEER_HOST, x509.DNSName(PEER_HOST)))
+    network["orgs"]["Org1"]["peer"]["tls_ca"] = str(other)
+
+    # Execute
+    with pytest.raises(GatewayError) as caught, connect(network) as contract:
+        contract.evaluate("WhoAmI")
+
+    # Assert
+    assert caught.value.stage == "evaluate"
+    assert "UNAVAILABLE" in caught.value.details
+
+
+def test_connect_names_a_missing_tls_ca_certificate(network: dict[str, Any]) -> None:
+    # Prepare
+    network["orgs"]["Org1"]["peer"]["tls_ca"] = "/nonexistent/tlsca.pem"
+
+    # Execute / Assert
+    with pytest.raises(LedgerError, match=r"TLS CA certificate of Org1: /nonexistent/tlsca\.pem"):
+        connect(network)
+
+
+def test_connect_names_an_unknown_org(network: dict[str, Any]) -> None:
+    with pytest.raises(LedgerError, match="no org 'Org9'"):
+        connect(network, org="Org9")

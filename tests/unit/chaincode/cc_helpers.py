@@ -1,0 +1,77 @@
+"""Helpers for contract tests: test identities, request builders, and a rejection check."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fedledger.errors import ContractError
+from fedledger.ledger.identity import Identity
+from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
+
+
+def make_identity(msp_id: str, common_name: str) -> Identity:
+    """Return an identity with a fresh self-signed P-256 certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, msp_id),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return Identity(msp_id=msp_id, certificate_pem=cert.public_bytes(serialization.Encoding.PEM))
+
+
+def kx_key(seed: int = 7) -> str:
+    """Return base64 of a 32-byte stand-in for an X25519 public key."""
+    return base64.b64encode(bytes([seed]) * 32).decode("ascii")
+
+
+def party_json(roles: list[str] | None = None, seed: int = 7) -> str:
+    return json.dumps({"roles": roles or ["trainer"], "kx_public_key": kx_key(seed)})
+
+
+def ad_json(**overrides: object) -> str:
+    fields: dict[str, object] = {
+        "description": "chest X-rays, de-identified",
+        "samples": 1200,
+        "goal": "pneumonia classifier",
+        "labels": {"normal": 700, "pneumonia": 500},
+    }
+    fields.update(overrides)
+    return json.dumps({k: v for k, v in fields.items() if v is not None})
+
+
+def snapshot(ledger: InMemoryLedger) -> tuple[int, list[tuple[str, bytes]], int]:
+    """Everything a transaction could change: height, the whole world state, the event count."""
+    return ledger.height, ledger.range("", "\U0010ffff\U0010ffff"), len(ledger.event_log())
+
+
+def reject(
+    ledger: InMemoryLedger, contract: InMemoryContract, function: str, *args: str
+) -> str:
+    """Submit a call that must be rejected; check that it changed nothing; return its message."""
+    before = snapshot(ledger)
+    try:
+        contract.submit(function, *args)
+    except ContractError as exc:
+        if snapshot(ledger) != before:
+            raise AssertionError("a rejected transaction changed the ledger") from None
+        if exc.stage != "endorse" or len(exc.tx_id) != 64:
+            raise AssertionError(f"unexpected stage or tx id: {exc.stage} {exc.tx_id}") from None
+        return exc.message
+    raise AssertionError(f"{function} was accepted")

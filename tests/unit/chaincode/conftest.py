@@ -1,0 +1,39 @@
+"""Fixtures for contract tests: identities of three organisations and a fresh in-memory ledger."""
+
+from __future__ import annotations
+
+import pytest
+from cc_helpers import make_identity
+from fedledger.ledger.identity import Identity
+from fedledger.ledger.memory import InMemoryLedger, ManualClock
+
+
+@pytest.fixture(scope="session")
+def org1() -> Identity:
+    return make_identity("Org1MSP", "User1@org1")
+
+
+@pytest.fixture(scope="session")
+def org1_other_user() -> Identity:
+    return make_identity("Org1MSP", "User2@org1")
+
+
+@pytest.fixture(scope="session")
+def org2() -> Identity:
+    return make_identity("Org2MSP", "User1@org2")
+
+
+@pytest.fixture(scope="session")
+def org3() -> Identity:
+    return make_identity("Org3MSP", "User1@org3")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start_seconds=1_800_000_000)
+
+
+@pytest.fixture
+def ledger(clock: ManualClock) -> InMemoryLedger:
+    return InMemoryLedger(clock=clock)
+

@@ -1,0 +1,179 @@
+"""Server configuration from the environment, gRPC options, TLS wiring and binding."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fedledger_chaincode import server
+from fedledger_chaincode.server import (
+    MAX_MESSAGE_BYTES,
+    ServerConfig,
+    ServerConfigError,
+    build_server,
+    config_from_env,
+    grpc_options,
+    server_credentials,
+)
+
+BASE = {"CHAINCODE_ID": "fedledger:0123", "CHAINCODE_SERVER_ADDRESS": "127.0.0.1:0"}
+
+
+def write_tls_pair(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = folder / "server.key", folder / "server.crt"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+@pytest.mark.parametrize("missing", ["CHAINCODE_ID", "CHAINCODE_SERVER_ADDRESS"])
+def test_missing_required_variables_are_named(missing: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != missing}
+
+    with pytest.raises(ServerConfigError) as rejected:
+        config_from_env(env)
+
+    assert str(rejected.value) == f"{missing} is not set: the chaincode server needs it to start"
+
+
+def test_plain_configuration_has_no_tls() -> None:
+    config = config_from_env(BASE)
+
+    assert config == ServerConfig(chaincode_id="fedledger:0123", address="127.0.0.1:0")
+    assert server_credentials(config) is None
+
+
+def test_tls_files_are_read_and_mutual_tls_needs_the_pair(tmp_path: Path) -> None:
+    key, cert = write_tls_pair(tmp_path)
+    env = {
+        **BASE,
+        "FEDLEDGER_CC_TLS_KEY_FILE": str(key),
+        "FEDLEDGER_CC_TLS_CERT_FILE": str(cert),
+        "FEDLEDGER_CC_TLS_CLIENT_CA_FILE": str(cert),
+    }
+
+    config = config_from_env(env)
+
+    assert (config.tls_key, config.tls_cert) == (key.read_bytes(), cert.read_bytes())
+    assert config.tls_client_ca == cert.read_bytes()
+    assert server_credentials(config) is not None
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"FEDLEDGER_CC_TLS_KEY_FILE": "KEY"},
+            "FEDLEDGER_CC_TLS_KEY_FILE and FEDLEDGER_CC_TLS_CERT_FILE must be set together",
+        ),
+        (
+            {"FEDLEDGER_CC_TLS_CLIENT_CA_FILE": "KEY"},
+            "FEDLEDGER_CC_TLS_CLIENT_CA_FILE needs FEDLEDGER_CC_TLS_KEY_FILE and "
+            "FEDLEDGER_CC_TLS_CERT_FILE (mutual TLS is TLS first)",
+        ),
+        (
+            {"FEDLEDGER_CC_LOG_LEVEL": "loud"},
+            "FEDLEDGER_CC_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got 'LOUD'",
+        ),
+    ],
+)
+def test_inconsistent_tls_or_log_settings_are_rejected(
+    tmp_path: Path, extra: dict[str, str], message: str
+) -> None:
+    key, _ = write_tls_pair(tmp_path)
+    env = {**BASE, **{k: str(key) if v == "KEY" else v for k, v in extra.items()}}
+
+    with pytest.raises(ServerConfigError) as rejected:
+        config_from_env(env)
+
+    assert str(rejected.value) == message
+
+
+def test_unreadable_tls_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.key"
+    env = {**BASE, "FEDLEDGER_CC_TLS_KEY_FILE": str(missing)}
+
+    with pytest.raises(ServerConfigError) as rejected:
+        config_from_env(env)
+
+    assert str(rejected.value).startswith(f"FEDLEDGER_CC_TLS_KEY_FILE: cannot read {missing}")
+
+
+def test_grpc_limits_are_raised_well_above_the_default() -> None:
+    options = dict(grpc_options())
+
+    assert options["grpc.max_receive_message_length"] == MAX_MESSAGE_BYTES
+    assert options["grpc.max_send_message_length"] == MAX_MESSAGE_BYTES
+    assert MAX_MESSAGE_BYTES >= 64 * 1024 * 1024
+
+
+def test_build_server_uses_the_options_and_binds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Prepare: record what grpc.aio.server is given.
+    seen: dict[str, object] = {}
+    real_server = server.grpc.aio.server
+
+    def recording_server(**kwargs: object) -> object:
+        seen.update(kwargs)
+        return real_server(**kwargs)
+
+    monkeypatch.setattr(server.grpc.aio, "server", recording_server)
+    key, cert = write_tls_pair(tmp_path)
+    tls = config_from_env(
+        {**BASE, "FEDLEDGER_CC_TLS_KEY_FILE": str(key), "FEDLEDGER_CC_TLS_CERT_FILE": str(cert)}
+    )
+
+    async def bind(config: ServerConfig) -> int:
+        grpc_server, port = build_server(config)
+        await grpc_server.stop(None)
+        return port
+
+    # Execute
+    plain_port = asyncio.run(bind(config_from_env(BASE)))
+    tls_port = asyncio.run(bind(tls))
+
+    # Assert
+    assert seen["options"] == grpc_options()
+    assert plain_port > 0 and tls_port > 0
+
+
+def test_module_entry_point_fails_clearly_without_configuration() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fedledger_chaincode"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "CHAINCODE_ID is not set: the chaincode server needs it to start" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -13,6 +14,13 @@ from cryptography.x509.oid import NameOID
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
+from fedledger_chaincode.protos import (
+    chaincode_pb2,
+    chaincode_shim_pb2,
+    common_pb2,
+    identities_pb2,
+    proposal_pb2,
+)
 
 
 def make_identity(msp_id: str, common_name: str) -> Identity:
@@ -75,3 +83,38 @@ def reject(
             raise AssertionError(f"unexpected stage or tx id: {exc.stage} {exc.tx_id}") from None
         return exc.message
     raise AssertionError(f"{function} was accepted")
+
+
+MSG = chaincode_shim_pb2.ChaincodeMessage
+TX_ID = "cd" * 32
+
+
+def signed_proposal(identity: Identity, seconds: int = 1_900_000_000, nanos: int = 42) -> Any:
+    channel_header = common_pb2.ChannelHeader(type=3, tx_id=TX_ID, channel_id="fedledger")
+    channel_header.timestamp.seconds = seconds
+    channel_header.timestamp.nanos = nanos
+    creator = identities_pb2.SerializedIdentity(
+        mspid=identity.msp_id, id_bytes=identity.certificate_pem
+    )
+    signature_header = common_pb2.SignatureHeader(
+        creator=creator.SerializeToString(), nonce=b"n" * 24
+    )
+    header = common_pb2.Header(
+        channel_header=channel_header.SerializeToString(),
+        signature_header=signature_header.SerializeToString(),
+    )
+    proposal = proposal_pb2.Proposal(
+        header=header.SerializeToString(),
+        payload=proposal_pb2.ChaincodeProposalPayload(input=b"x").SerializeToString(),
+    )
+    return proposal_pb2.SignedProposal(proposal_bytes=proposal.SerializeToString(), signature=b"s")
+
+
+def transaction(identity: Identity, *args: bytes) -> Any:
+    return MSG(
+        type=MSG.TRANSACTION,
+        payload=chaincode_pb2.ChaincodeInput(args=list(args)).SerializeToString(),
+        txid=TX_ID,
+        channel_id="fedledger",
+        proposal=signed_proposal(identity),
+    )

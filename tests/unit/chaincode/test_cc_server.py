@@ -6,14 +6,21 @@ import asyncio
 import datetime
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
+from cc_helpers import MSG, make_identity, party_json, transaction
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fabric_protos.peer import chaincode_shim_pb2_grpc
+from fedledger.ledger.identity import Identity
 from fedledger_chaincode import server
+from fedledger_chaincode.protos import proposal_response_pb2
 from fedledger_chaincode.server import (
     MAX_MESSAGE_BYTES,
     ServerConfig,
@@ -177,3 +184,56 @@ def test_module_entry_point_fails_clearly_without_configuration() -> None:
 
     assert result.returncode == 2
     assert "CHAINCODE_ID is not set: the chaincode server needs it to start" in result.stderr
+
+
+def test_a_peer_stream_over_real_grpc_gets_an_event_and_accepts_a_5_mib_message(
+    org1_pem: bytes,
+) -> None:
+    # Prepare: the server on a free port; this test plays the peer end of the stream and sends
+    # a transaction message over 5 MiB, which gRPC's default 4 MiB limit would refuse.
+    identity = Identity("Org1MSP", org1_pem)
+    message = transaction(identity, b"RegisterParty", party_json().encode())
+    message.proposal.signature = b"x" * (5 * 1024 * 1024)
+
+    async def converse() -> list[Any]:
+        grpc_server, port = build_server(config_from_env(BASE))
+        await grpc_server.start()
+        outbox: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def to_chaincode() -> AsyncIterator[Any]:
+            while (item := await outbox.get()) is not None:
+                yield item
+
+        try:
+            address = f"127.0.0.1:{port}"
+            async with grpc.aio.insecure_channel(address, options=grpc_options()) as channel:
+                call = chaincode_shim_pb2_grpc.ChaincodeStub(channel).Connect(to_chaincode())
+                received = [await call.read()]
+                for first in (MSG(type=MSG.REGISTERED), MSG(type=MSG.READY), message):
+                    await outbox.put(first)
+                while received[-1].type != MSG.COMPLETED:
+                    request = await call.read()
+                    received.append(request)
+                    # An empty ledger: every GET_STATE and PUT_STATE gets an empty RESPONSE.
+                    await outbox.put(
+                        MSG(type=MSG.RESPONSE, txid=request.txid, channel_id=request.channel_id)
+                    )
+                await outbox.put(None)
+                return received
+        finally:
+            await grpc_server.stop(None)
+
+    # Execute
+    received = asyncio.run(converse())
+
+    # Assert
+    completed = received[-1]
+    assert received[0].type == MSG.REGISTER
+    assert [m.type for m in received[1:-1]] == [MSG.GET_STATE, MSG.PUT_STATE]
+    assert proposal_response_pb2.Response.FromString(completed.payload).status == 200
+    assert completed.chaincode_event.event_name == "PartyRegistered"
+
+
+@pytest.fixture(scope="module")
+def org1_pem() -> bytes:
+    return make_identity("Org1MSP", "User1@org1").certificate_pem

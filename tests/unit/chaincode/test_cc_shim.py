@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from cc_helpers import party_json
+from cc_helpers import MSG, TX_ID, party_json, signed_proposal, transaction
 from fedledger.ledger.identity import Identity
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.errors import ProtocolError
@@ -20,46 +20,10 @@ from fedledger_chaincode.handler import FedLedgerHandler
 from fedledger_chaincode.protos import (
     chaincode_pb2,
     chaincode_shim_pb2,
-    common_pb2,
-    identities_pb2,
     kv_query_result_pb2,
     proposal_pb2,
 )
 from fedledger_chaincode.shim_context import ShimContext, decode_proposal
-
-MSG = chaincode_shim_pb2.ChaincodeMessage
-TX_ID = "cd" * 32
-
-
-def signed_proposal(identity: Identity, seconds: int = 1_900_000_000, nanos: int = 42) -> Any:
-    channel_header = common_pb2.ChannelHeader(type=3, tx_id=TX_ID, channel_id="fedledger")
-    channel_header.timestamp.seconds = seconds
-    channel_header.timestamp.nanos = nanos
-    creator = identities_pb2.SerializedIdentity(
-        mspid=identity.msp_id, id_bytes=identity.certificate_pem
-    )
-    signature_header = common_pb2.SignatureHeader(
-        creator=creator.SerializeToString(), nonce=b"n" * 24
-    )
-    header = common_pb2.Header(
-        channel_header=channel_header.SerializeToString(),
-        signature_header=signature_header.SerializeToString(),
-    )
-    proposal = proposal_pb2.Proposal(
-        header=header.SerializeToString(),
-        payload=proposal_pb2.ChaincodeProposalPayload(input=b"x").SerializeToString(),
-    )
-    return proposal_pb2.SignedProposal(proposal_bytes=proposal.SerializeToString(), signature=b"s")
-
-
-def transaction(identity: Identity, *args: bytes) -> Any:
-    return MSG(
-        type=MSG.TRANSACTION,
-        payload=chaincode_pb2.ChaincodeInput(args=list(args)).SerializeToString(),
-        txid=TX_ID,
-        channel_id="fedledger",
-        proposal=signed_proposal(identity),
-    )
 
 
 class FakePeer:

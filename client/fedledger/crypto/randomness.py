@@ -105,9 +105,10 @@ class FixedBaseTable:
 _WORKER_TABLE: FixedBaseTable | None = None
 
 
-def _init_worker(n: int, exponent_bits: int) -> None:
+def _init_worker(n: int, exponent_bits: int, insecure_test_key: bool) -> None:
     global _WORKER_TABLE
-    _WORKER_TABLE = FixedBaseTable(PublicKey(n), exponent_bits)
+    key = PublicKey(n, _allow_insecure_test_key=insecure_test_key)
+    _WORKER_TABLE = FixedBaseTable(key, exponent_bits)
 
 
 def _worker_fresh(count: int) -> list[int]:
@@ -157,7 +158,11 @@ class RandomnessPool:
         with ProcessPoolExecutor(
             max_workers=processes,
             initializer=_init_worker,
-            initargs=(self.public_key.n, self.exponent_bits),
+            initargs=(
+                self.public_key.n,
+                self.exponent_bits,
+                self.public_key._allow_insecure_test_key,
+            ),
         ) as pool:
             for part in pool.map(_worker_fresh, chunks):
                 self._values.extend(gmpy2.mpz(x) for x in part)

@@ -1,1 +1,9 @@
-"""Cryptography: packed fixed-point encoding, fast threshold Paillier, sealed envelopes."""
+"""Cryptography: packed fixed-point encoding, fast threshold Paillier, sealed envelopes.
+
+Layers, lowest first (like python-paillier): ``keys`` (public key with fingerprint, safe-prime
+keygen, refusal of moduli under 2048 bits) and ``paillier`` (raw integers, g = n + 1, phe
+compatible); ``randomness`` (precomputed r^n mod n², Damgård-Jurik-Nielsen fixed base) and
+``threshold`` (dealer ceremony, verifiable decryption shares, combination); ``encoding``
+(quantise and pack floats with headroom for P summands); ``vectors`` (float vectors to and from
+:class:`fedledger.protocol.ciphervec.CipherVector`); ``envelope`` (X25519 + HKDF + AES-GCM).
+"""

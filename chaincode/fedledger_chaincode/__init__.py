@@ -1,0 +1,1 @@
+"""fedledger chaincode: the Fabric contract, run as a chaincode-as-a-service server."""

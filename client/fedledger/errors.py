@@ -1,0 +1,109 @@
+"""fedledger's exceptions, in one place.
+
+FedLedgerError                      root (defined in protocol.errors so the chaincode shares it)
+├── ProtocolError                   malformed wire data: JSON, types, ciphertext vectors
+├── EncodingError                   crypto: fixed-point encoding and packing
+│   └── EncodingOverflowError       a value or a sum cannot fit a slot; never a silent wrap
+├── CryptoError                     crypto: keys, decryption shares, sealed envelopes
+│   ├── InvalidShareError           a decryption share failed verification (names the party)
+│   └── EnvelopeError               a sealed envelope cannot be opened: tampered or wrong recipient
+├── LearningError                   learning: model names, weight vectors, FedAvg inputs, specs
+│   └── DatasetError                a dataset file is missing, malformed or inconsistent
+├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
+│   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
+│   └── GatewayError                a stage of the Gateway protocol failed (tx id, stage, details)
+│       └── CommitError             the transaction was ordered but invalidated at commit
+└── NetworkError                    the local Fabric network: build, start, stop, health
+"""
+
+from __future__ import annotations
+
+from fedledger.protocol.errors import FedLedgerError, ProtocolError
+
+__all__ = [
+    "CommitError",
+    "ContractError",
+    "CryptoError",
+    "DatasetError",
+    "EncodingError",
+    "EncodingOverflowError",
+    "EnvelopeError",
+    "FedLedgerError",
+    "GatewayError",
+    "InvalidShareError",
+    "LearningError",
+    "LedgerError",
+    "NetworkError",
+    "ProtocolError",
+]
+
+
+class EncodingError(FedLedgerError, ValueError):
+    """A vector cannot be encoded with the given encoding parameters."""
+
+
+class EncodingOverflowError(EncodingError):
+    """A value, or the sum of the allowed number of summands, would not fit a packed slot."""
+
+
+class CryptoError(FedLedgerError):
+    """A key, a ciphertext, a decryption share or an envelope is wrong or unusable."""
+
+
+class LearningError(FedLedgerError, ValueError):
+    """A model name, weight vector, partition spec or training input is unusable."""
+
+
+class DatasetError(LearningError):
+    """A dataset file is missing, malformed or inconsistent (magic number, sizes, shapes)."""
+
+
+class InvalidShareError(CryptoError):
+    """A decryption share failed verification; ``party`` is the index of the party that sent it."""
+
+    def __init__(self, party: int, reason: str) -> None:
+        super().__init__(f"decryption share of party {party} is invalid: {reason}")
+        self.party = party
+        self.reason = reason
+
+
+class EnvelopeError(CryptoError):
+    """A sealed envelope cannot be opened: malformed, tampered with, or sealed to someone else."""
+
+
+class LedgerError(FedLedgerError):
+    """Talking to a ledger failed."""
+
+
+class ContractError(LedgerError):
+    """The chaincode rejected the transaction; ``message`` is the contract's own message."""
+
+    def __init__(self, message: str, *, tx_id: str = "", stage: str = "endorse") -> None:
+        super().__init__(message)
+        self.message = message
+        self.tx_id = tx_id
+        self.stage = stage
+
+
+class GatewayError(LedgerError):
+    """A stage of the Gateway protocol failed (connection, endorse, submit, commit, evaluate)."""
+
+    def __init__(self, stage: str, details: str, *, tx_id: str = "") -> None:
+        prefix = f"{stage} failed" + (f" for transaction {tx_id}" if tx_id else "")
+        super().__init__(f"{prefix}: {details}")
+        self.stage = stage
+        self.details = details
+        self.tx_id = tx_id
+
+
+class CommitError(GatewayError):
+    """The transaction was ordered but the peers marked it invalid (e.g. MVCC_READ_CONFLICT)."""
+
+    def __init__(self, tx_id: str, code: str, block_number: int | None = None) -> None:
+        super().__init__("commit", f"validation code {code}", tx_id=tx_id)
+        self.code = code
+        self.block_number = block_number
+
+
+class NetworkError(FedLedgerError):
+    """The local Fabric network could not be built, started, stopped or reached."""

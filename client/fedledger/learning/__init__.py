@@ -1,0 +1,1 @@
+"""Learning: Keras models, datasets and partitions, local training, weight vectors, FedAvg."""

@@ -1,0 +1,17 @@
+"""Root of fedledger's exception hierarchy and the errors of the shared protocol.
+
+Lives in ``protocol`` because the chaincode may import only this package; everything else in
+fedledger derives its errors from :class:`FedLedgerError` through :mod:`fedledger.errors`.
+"""
+
+
+class FedLedgerError(Exception):
+    """Base class of every error fedledger raises on purpose."""
+
+
+class ProtocolError(FedLedgerError, ValueError):
+    """Input that breaks the wire protocol: malformed JSON, wrong types, out-of-range values.
+
+    The message is meant for people and, inside the chaincode, is returned verbatim to the
+    client as the transaction's error message, so it is part of the interface.
+    """

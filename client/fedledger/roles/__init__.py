@@ -1,0 +1,1 @@
+"""Roles: participant, coordinator, enricher and prediction flows over the ledger interface."""

@@ -1,0 +1,1 @@
+"""The native local Fabric network: build binaries, generate crypto, run and deploy."""

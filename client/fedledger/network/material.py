@@ -1,0 +1,199 @@
+"""Crypto material and channel configuration for a topology, made with cryptogen and configtxgen.
+
+Both tools read YAML; JSON is valid YAML, so the inputs are written as JSON from the topology and
+nothing hand-edited is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from fedledger.errors import NetworkError
+from fedledger.network.layout import Layout
+from fedledger.network.topology import Topology
+
+SANS = ["localhost", "127.0.0.1"]
+
+
+def _run(cmd: list[str], what: str, *, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise NetworkError(f"{what} failed: {(result.stderr or result.stdout).strip()[-3000:]}")
+    return result.stdout
+
+
+def cryptogen_config(topo: Topology) -> dict[str, object]:
+    """The cryptogen input: one orderer org, and per peer org a peer and a chaincode server."""
+    o = topo.orderer
+    return {
+        "OrdererOrgs": [
+            {
+                "Name": "Orderer",
+                "Domain": o.domain,
+                "EnableNodeOUs": True,
+                "Specs": [{"Hostname": o.hostname, "SANS": [*SANS, o.host]}],
+            }
+        ],
+        "PeerOrgs": [
+            {
+                "Name": org.name,
+                "Domain": org.domain,
+                "EnableNodeOUs": True,
+                # The chaincode server gets a TLS identity from the org's TLS CA like a node.
+                "Specs": [
+                    {"Hostname": "peer0", "SANS": [*SANS, org.host]},
+                    {"Hostname": "ccserver", "SANS": [*SANS, org.host]},
+                ],
+                "Users": {"Count": 1},
+            }
+            for org in topo.orgs
+        ],
+    }
+
+
+def generate_crypto(topo: Topology, layout: Layout) -> None:
+    """Run cryptogen for the topology into ``layout.crypto`` (skipped when it already exists)."""
+    if layout.crypto.is_dir():
+        return
+    layout.config.mkdir(parents=True, exist_ok=True)
+    spec = layout.config / "crypto-config.yaml"
+    spec.write_text(json.dumps(cryptogen_config(topo), indent=2))
+    _run(
+        [
+            str(layout.binary("cryptogen")),
+            "generate",
+            f"--config={spec}",
+            f"--output={layout.crypto}",
+        ],
+        "cryptogen",
+    )
+
+
+def _sig(rule: str) -> dict[str, str]:
+    return {"Type": "Signature", "Rule": rule}
+
+
+def _orderer_org_policies(msp_id: str) -> dict[str, object]:
+    # Orderers sign blocks as members of their org; BlockValidation ("ANY Writers") needs that.
+    return {
+        "Readers": _sig(f"OR('{msp_id}.member')"),
+        "Writers": _sig(f"OR('{msp_id}.member')"),
+        "Admins": _sig(f"OR('{msp_id}.admin')"),
+    }
+
+
+def _org_policies(msp_id: str) -> dict[str, object]:
+    sig = _sig
+    return {
+        "Readers": sig(f"OR('{msp_id}.admin', '{msp_id}.peer', '{msp_id}.client')"),
+        "Writers": sig(f"OR('{msp_id}.admin', '{msp_id}.client')"),
+        "Admins": sig(f"OR('{msp_id}.admin')"),
+        "Endorsement": sig(f"OR('{msp_id}.peer')"),
+    }
+
+
+def _implicit(rule: str) -> dict[str, str]:
+    return {"Type": "ImplicitMeta", "Rule": rule}
+
+
+def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
+    """The configtx input: a Raft orderer and an application channel with MAJORITY endorsement."""
+    o = topo.orderer
+    orderer_tls = layout.orderer_dir(topo) / "tls" / "server.crt"
+    orderer_org = {
+        "Name": "OrdererOrg",
+        "ID": o.msp_id,
+        "MSPDir": str(layout.orderer_org_msp(topo)),
+        "Policies": _orderer_org_policies(o.msp_id),
+        "OrdererEndpoints": [o.address],
+    }
+    peer_orgs = [
+        {
+            "Name": org.msp_id,
+            "ID": org.msp_id,
+            "MSPDir": str(layout.org_msp(org)),
+            "Policies": _org_policies(org.msp_id),
+            "AnchorPeers": [{"Host": org.host, "Port": org.peer_port}],
+        }
+        for org in topo.orgs
+    ]
+    profile = {
+        "Policies": {
+            "Readers": _implicit("ANY Readers"),
+            "Writers": _implicit("ANY Writers"),
+            "Admins": _implicit("MAJORITY Admins"),
+        },
+        "Capabilities": {"V3_0": True},
+        "Orderer": {
+            "OrdererType": "etcdraft",
+            "BatchTimeout": "250ms",
+            # Packed model updates are hundreds of KB; a block may hold several of them.
+            "BatchSize": {
+                "MaxMessageCount": 50,
+                "AbsoluteMaxBytes": "48 MB",
+                "PreferredMaxBytes": "8 MB",
+            },
+            "EtcdRaft": {
+                "Consenters": [
+                    {
+                        "Host": o.host,
+                        "Port": o.port,
+                        "ClientTLSCert": str(orderer_tls),
+                        "ServerTLSCert": str(orderer_tls),
+                    }
+                ],
+                "Options": {
+                    "TickInterval": "250ms",
+                    "ElectionTick": 10,
+                    "HeartbeatTick": 1,
+                    "MaxInflightBlocks": 5,
+                    "SnapshotIntervalSize": "16 MB",
+                },
+            },
+            "Organizations": [orderer_org],
+            "Policies": {
+                "Readers": _implicit("ANY Readers"),
+                "Writers": _implicit("ANY Writers"),
+                "Admins": _implicit("MAJORITY Admins"),
+                "BlockValidation": _implicit("ANY Writers"),
+            },
+            "Capabilities": {"V2_0": True},
+        },
+        "Application": {
+            "Organizations": peer_orgs,
+            "Policies": {
+                "Readers": _implicit("ANY Readers"),
+                "Writers": _implicit("ANY Writers"),
+                "Admins": _implicit("MAJORITY Admins"),
+                "LifecycleEndorsement": _implicit("MAJORITY Endorsement"),
+                "Endorsement": _implicit("MAJORITY Endorsement"),
+            },
+            "Capabilities": {"V2_5": True},
+        },
+    }
+    return {"Profiles": {"FedLedgerChannel": profile}}
+
+
+def generate_channel_block(topo: Topology, layout: Layout) -> Path:
+    """Write configtx.yaml and make the channel's genesis block; return the block's path."""
+    block = layout.config / f"{topo.channel}.block"
+    if block.is_file():
+        return block
+    (layout.config / "configtx.yaml").write_text(json.dumps(configtx(topo, layout), indent=2))
+    _run(
+        [
+            str(layout.binary("configtxgen")),
+            "-configPath",
+            str(layout.config),
+            "-profile",
+            "FedLedgerChannel",
+            "-channelID",
+            topo.channel,
+            "-outputBlock",
+            str(block),
+        ],
+        "configtxgen",
+    )
+    return block

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import phe
+
 from fedledger.crypto.encoding import EncodingParams, quantise
 from fedledger.crypto.keys import generate_keypair
 from fedledger.crypto.randomness import RandomnessPool

@@ -21,7 +21,6 @@ from fedledger.protocol.assets import (
 from fedledger.protocol.canonical import dumps, parse_object
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.fields import check_fields
-
 from fedledger_chaincode.context import TransactionContext, create_composite_key
 from fedledger_chaincode.parties import caller_identity, require_registered_caller
 from fedledger_chaincode.router import Router

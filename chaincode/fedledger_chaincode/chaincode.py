@@ -13,8 +13,8 @@ from typing import Any
 
 from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
 from fabric_chaincode_python.fabric_shim.response import error, success
-from fedledger.protocol.errors import ProtocolError
 
+from fedledger.protocol.errors import ProtocolError
 from fedledger_chaincode.contract import build_router
 from fedledger_chaincode.router import Router, decode_arguments, execute
 from fedledger_chaincode.shim_context import ShimContext

@@ -13,7 +13,6 @@ from typing import Any
 
 from fedledger.protocol.canonical import dumps, parse_array, quote, show
 from fedledger.protocol.errors import ProtocolError
-
 from fedledger_chaincode.context import HistoryRecord, TransactionContext, create_composite_key
 from fedledger_chaincode.router import Router, TransactionFunction
 

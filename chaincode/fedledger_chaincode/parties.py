@@ -18,7 +18,6 @@ from fedledger.protocol.assets import (
 )
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
-
 from fedledger_chaincode.context import TransactionContext, create_composite_key
 from fedledger_chaincode.router import Router
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from fedledger.protocol.canonical import quote
 from fedledger.protocol.errors import ProtocolError
-
 from fedledger_chaincode.context import TransactionContext
 
 __all__ = ["Outcome", "Router", "Transaction", "TransactionFunction", "decode_arguments", "execute"]

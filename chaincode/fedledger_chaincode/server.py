@@ -32,8 +32,8 @@ from typing import Any
 
 import grpc
 from fabric_protos.peer import chaincode_shim_pb2_grpc
-from fedledger.protocol.errors import FedLedgerError
 
+from fedledger.protocol.errors import FedLedgerError
 from fedledger_chaincode.chaincode import FedLedgerChaincode
 from fedledger_chaincode.handler import FedLedgerService
 

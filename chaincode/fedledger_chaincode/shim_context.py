@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from fedledger.protocol.errors import ProtocolError
 from google.protobuf.message import DecodeError
 
+from fedledger.protocol.errors import ProtocolError
 from fedledger_chaincode.context import (
     Creator,
     HistoryRecord,

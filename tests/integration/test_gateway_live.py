@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fedledger.errors import ContractError
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.protocol.assets import party_id

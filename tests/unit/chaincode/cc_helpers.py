@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from cc_helpers import ad_json, party_json, reject
+
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fedledger.protocol.canonical import dumps, loads, parse_array, parse_object, show
-from fedledger.protocol.errors import ProtocolError
 from hypothesis import given
 from hypothesis import strategies as st
+
+from fedledger.protocol.canonical import dumps, loads, parse_array, parse_object, show
+from fedledger.protocol.errors import ProtocolError
 
 _text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12)
 json_values = st.recursive(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 from cc_helpers import ad_json, party_json, reject
+
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from cc_helpers import kx_key, party_json, reject
+
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fabric_protos.peer import chaincode_shim_pb2_grpc
+
 from fedledger.ledger.identity import Identity
 from fedledger_chaincode import server
 from fedledger_chaincode.protos import proposal_response_pb2

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cc_helpers import MSG, TX_ID, party_json, signed_proposal, transaction
+
 from fedledger.ledger.identity import Identity
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.errors import ProtocolError

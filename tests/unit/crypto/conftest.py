@@ -11,6 +11,7 @@ from crypto_fixture_keys import (
     TINY_256_P,
     TINY_256_Q,
 )
+
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.randomness import RandomnessPool
 from fedledger.crypto.threshold import KeyShare, ThresholdKey, deal

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from fedledger.crypto.encoding import (
     EncodingParams,
     decode,
@@ -15,8 +18,6 @@ from fedledger.crypto.encoding import (
 )
 from fedledger.errors import EncodingError, EncodingOverflowError
 from fedledger.protocol.ciphervec import EncodingSpec
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 MODULUS = (1 << 255) + 95  # any odd 256-bit modulus: packing never needs its factors
 PARAMS = EncodingParams.create(frac_bits=10, clip=2.0, max_summands=4, modulus_bits=256)

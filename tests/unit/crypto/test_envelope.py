@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fedledger.crypto.envelope import generate_private_key, open_envelope, public_key_bytes, seal
-from fedledger.errors import EnvelopeError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from fedledger.crypto.envelope import generate_private_key, open_envelope, public_key_bytes, seal
+from fedledger.errors import EnvelopeError
 
 
 @given(st.binary(max_size=2000), st.binary(max_size=50))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gmpy2
 import pytest
+
 from fedledger.crypto.keys import (
     PrivateKey,
     PublicKey,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import phe
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fedledger.crypto import paillier
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.randomness import RandomnessPool
 from fedledger.errors import CryptoError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # Regression vectors for the tiny safe-prime key p = 23, q = 47 (n = 1081): (m, r, ciphertext)
 # with ciphertext = (1 + n)^m * r^n mod n^2, computed independently of fedledger.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fedledger.crypto import paillier
 from fedledger.crypto.keys import PrivateKey
 from fedledger.crypto.randomness import FixedBaseTable, RandomnessPool, djn_base

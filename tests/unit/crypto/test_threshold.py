@@ -6,6 +6,9 @@ import dataclasses
 
 import gmpy2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fedledger.crypto import paillier
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.randomness import RandomnessPool
@@ -20,8 +23,6 @@ from fedledger.crypto.threshold import (
     verify_share,
 )
 from fedledger.errors import CryptoError, InvalidShareError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 Dealing = tuple[ThresholdKey, list[KeyShare]]
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fedledger.crypto.encoding import EncodingParams, quantise
 from fedledger.crypto.keys import PrivateKey
 from fedledger.crypto.randomness import RandomnessPool
@@ -15,8 +18,6 @@ from fedledger.crypto.vectors import (
 )
 from fedledger.errors import CryptoError, EncodingError
 from fedledger.protocol.ciphervec import CipherVector, homomorphic_sum, validate_cipher_vector
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 TINY_PARAMS = EncodingParams.create(frac_bits=12, clip=1.0, max_summands=3, modulus_bits=256)
 PARAMS_2048 = EncodingParams.create(frac_bits=16, clip=0.5, max_summands=3, modulus_bits=2048)

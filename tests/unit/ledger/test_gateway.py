@@ -25,6 +25,7 @@ from fabric_protos.peer import (
     proposal_response_pb2,
     transaction_pb2,
 )
+
 from fedledger.errors import CommitError, ContractError, GatewayError, LedgerError
 from fedledger.ledger.gateway import GatewayContract, RetryPolicy
 from fedledger.ledger.identity import Identity

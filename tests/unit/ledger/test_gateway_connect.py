@@ -23,6 +23,7 @@ from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2
+
 from fedledger.errors import GatewayError, LedgerError
 from fedledger.ledger.gateway import connect
 

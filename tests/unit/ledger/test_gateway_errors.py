@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from fabric_protos.gateway import gateway_pb2
+
 from fedledger.errors import ContractError, GatewayError, LedgerError
 from fedledger.ledger.rpc_errors import (
     STATUS_DETAILS_KEY,

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
 from fedledger.errors import LedgerError
 from fedledger.ledger.identity import Identity, identity_from_profile, load_identity
 from fedledger.ledger.profile import load_profile

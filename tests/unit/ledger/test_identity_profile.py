@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fedledger.errors import LedgerError
 from fedledger.ledger.profile import load_profile
 

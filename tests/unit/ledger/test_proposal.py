@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fabric_protos.common import common_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2
+
 from fedledger.errors import LedgerError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.proposal import (

@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
+
 from fedledger.errors import GatewayError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.signing import sha256, signer_for, verify_digest

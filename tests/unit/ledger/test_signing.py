@@ -10,6 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fedledger.errors import LedgerError
 from fedledger.ledger.signing import (
     P256_ORDER,
@@ -21,8 +24,6 @@ from fedledger.ledger.signing import (
     signer_for,
     verify_digest,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 

@@ -7,6 +7,9 @@ import hashlib
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fedledger.protocol.ciphervec import (
     CipherVector,
     EncodingSpec,
@@ -15,8 +18,6 @@ from fedledger.protocol.ciphervec import (
     validate_cipher_vector,
 )
 from fedledger.protocol.errors import ProtocolError
-from hypothesis import given
-from hypothesis import strategies as st
 
 # A toy modulus: the protocol layer never needs the factors. n = 23 * 47.
 N = 1081

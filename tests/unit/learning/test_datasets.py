@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fedledger.errors import DatasetError
 from fedledger.learning.datasets import (
     DataSplit,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fedledger.errors import LearningError
 from fedledger.learning.fedavg import (
     apply_update,
@@ -14,8 +17,6 @@ from fedledger.learning.fedavg import (
     weight_fractions,
     weighted_average,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 values = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fedledger.errors import DatasetError
 from fedledger.learning.idx import parse_idx, read_idx
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from fedledger.errors import LearningError
 from fedledger.learning.partition import (
     PartitionSpec,

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from fedledger.errors import LearningError
 from fedledger.learning.runtime import configure_tensorflow
 

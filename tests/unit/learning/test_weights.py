@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fedledger.errors import LearningError
 from fedledger.learning.models import build_model, weight_shapes
 from fedledger.learning.weights import (
@@ -16,8 +19,6 @@ from fedledger.learning.weights import (
     set_weight_vector,
     unflatten_weights,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 shapes_strategy = st.lists(
     st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=3).map(tuple),

@@ -123,6 +123,15 @@ class GatewayContract:
             self._sleep(self._retry.backoff_seconds * attempt)
             attempt += 1
 
+    def endorse_only(self, function: str, *args: str) -> bytes:
+        """Collect endorsements for ``function(*args)`` without ordering it; returns its result.
+
+        Proves that discovery finds enough endorsers for the policy (used to tell when a freshly
+        started network is ready). Raises as ``submit`` would at the endorse stage.
+        """
+        proposal = self._proposal(function, args)
+        return transaction_result(self._endorse(proposal), proposal.tx_id)
+
     def events(
         self, start_block: int = 0, *, timeout: float | None = None
     ) -> Iterator[ChaincodeEvent]:

@@ -23,6 +23,7 @@ from fedledger.network.nodes import (
     prepare_config,
 )
 from fedledger.network.processes import NodeProcess
+from fedledger.network.readiness import wait_until_endorsable
 from fedledger.network.topology import Topology, make_topology
 
 Progress = Callable[[str], None]
@@ -113,6 +114,8 @@ class LocalNetwork:
         self._join_channel(block, progress)
         self._deploy_chaincode(started, progress)
         self._write_profile()
+        progress("waiting until every org's gateway can gather MAJORITY endorsements")
+        wait_until_endorsable(self.layout.profile_file, [o.name for o in self.topo.orgs])
         return True
 
     def _record(self, started: list[NodeProcess], node: NodeProcess) -> NodeProcess:

@@ -100,6 +100,10 @@ def peer_env(org: PeerOrg, layout: Layout) -> dict[str, str]:
             "CORE_PEER_CHAINCODELISTENADDRESS": f"{org.host}:{org.chaincode_port}",
             "CORE_PEER_GOSSIP_BOOTSTRAP": org.peer_address,
             "CORE_PEER_GOSSIP_EXTERNALENDPOINT": org.peer_address,
+            # Faster membership on one machine, so discovery sees every org within seconds.
+            "CORE_PEER_GOSSIP_ALIVETIMEINTERVAL": "1s",
+            "CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT": "10s",
+            "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "2s",
             "CORE_PEER_LOCALMSPID": org.msp_id,
             "CORE_PEER_MSPCONFIGPATH": str(node / "msp"),
             "CORE_PEER_TLS_ENABLED": "true",

@@ -1,0 +1,1 @@
+"""The ``fedledger`` command: wiring and presentation only."""

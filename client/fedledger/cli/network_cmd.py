@@ -1,0 +1,110 @@
+"""`fedledger network build|up|down|status`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from fedledger.cli.output import emit_json, progress, say, table
+from fedledger.cli.paths import Paths
+from fedledger.network.build import build_fabric
+from fedledger.network.local import LocalNetwork, status_as_dicts
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    net = sub.add_parser("network", help="the local Fabric network (native processes, no Docker)")
+    nsub = net.add_subparsers(dest="network_command", required=True)
+    build = nsub.add_parser("build", parents=[common], help="build Fabric's binaries once")
+    build.add_argument("--force", action="store_true", help="rebuild even if current")
+    build.set_defaults(func=cmd_build)
+    up = nsub.add_parser("up", parents=[common], help="start the network, deploy the chaincode")
+    up.add_argument("--orgs", type=int, default=None, help="peer organisations (default 3)")
+    up.add_argument("--base-port", type=int, default=None, help="first port (default 7050)")
+    up.set_defaults(func=cmd_up)
+    down = nsub.add_parser("down", parents=[common], help="stop the processes 'up' started")
+    down.add_argument("--purge", action="store_true", help="also delete the state folder")
+    down.set_defaults(func=cmd_down)
+    status = nsub.add_parser("status", parents=[common], help="nodes, pids, ports, health")
+    status.set_defaults(func=cmd_status)
+
+
+def open_network(paths: Paths, args: argparse.Namespace) -> LocalNetwork:
+    return LocalNetwork.open(
+        paths.state, paths.bin_dir, paths.builder_dir,
+        orgs=getattr(args, "orgs", None), base_port=getattr(args, "base_port", None),
+    )
+
+
+def ensure_built(paths: Paths, *, force: bool = False) -> bool:
+    """Build Fabric if needed, showing progress; return True when it built."""
+    started = time.monotonic()
+    built = build_fabric(paths.module_dir, paths.bin_dir, force=force, progress=progress)
+    if built:
+        progress(f"built Fabric in {time.monotonic() - started:.0f}s into {paths.bin_dir}")
+    return built
+
+
+def cmd_build(paths: Paths, args: argparse.Namespace) -> int:
+    built = ensure_built(paths, force=args.force)
+    if args.json:
+        emit_json({"built": built, "bin_dir": str(paths.bin_dir)})
+    else:
+        say("built Fabric binaries" if built else f"Fabric binaries are current in {paths.bin_dir}")
+    return 0
+
+
+def bring_up(paths: Paths, args: argparse.Namespace) -> tuple[LocalNetwork, bool, float]:
+    """Build if needed and start the network; return it, whether it started, and seconds."""
+    ensure_built(paths)
+    network = open_network(paths, args)
+    started = time.monotonic()
+    fresh = network.up(progress=progress)
+    return network, fresh, time.monotonic() - started
+
+
+def cmd_up(paths: Paths, args: argparse.Namespace) -> int:
+    network, fresh, seconds = bring_up(paths, args)
+    orgs = [o.name for o in network.topo.orgs]
+    if args.json:
+        emit_json({"started": fresh, "seconds": round(seconds, 1), "orgs": orgs,
+                   "profile": str(network.layout.profile_file)})
+    elif fresh:
+        say(f"network up in {seconds:.1f}s: {len(orgs)} orgs ({', '.join(orgs)}), channel "
+            f"{network.topo.channel}, chaincode {network.topo.chaincode} (MAJORITY endorsement)")
+        say(f"connection profile: {network.layout.profile_file}")
+    else:
+        say(f"the network in {paths.state} is already running; 'fedledger network status' shows it")
+    return 0
+
+
+def cmd_down(paths: Paths, args: argparse.Namespace) -> int:
+    network = open_network(paths, args)
+    stopped = network.down(purge=args.purge, progress=progress)
+    if args.json:
+        emit_json({"stopped": stopped, "purged": args.purge})
+    else:
+        say(f"stopped {len(stopped)} processes" + (" and removed the state" if args.purge else ""))
+    return 0
+
+
+def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
+    network = open_network(paths, args)
+    statuses = network.status()
+    if args.json:
+        emit_json({"state": str(paths.state), "nodes": status_as_dicts(statuses)})
+        return 0 if statuses and all(s.healthy for s in statuses) else 1
+    if not statuses:
+        say(f"no network is running from {paths.state}; start one with 'fedledger network up'")
+        return 1
+    rows = [
+        (s.name, s.kind, s.pid, "yes" if s.alive else "NO", "ok" if s.healthy else "DOWN",
+         ",".join(f"{k}={v}" for k, v in s.ports.items()),
+         "" if s.block_height is None else s.block_height)
+        for s in statuses
+    ]
+    table(["node", "kind", "pid", "alive", "health", "ports", "height"], rows)
+    down = [s.name for s in statuses if not s.healthy]
+    if down:
+        say("not healthy: " + ", ".join(down) + " (see logs in " + str(paths.state / "logs") + ")")
+        return 1
+    return 0

@@ -59,9 +59,12 @@ class DatasetError(LearningError):
 
 
 class InvalidShareError(CryptoError):
-    """A decryption share failed verification; ``party`` is the index of the party that sent it."""
+    """A decryption share failed verification; ``party`` names the party that sent it.
 
-    def __init__(self, party: int, reason: str) -> None:
+    ``party`` is the share index (int) at the threshold layer, the party id (str) in the flows.
+    """
+
+    def __init__(self, party: int | str, reason: str) -> None:
         super().__init__(f"decryption share of party {party} is invalid: {reason}")
         self.party = party
         self.reason = reason

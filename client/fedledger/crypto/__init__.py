@@ -6,4 +6,7 @@ compatible); ``randomness`` (precomputed r^n mod n², Damgård-Jurik-Nielsen fix
 ``threshold`` (dealer ceremony, verifiable decryption shares, combination); ``encoding``
 (quantise and pack floats with headroom for P summands); ``vectors`` (float vectors to and from
 :class:`fedledger.protocol.ciphervec.CipherVector`); ``envelope`` (X25519 + HKDF + AES-GCM).
+On top, for the training flow: ``wire`` (canonical bytes of the threshold public key, key shares
+and decryption shares), ``ceremony`` (deal a task's key and seal each share to its participant)
+and ``quorum`` (verify published decryption shares and decrypt a round's aggregate).
 """

@@ -95,13 +95,15 @@ def decrypt_vector_with_shares(
     shares: Sequence[DecryptionShare],
     *,
     summands: int,
+    verify: bool = True,
 ) -> list[float]:
     """Return the float sum of ``summands`` vectors in ``vec`` from ≥ t verified shares.
 
+    ``verify=False`` skips share verification, for callers that have just verified the shares.
     Raises InvalidShareError naming a bad party, CryptoError for too few shares or another key,
     EncodingError if the result is not a packing of ``summands`` vectors.
     """
     _check_key(tkey.public_key, vec)
-    plaintexts = combine_shares(tkey, vec.ciphertexts, shares)
+    plaintexts = combine_shares(tkey, vec.ciphertexts, shares, verify=verify)
     params = EncodingParams.from_spec(vec.spec)
     return decode(plaintexts, params, vec.value_count, modulus=tkey.public_key.n, summands=summands)

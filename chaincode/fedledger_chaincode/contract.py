@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fedledger_chaincode import advertisements, history, parties
+from fedledger_chaincode import (
+    advertisements,
+    envelopes,
+    history,
+    parties,
+    results,
+    rounds,
+    shares,
+    tasks,
+    updates,
+    weights,
+)
 from fedledger_chaincode.router import Router
 
 __all__ = ["MODULES", "build_router"]
@@ -17,6 +28,13 @@ __all__ = ["MODULES", "build_router"]
 MODULES: tuple[Callable[[Router], None], ...] = (
     parties.register,
     advertisements.register,
+    tasks.register,
+    weights.register,
+    envelopes.register,
+    rounds.register,
+    updates.register,
+    shares.register,
+    results.register,
     history.register,
 )
 

@@ -1,0 +1,83 @@
+"""KeyEnvelope transactions: the task's key dealer hands each participant its sealed key share.
+
+An envelope is opaque here: it is sealed (X25519 + HKDF + AES-GCM) to the recipient's registered
+key-exchange key, so anybody may read it and only the recipient can open it. One envelope per
+(task, recipient), never overwritten, so a dealer cannot swap a participant's share afterwards.
+"""
+
+from __future__ import annotations
+
+from fedledger.protocol.assets import parse_party_id
+from fedledger.protocol.canonical import dumps
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.rounds import KEY_ENVELOPE_TYPE, MAX_ENVELOPE_CHARS, read_blob
+from fedledger_chaincode.context import TransactionContext, create_composite_key
+from fedledger_chaincode.router import Router
+from fedledger_chaincode.training_state import (
+    caller_party,
+    load_task,
+    put_record,
+    require_participant,
+)
+
+__all__ = ["register"]
+
+STORED = "KeyEnvelopeStored"
+
+
+def _envelope_key(task: str, recipient: str) -> str:
+    return create_composite_key(KEY_ENVELOPE_TYPE, (task, recipient))
+
+
+async def put_key_envelope(
+    ctx: TransactionContext, task: str, recipient: str, envelope_b64: str
+) -> bytes:
+    """PutKeyEnvelope: store the envelope sealed to ``recipient``; task proposer only, once each.
+
+    Returns ``{"task_id", "recipient", "size", "stored_at", "stored_tx"}``. Raises
+    ``ProtocolError`` for a wrong caller, a recipient who is not a participant, an envelope that
+    already exists, or an empty, oversized or non-base64 envelope.
+    """
+    party = await caller_party(ctx)
+    record = await load_task(ctx, task)
+    if party != record["proposer"]:
+        raise ProtocolError(
+            f"only the proposer {record['proposer']} of {task} may store its key envelopes"
+        )
+    parse_party_id(recipient)
+    require_participant(record, recipient)
+    state_key = _envelope_key(task, recipient)
+    if await ctx.get_state(state_key):
+        raise ProtocolError(f"the key envelope of {recipient} for {task} is already stored")
+    raw = read_blob(envelope_b64, "envelope", max_chars=MAX_ENVELOPE_CHARS)
+    summary = {
+        "task_id": task,
+        "recipient": recipient,
+        "size": len(raw),
+        "stored_at": ctx.tx_timestamp.seconds,
+        "stored_tx": ctx.tx_id,
+    }
+    put_record(ctx, state_key, {**summary, "envelope": envelope_b64})
+    payload = dumps(summary)
+    ctx.set_event(STORED, payload)
+    return payload
+
+
+async def get_key_envelope(ctx: TransactionContext, task: str, party: str) -> bytes:
+    """GetKeyEnvelope: return the stored record with ``"envelope"`` (base64).
+
+    Raises ``ProtocolError`` "no key envelope for X in task-…".
+    """
+    await load_task(ctx, task)
+    parse_party_id(party)
+    stored = await ctx.get_state(_envelope_key(task, party))
+    if not stored:
+        raise ProtocolError(f"no key envelope for {party} in {task}")
+    return stored
+
+
+def register(router: Router) -> None:
+    """Route the key-envelope transactions."""
+    router.add_object_type(KEY_ENVELOPE_TYPE)
+    router.add("PutKeyEnvelope", put_key_envelope)
+    router.add("GetKeyEnvelope", get_key_envelope)

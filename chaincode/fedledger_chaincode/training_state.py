@@ -1,0 +1,119 @@
+"""State access shared by the training transactions: keys, loaders and the checks they all make.
+
+Keys are Fabric composite keys (object types in ``fedledger.protocol.rounds``); a round number is
+six zero-padded digits so that a range read returns rounds, and parties within a round, in order.
+Every loader raises ``ProtocolError`` with the message the client sees.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fedledger.protocol.canonical import dumps
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.rounds import ROUND_TYPE, parse_round, round_key
+from fedledger.protocol.training import TASK_ACTIVE, TASK_TYPE, parse_task_id
+from fedledger_chaincode.context import TransactionContext, TxTimestamp, create_composite_key
+from fedledger_chaincode.parties import require_registered_caller
+
+__all__ = [
+    "caller_party",
+    "is_past",
+    "key",
+    "load_round",
+    "load_task",
+    "participant_ids",
+    "put_record",
+    "read_records",
+    "require_active",
+    "require_participant",
+    "task_key",
+]
+
+
+def key(object_type: str, task: str, number: int | None = None, party: str | None = None) -> str:
+    """Return the composite key (object_type, task[, round[, party]])."""
+    parts = [task]
+    if number is not None:
+        parts.append(round_key(number))
+    if party is not None:
+        parts.append(party)
+    return create_composite_key(object_type, parts)
+
+
+def task_key(task: str) -> str:
+    """Return the state key of a TrainingTask."""
+    return key(TASK_TYPE, task)
+
+
+def put_record(ctx: TransactionContext, state_key: str, record: dict[str, Any]) -> bytes:
+    """Write ``record`` as canonical JSON under ``state_key``; return the bytes written."""
+    payload = dumps(record)
+    ctx.put_state(state_key, payload)
+    return payload
+
+
+async def read_records(
+    ctx: TransactionContext, object_type: str, task: str, number: int
+) -> list[dict[str, Any]]:
+    """Return the records of (object_type, task, round, *) in key order, i.e. by party id."""
+    entries = await ctx.get_range(object_type, (task, round_key(number)))
+    return [json.loads(value) for _, value in entries]
+
+
+async def caller_party(ctx: TransactionContext) -> str:
+    """Return the registered creator's party id (raises as ``require_registered_caller``)."""
+    party: dict[str, Any] = await require_registered_caller(ctx)
+    return str(party["id"])
+
+
+async def load_task(ctx: TransactionContext, task: str) -> dict[str, Any]:
+    """Return the stored task; raises "task task-… does not exist" or a malformed-id message."""
+    parse_task_id(task)
+    stored = await ctx.get_state(task_key(task))
+    if not stored:
+        raise ProtocolError(f"task {task} does not exist")
+    record: dict[str, Any] = json.loads(stored)
+    return record
+
+
+def participant_ids(task: dict[str, Any]) -> list[str]:
+    """Return the task's participant party ids in the proposed order."""
+    return [entry["party"] for entry in task["participants"]]
+
+
+def require_participant(task: dict[str, Any], party: str) -> None:
+    """Raise "party X is not a participant of task-…" unless ``party`` is listed."""
+    if party not in participant_ids(task):
+        raise ProtocolError(f"party {party} is not a participant of {task['id']}")
+
+
+def require_active(task: dict[str, Any]) -> None:
+    """Raise "task-… is proposed, not active" (or "finished, not active") unless it is active."""
+    if task["status"] != TASK_ACTIVE:
+        raise ProtocolError(f"{task['id']} is {task['status']}, not active")
+
+
+async def load_round(
+    ctx: TransactionContext, task: dict[str, Any], round_text: str
+) -> dict[str, Any]:
+    """Return the stored round ``round_text`` of ``task``.
+
+    Raises ``ProtocolError``: the round-number message of ``parse_round``, "task-… has 3 rounds,
+    got round 4", "round 2 of task-… has not been opened".
+    """
+    number = parse_round(round_text)
+    if number > task["rounds"]:
+        raise ProtocolError(f"{task['id']} has {task['rounds']} rounds, got round {number}")
+    stored = await ctx.get_state(key(ROUND_TYPE, task["id"], number))
+    if not stored:
+        raise ProtocolError(f"round {number} of {task['id']} has not been opened")
+    record: dict[str, Any] = json.loads(stored)
+    return record
+
+
+def is_past(timestamp: TxTimestamp, deadline: int) -> bool:
+    """True when the transaction timestamp is after second ``deadline`` (deadline itself is on
+    time, the first nanosecond after it is late)."""
+    return timestamp > TxTimestamp(deadline, 0)

@@ -1,0 +1,178 @@
+"""Schemas of a training round's assets and the round's acceptance rule, shared with the chaincode.
+
+Object types (composite keys; ``<round>`` is six zero-padded digits, see :func:`round_key`)::
+
+    Round            (task, round)          the round: open → closed → accepted | rejected
+    Update           (task, round, party)   GradientPerIterationValue: one encrypted update
+    Aggregate        (task, round)          AggregateGradientsOutput: the homomorphic product
+    DecryptionShare  (task, round, party)   one participant's partial decryption (opaque)
+    AccuracyReport   (task, round, party)   one contributor's weights hash and accuracy
+    ModelWeights     (task,)                the initial global weights (float32 little-endian)
+    KeyEnvelope      (task, recipient)      key material sealed to the recipient
+
+The acceptance rule is integer-only (:func:`decide`): the lower median of the contributors'
+accuracies, in basis points, must not fall below the base round's median minus the tolerance.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fedledger.protocol.canonical import parse_object, show
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.fields import check_fields, read_int
+
+__all__ = [
+    "ACCURACY_REPORT_TYPE",
+    "AGGREGATE_TYPE",
+    "DECRYPTION_SHARE_TYPE",
+    "KEY_ENVELOPE_TYPE",
+    "MAX_ENVELOPE_CHARS",
+    "MAX_ROUNDS",
+    "MODEL_WEIGHTS_TYPE",
+    "ROUND_ACCEPTED",
+    "ROUND_CLOSED",
+    "ROUND_OPEN",
+    "ROUND_REJECTED",
+    "ROUND_TYPE",
+    "UPDATE_TYPE",
+    "ResultRequest",
+    "UpdateRequest",
+    "decide",
+    "lower_median",
+    "parse_result_request",
+    "parse_round",
+    "parse_update_request",
+    "read_blob",
+    "read_hex64",
+    "round_key",
+]
+
+ROUND_TYPE = "Round"
+UPDATE_TYPE = "Update"
+AGGREGATE_TYPE = "Aggregate"
+DECRYPTION_SHARE_TYPE = "DecryptionShare"
+ACCURACY_REPORT_TYPE = "AccuracyReport"
+MODEL_WEIGHTS_TYPE = "ModelWeights"
+KEY_ENVELOPE_TYPE = "KeyEnvelope"
+
+ROUND_OPEN = "open"
+ROUND_CLOSED = "closed"
+ROUND_ACCEPTED = "accepted"
+ROUND_REJECTED = "rejected"
+
+MAX_ROUNDS = 999_999
+MAX_ENVELOPE_CHARS = 64 * 1024
+_ROUND = re.compile(r"[1-9][0-9]{0,5}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def read_hex64(value: Any, name: str) -> str:
+    """Read a SHA-256 digest: 64 lowercase hex digits; raises ``ProtocolError`` naming ``name``."""
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise ProtocolError(f"{name} must be 64 lowercase hex digits (SHA-256), got {show(value)}")
+    return value
+
+
+def read_blob(value: Any, name: str, *, max_chars: int) -> bytes:
+    """Read non-empty, canonical, padded base64 text of at most ``max_chars`` characters.
+
+    The length is checked before decoding so that an oversized payload costs nothing. Returns the
+    decoded bytes. Raises ``ProtocolError``: "<name> must be base64 text, got 12", "<name> must not
+    be empty", "<name> is 5000 base64 characters, more than the limit of 4096", "<name> is not
+    valid base64", "<name> is not canonical base64".
+    """
+    if not isinstance(value, str):
+        raise ProtocolError(f"{name} must be base64 text, got {show(value)}")
+    if not value:
+        raise ProtocolError(f"{name} must not be empty")
+    if len(value) > max_chars:
+        raise ProtocolError(
+            f"{name} is {len(value)} base64 characters, more than the limit of {max_chars}"
+        )
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ProtocolError(f"{name} is not valid base64") from None
+    if base64.b64encode(raw).decode("ascii") != value:
+        raise ProtocolError(f"{name} is not canonical base64")
+    return raw
+
+
+def parse_round(text: str) -> int:
+    """Read a round-number argument: decimal, 1..999999, no sign or leading zeros.
+
+    Returns the number. Raises ``ProtocolError`` 'round must be a positive integer of at most
+    999999, got "0"'.
+    """
+    if not _ROUND.fullmatch(text):
+        raise ProtocolError(
+            f"round must be a positive integer of at most {MAX_ROUNDS}, got {show(text)}"
+        )
+    return int(text)
+
+
+def round_key(number: int) -> str:
+    """Return the composite-key attribute of round ``number``: six digits, so keys sort by round."""
+    return f"{number:06d}"
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """A SubmitUpdate argument: the base64 cipher vector (not yet parsed) and the sample count."""
+
+    vector: str
+    samples: int
+
+
+def parse_update_request(text: str, what: str = "argument 3") -> UpdateRequest:
+    """Parse ``{"vector": base64, "samples": positive int}``; the vector is checked by the caller.
+
+    Returns the request. Raises ``ProtocolError`` for malformed JSON, unknown or missing fields,
+    a vector that is not a string, or bad samples.
+    """
+    obj = parse_object(text, what)
+    check_fields(obj, "update", required=("vector", "samples"))
+    vector = obj["vector"]
+    if not isinstance(vector, str):
+        raise ProtocolError(f"vector must be base64 text, got {show(vector)}")
+    return UpdateRequest(vector, read_int(obj["samples"], "samples", minimum=1))
+
+
+@dataclass(frozen=True)
+class ResultRequest:
+    """A ReportResult argument: digest of the decrypted global weights and the local accuracy."""
+
+    weights_hash: str
+    accuracy_bp: int
+
+
+def parse_result_request(text: str, what: str = "argument 3") -> ResultRequest:
+    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000}``.
+
+    Returns the request. Raises ``ProtocolError`` with the field readers' messages.
+    """
+    obj = parse_object(text, what)
+    check_fields(obj, "result", required=("weights_hash", "accuracy_bp"))
+    weights_hash = read_hex64(obj["weights_hash"], "weights_hash")
+    accuracy = read_int(obj["accuracy_bp"], "accuracy_bp", minimum=0, maximum=10_000)
+    return ResultRequest(weights_hash, accuracy)
+
+
+def lower_median(values: list[int]) -> int:
+    """Return the lower median of a non-empty list of integers; ``ValueError`` if it is empty."""
+    if not values:
+        raise ValueError("the median of no values is undefined")
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def decide(accuracies: list[int], base_median_bp: int, tolerance_bp: int) -> tuple[str, int]:
+    """Apply the acceptance rule; return (``"accepted"`` or ``"rejected"``, the median in bp)."""
+    median = lower_median(accuracies)
+    status = ROUND_ACCEPTED if median >= base_median_bp - tolerance_bp else ROUND_REJECTED
+    return status, median

@@ -1,0 +1,280 @@
+"""Schema of a TrainingTask, shared by client and chaincode: the request, its checks, the record.
+
+A task fixes everything a round needs before the first round opens: the model (name and hashes of
+architecture and initial weights), the packed encoding, the Paillier modulus (by value and by
+fingerprint), the threshold verification data (opaque here), the participants with their sample
+counts, threshold t, quorum and the round schedule. The proposer is its coordinator and key
+dealer. Stored TrainingTask::
+
+    {"id", "proposer", "model", "model_hash", "initial_weights_hash", "value_count",
+     "ciphertext_count", "encoding": {EncodingSpec fields}, "public_key": {"n": decimal string,
+     "bits", "fingerprint"}, "threshold_public": base64, "threshold",
+     "participants": [{"party", "samples"}] (as proposed: the order gives threshold indices 1..n),
+     "quorum", "rounds", "round_seconds", "tolerance_bp", "max_update_bytes",
+     "approvals": [party ids, sorted], "status": "proposed" | "active" | "finished",
+     "proposed_at", "proposed_tx", "activated_at", "finished_at"}
+
+Every size limit on base64 data counts base64 characters, which is what crosses the wire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fedledger.protocol.assets import parse_party_id
+from fedledger.protocol.canonical import parse_object, show
+from fedledger.protocol.ciphervec import CipherVector, EncodingSpec
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.fields import check_fields, read_int, read_text
+from fedledger.protocol.keyid import key_fingerprint
+from fedledger.protocol.rounds import MAX_ROUNDS, read_blob, read_hex64
+
+__all__ = [
+    "DEFAULT_MAX_UPDATE_BYTES",
+    "MAX_MAX_UPDATE_BYTES",
+    "MAX_MODEL_CHARS",
+    "MAX_MODULUS_BITS",
+    "MAX_PARTICIPANTS",
+    "MAX_ROUND_SECONDS",
+    "MAX_THRESHOLD_PUBLIC_CHARS",
+    "MAX_VALUE_COUNT",
+    "MIN_MODULUS_BITS",
+    "TASK_ACTIVE",
+    "TASK_FINISHED",
+    "TASK_PROPOSED",
+    "TASK_TYPE",
+    "TaskRequest",
+    "parse_task_id",
+    "parse_task_request",
+    "task_id",
+    "task_record",
+    "update_base64_chars",
+]
+
+TASK_TYPE = "TrainingTask"
+TASK_PROPOSED = "proposed"
+TASK_ACTIVE = "active"
+TASK_FINISHED = "finished"
+
+MIN_MODULUS_BITS = 2048
+MAX_MODULUS_BITS = 8192
+MAX_MODEL_CHARS = 128
+MAX_PARTICIPANTS = 256
+MAX_VALUE_COUNT = 4 * 1024 * 1024  # 16 MiB of float32 weights
+MAX_ROUND_SECONDS = 366 * 24 * 3600
+MAX_THRESHOLD_PUBLIC_CHARS = 256 * 1024
+DEFAULT_MAX_UPDATE_BYTES = 4 * 1024 * 1024
+MAX_MAX_UPDATE_BYTES = 16 * 1024 * 1024
+
+_TASK_ID = re.compile(r"task-[0-9a-f]{32}")
+_DECIMAL = re.compile(r"[1-9][0-9]*")
+# A decimal string this long is already far above MAX_MODULUS_BITS; refuse before int() on it.
+_MAX_MODULUS_DIGITS = 2500
+# Size of the cipher vector header, measured with the public API so it follows the format.
+_HEADER_BYTES = len(CipherVector("0" * 64, EncodingSpec(0, 1, 1, 2, 1), 1, 1, (0,)).to_bytes()) - 1
+
+_REQUIRED = (
+    "model", "model_hash", "initial_weights_hash", "value_count", "encoding", "public_key",
+    "threshold_public", "threshold", "participants", "quorum", "rounds", "round_seconds",
+    "tolerance_bp",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """A validated ProposeTask request (registration of the participants is checked on-chain)."""
+
+    model: str
+    model_hash: str
+    initial_weights_hash: str
+    value_count: int
+    encoding: EncodingSpec
+    n: int
+    threshold_public: str
+    threshold: int
+    participants: tuple[tuple[str, int], ...]
+    quorum: int
+    rounds: int
+    round_seconds: int
+    tolerance_bp: int
+    max_update_bytes: int
+
+    @property
+    def ciphertext_count(self) -> int:
+        """Ciphertexts in one update."""
+        return self.encoding.ciphertext_count(self.value_count)
+
+
+def task_id(tx_id: str) -> str:
+    """Return the id of the task proposed by transaction ``tx_id``: ``task-`` + 32 hex."""
+    return "task-" + hashlib.sha256(b"TrainingTask\x00" + tx_id.encode("utf-8")).hexdigest()[:32]
+
+
+def parse_task_id(text: str) -> str:
+    """Return ``text`` if it is a task id; raise ``ProtocolError`` otherwise."""
+    if not _TASK_ID.fullmatch(text):
+        raise ProtocolError(f"task id must look like task-<32 hex digits>, got {show(text)}")
+    return text
+
+
+def update_base64_chars(ciphertext_count: int, n: int) -> int:
+    """Return the base64 length of a cipher vector of ``ciphertext_count`` ciphertexts mod n²."""
+    width = ((n * n).bit_length() + 7) // 8
+    raw = _HEADER_BYTES + ciphertext_count * width
+    return 4 * (-(-raw // 3))
+
+
+def _read_modulus(value: Any) -> int:
+    if not isinstance(value, dict):
+        raise ProtocolError(
+            f'public_key must be an object {{"n": decimal string}}, got {show(value)}'
+        )
+    check_fields(value, "public_key", required=("n",))
+    text = value["n"]
+    if not isinstance(text, str) or len(text) > _MAX_MODULUS_DIGITS or not _DECIMAL.fullmatch(text):
+        raise ProtocolError(f"public_key.n must be a decimal string, got {show(text)}")
+    n = int(text)
+    bits = n.bit_length()
+    if bits < MIN_MODULUS_BITS:
+        raise ProtocolError(f"public_key.n must be at least {MIN_MODULUS_BITS} bits, got {bits}")
+    if bits > MAX_MODULUS_BITS:
+        raise ProtocolError(f"public_key.n must be at most {MAX_MODULUS_BITS} bits, got {bits}")
+    if n % 2 == 0:
+        raise ProtocolError("public_key.n must be odd (a product of two odd primes)")
+    return n
+
+
+def _read_encoding(value: Any, n: int, participants: int) -> EncodingSpec:
+    try:
+        spec = EncodingSpec.from_dict(value)
+    except ProtocolError as exc:
+        raise ProtocolError(f"encoding is invalid: {exc}") from None
+    if not spec.fits_modulus(n):
+        raise ProtocolError(
+            f"encoding packs {spec.slots * spec.slot_bits} bits per plaintext "
+            f"({spec.slots} slots of {spec.slot_bits} bits), more than the "
+            f"{n.bit_length() - 1} a {n.bit_length()}-bit modulus allows"
+        )
+    if spec.max_summands < participants:
+        raise ProtocolError(
+            f"encoding.max_summands is {spec.max_summands} but the task has {participants} "
+            f"participants: the encrypted sum could overflow a slot"
+        )
+    return spec
+
+
+def _read_participants(value: Any) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, list):
+        raise ProtocolError(f"participants must be an array, got {show(value)}")
+    if not 2 <= len(value) <= MAX_PARTICIPANTS:
+        raise ProtocolError(
+            f"participants must list 2 to {MAX_PARTICIPANTS} parties, got {len(value)}"
+        )
+    seen: set[str] = set()
+    result: list[tuple[str, int]] = []
+    for index, entry in enumerate(value):
+        what = f"participants[{index}]"
+        if not isinstance(entry, dict):
+            raise ProtocolError(f"{what} must be an object, got {show(entry)}")
+        check_fields(entry, what, required=("party", "samples"))
+        party = entry["party"]
+        if not isinstance(party, str):
+            raise ProtocolError(f"{what}.party must be a party id, got {show(party)}")
+        parse_party_id(party)
+        if party in seen:
+            raise ProtocolError(f"participant {party} is listed twice")
+        seen.add(party)
+        result.append((party, read_int(entry["samples"], f"{what}.samples", minimum=1)))
+    return tuple(result)
+
+
+def _read_counts(obj: dict[str, Any], participants: int) -> tuple[int, int]:
+    threshold = read_int(obj["threshold"], "threshold", minimum=1)
+    if threshold > participants:
+        raise ProtocolError(
+            f"threshold must be at most the {participants} participants, got {threshold}"
+        )
+    quorum = read_int(obj["quorum"], "quorum", minimum=1)
+    if not threshold <= quorum <= participants:
+        raise ProtocolError(
+            f"quorum must be between the threshold {threshold} and the {participants} "
+            f"participants, got {quorum}"
+        )
+    return threshold, quorum
+
+
+def parse_task_request(text: str, what: str = "argument 1") -> TaskRequest:
+    """Parse a ProposeTask argument (module docstring lists the fields).
+
+    Returns the request. Raises ``ProtocolError`` naming the first bad field, e.g. "public_key.n
+    must be at least 2048 bits, got 1024", "encoding.max_summands is 2 but the task has 3
+    participants: the encrypted sum could overflow a slot".
+    """
+    obj = parse_object(text, what)
+    check_fields(obj, "task", required=_REQUIRED, optional=("max_update_bytes",))
+    model = read_text(obj["model"], "model", max_chars=MAX_MODEL_CHARS)
+    model_hash = read_hex64(obj["model_hash"], "model_hash")
+    initial_hash = read_hex64(obj["initial_weights_hash"], "initial_weights_hash")
+    value_count = read_int(obj["value_count"], "value_count", minimum=1, maximum=MAX_VALUE_COUNT)
+    participants = _read_participants(obj["participants"])
+    n = _read_modulus(obj["public_key"])
+    encoding = _read_encoding(obj["encoding"], n, len(participants))
+    read_blob(obj["threshold_public"], "threshold_public", max_chars=MAX_THRESHOLD_PUBLIC_CHARS)
+    threshold, quorum = _read_counts(obj, len(participants))
+    rounds = read_int(obj["rounds"], "rounds", minimum=1, maximum=MAX_ROUNDS)
+    round_seconds = read_int(
+        obj["round_seconds"], "round_seconds", minimum=1, maximum=MAX_ROUND_SECONDS
+    )
+    tolerance_bp = read_int(obj["tolerance_bp"], "tolerance_bp", minimum=0, maximum=10_000)
+    max_update_bytes = read_int(
+        obj.get("max_update_bytes", DEFAULT_MAX_UPDATE_BYTES),
+        "max_update_bytes",
+        minimum=1,
+        maximum=MAX_MAX_UPDATE_BYTES,
+    )
+    request = TaskRequest(
+        model, model_hash, initial_hash, value_count, encoding, n, obj["threshold_public"],
+        threshold, participants, quorum, rounds, round_seconds, tolerance_bp, max_update_bytes,
+    )  # fmt: skip
+    needed = update_base64_chars(request.ciphertext_count, n)
+    if needed > max_update_bytes:
+        raise ProtocolError(
+            f"an update of {value_count} values needs {request.ciphertext_count} ciphertexts, "
+            f"{needed} base64 characters, more than max_update_bytes {max_update_bytes}"
+        )
+    return request
+
+
+def task_record(
+    request: TaskRequest, *, task: str, proposer: str, at: int, tx_id: str
+) -> dict[str, Any]:
+    """Return the stored TrainingTask (status "proposed", no approvals yet) for a valid request."""
+    n = request.n
+    return {
+        "id": task,
+        "proposer": proposer,
+        "model": request.model,
+        "model_hash": request.model_hash,
+        "initial_weights_hash": request.initial_weights_hash,
+        "value_count": request.value_count,
+        "ciphertext_count": request.ciphertext_count,
+        "encoding": request.encoding.to_dict(),
+        "public_key": {"n": str(n), "bits": n.bit_length(), "fingerprint": key_fingerprint(n)},
+        "threshold_public": request.threshold_public,
+        "threshold": request.threshold,
+        "participants": [{"party": p, "samples": s} for p, s in request.participants],
+        "quorum": request.quorum,
+        "rounds": request.rounds,
+        "round_seconds": request.round_seconds,
+        "tolerance_bp": request.tolerance_bp,
+        "max_update_bytes": request.max_update_bytes,
+        "approvals": [],
+        "status": TASK_PROPOSED,
+        "proposed_at": at,
+        "proposed_tx": tx_id,
+        "activated_at": None,
+        "finished_at": None,
+    }

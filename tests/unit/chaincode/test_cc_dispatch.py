@@ -134,7 +134,12 @@ def test_get_history_of_a_key_that_never_existed_is_empty(
 @pytest.mark.parametrize(
     ("object_type", "parts", "message"),
     [
-        ("Foo", '["a"]', "unknown object type 'Foo'; known types are Advertisement, Party"),
+        (
+            "Foo",
+            '["a"]',
+            "unknown object type 'Foo'; known types are AccuracyReport, Advertisement, Aggregate, "
+            "DecryptionShare, KeyEnvelope, ModelWeights, Party, Round, TrainingTask, Update",
+        ),
         ("Party", "{}", "argument 2 must be a JSON array, got an object"),
         (
             "Party",

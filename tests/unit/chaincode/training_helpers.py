@@ -103,9 +103,7 @@ def task_fields(party_ids: list[str], **overrides: Any) -> dict[str, Any]:
         "public_key": {"n": str(N)},
         "threshold_public": THRESHOLD_PUBLIC,
         "threshold": 2,
-        "participants": [
-            {"party": p, "samples": 100 * (i + 1)} for i, p in enumerate(party_ids)
-        ],
+        "participants": [{"party": p, "samples": 100 * (i + 1)} for i, p in enumerate(party_ids)],
         "quorum": 2,
         "rounds": 3,
         "round_seconds": 600,

@@ -8,6 +8,9 @@
   message, and ``call_peer`` replaces the stub's state helpers, which format whole values.
 - Errors: a proposal the stub cannot decode, or an ERROR reply to a state request, becomes an
   error response instead of a stuck transaction or a misread value.
+- Concurrency: transactions run as concurrent tasks on one stream, and a gRPC stream accepts one
+  write at a time (a second one fails with GRPC_CALL_ERROR_TOO_MANY_OPERATIONS), so every write
+  goes through :class:`SerialWriter`.
 """
 
 from __future__ import annotations
@@ -26,10 +29,25 @@ from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 from fedledger_chaincode.protos import chaincode_pb2, chaincode_shim_pb2, proposal_response_pb2
 from fedledger_chaincode.shim_context import PeerRequestError
 
-__all__ = ["FedLedgerHandler", "FedLedgerService"]
+__all__ = ["FedLedgerHandler", "FedLedgerService", "SerialWriter"]
 
 LOGGER = logging.getLogger("fedledger_chaincode")
 _MSG = chaincode_shim_pb2.ChaincodeMessage
+
+
+class SerialWriter:
+    """The servicer context with writes serialised: one outstanding write per stream."""
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+        self._lock = asyncio.Lock()
+
+    async def write(self, message: Any) -> None:
+        async with self._lock:
+            await self._context.write(message)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
 
 
 class FedLedgerHandler(Handler):  # type: ignore[misc]  # the shim is untyped
@@ -101,7 +119,7 @@ class FedLedgerHandler(Handler):  # type: ignore[misc]  # the shim is untyped
     ) -> None:
         """Register with the peer, then handle its messages until the stream ends."""
         self.state = STATES.CREATED
-        self.context = context
+        self.context = SerialWriter(context)
         self.msg_queue_handler = MsgQueueHandler(self)
         register = _MSG(type=_MSG.REGISTER, payload=self.chaincode_id.SerializeToString())
         register.timestamp.GetCurrentTime()

@@ -53,12 +53,15 @@ class RetryPolicy:
     """How often to re-send one signed transaction, and how often to rebuild after a conflict."""
 
     resend_attempts: int = 3
-    conflict_attempts: int = 3
+    conflict_attempts: int = 8
     backoff_seconds: float = 0.5
 
     def __post_init__(self) -> None:
         if self.resend_attempts < 1 or self.conflict_attempts < 1 or self.backoff_seconds < 0:
             raise LedgerError("retry attempts must be at least 1 and the backoff non-negative")
+
+
+_DIVERGED = "ProposalResponsePayloads do not match"
 
 
 class GatewayContract:
@@ -112,7 +115,16 @@ class GatewayContract:
         attempt = 1
         while True:
             proposal = self._proposal(function, args)
-            envelope = self._endorse(proposal)
+            try:
+                envelope = self._endorse(proposal)
+            except GatewayError as error:
+                # Endorsers at different block heights return different results; the proposal
+                # was never ordered, so a fresh one is safe once the peers have caught up.
+                if _DIVERGED not in error.details or attempt >= self._retry.conflict_attempts:
+                    raise
+                self._sleep(self._retry.backoff_seconds * attempt)
+                attempt += 1
+                continue
             self._submit(proposal.tx_id, envelope)
             status = self._commit_status(proposal.tx_id)
             if status.result == _VALID:

@@ -257,3 +257,32 @@ def test_chat_registers_then_reaches_ready() -> None:
     assert sent[0].type == MSG.REGISTER
     assert chaincode_pb2.ChaincodeID.FromString(sent[0].payload).name == "fedledger:abc"
     assert handler.state == "ready"
+
+
+def test_serial_writer_never_has_two_writes_outstanding_on_one_stream() -> None:
+    import asyncio
+
+    from fedledger_chaincode.handler import SerialWriter
+
+    class OneWriteAtATime:
+        def __init__(self) -> None:
+            self.active = 0
+            self.written: list[int] = []
+
+        async def write(self, message: int) -> None:
+            if self.active:
+                raise RuntimeError("GRPC_CALL_ERROR_TOO_MANY_OPERATIONS")
+            self.active += 1
+            await asyncio.sleep(0)
+            self.written.append(message)
+            self.active -= 1
+
+    stream = OneWriteAtATime()
+    writer = SerialWriter(stream)
+
+    async def many() -> None:
+        await asyncio.gather(*(writer.write(i) for i in range(20)))
+
+    asyncio.run(many())
+
+    assert sorted(stream.written) == list(range(20))

@@ -90,6 +90,7 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         self.result = b'{"ok":true}'
         self.evaluate_failure: Failure | None = None
         self.endorse_failure: Failure | None = None
+        self.endorse_failures: list[Failure] = []
         self.submit_failures: list[Failure] = []
         self.commit_failures: list[Failure] = []
         self.commit_codes: list[int] = []
@@ -117,6 +118,8 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         self._record("endorse", request, proposal.proposal_bytes, proposal.signature)
         if self.endorse_failure:
             _abort(context, self.endorse_failure)
+        if self.endorse_failures:
+            _abort(context, self.endorse_failures.pop(0))
         envelope = _prepared(proposal.proposal_bytes, self.result)
         return gateway_pb2.EndorseResponse(prepared_transaction=envelope)
 
@@ -454,3 +457,43 @@ def test_a_contract_needs_an_identity_that_can_sign() -> None:
 def test_retry_policy_refuses_zero_attempts() -> None:
     with pytest.raises(LedgerError, match="at least 1"):
         RetryPolicy(resend_attempts=0)
+
+
+_DIVERGED = (
+    grpc.StatusCode.ABORTED,
+    "failed to collect enough transaction endorsements",
+    [
+        ErrorDetail("127.0.0.1:7151", "Org1MSP", "ProposalResponsePayloads do not match"),
+        ErrorDetail("127.0.0.1:7251", "Org2MSP", "ProposalResponsePayloads do not match"),
+    ],
+)
+
+
+def test_endorsers_that_disagree_get_a_fresh_proposal_once_they_catch_up(gateway: Any) -> None:
+    # Prepare: peers at different block heights endorse different results once
+    fake, contract, sleeps = gateway
+    fake.endorse_failures = [_DIVERGED]
+
+    # Execute
+    result = contract.submit("SubmitDecryptionShare", "t1", "1", "c2hhcmU=")
+
+    # Assert
+    assert result == fake.result
+    assert fake.calls == ["endorse", "endorse", "submit", "commit"]
+    first, second = _tx_ids(fake, "endorse")
+    assert first != second
+    assert sleeps == [0.25]
+
+
+def test_endorsers_that_keep_disagreeing_end_in_a_gateway_error(gateway: Any) -> None:
+    # Prepare
+    fake, contract, _ = gateway
+    fake.endorse_failures = [_DIVERGED] * 3
+
+    # Execute
+    with pytest.raises(GatewayError, match="ProposalResponsePayloads do not match") as caught:
+        contract.submit("SubmitDecryptionShare", "t1", "1", "c2hhcmU=")
+
+    # Assert
+    assert caught.value.stage == "endorse"
+    assert fake.calls == ["endorse"] * 3

@@ -16,15 +16,24 @@ from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.protocol.assets import ROLES
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parsers(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse._SubParsersAction:
+    """Add party/advertise/advertisement/query; return the query sub-commands for extension."""
     party = sub.add_parser("party", help="register this identity as a party, or read parties")
     psub = party.add_subparsers(dest="party_command", required=True)
     reg = psub.add_parser("register", parents=[common], help="register the --org/--user identity")
-    reg.add_argument("--role", action="append", choices=ROLES, required=True,
-                     help="a role of this party (repeat for several)")
+    reg.add_argument(
+        "--role",
+        action="append",
+        choices=ROLES,
+        required=True,
+        help="a role of this party (repeat for several)",
+    )
     reg.set_defaults(func=cmd_party_register)
     psub.add_parser("list", parents=[common], help="every registered party").set_defaults(
-        func=cmd_party_list)
+        func=cmd_party_list
+    )
 
     adv = sub.add_parser("advertise", parents=[common], help="advertise data this party offers")
     _ad_fields(adv)
@@ -46,24 +55,29 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     qa.add_argument("--all", action="store_true", help="include withdrawn advertisements")
     qa.set_defaults(func=cmd_query_ads)
     qsub.add_parser("parties", parents=[common], help="registered parties").set_defaults(
-        func=cmd_party_list)
+        func=cmd_party_list
+    )
     qh = qsub.add_parser("history", parents=[common], help="every version of one ledger key")
     qh.add_argument("object_type", help="e.g. Party, Advertisement, TrainingTask")
     qh.add_argument("key", nargs="+", help="the key's parts, e.g. an advertisement id")
     qh.set_defaults(func=cmd_query_history)
+    return qsub
 
 
 def _ad_fields(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--description", required=True, help="what the data set is")
     parser.add_argument("--samples", type=int, required=True, help="number of samples")
     parser.add_argument("--goal", required=True, help="the business goal of sharing it")
-    parser.add_argument("--labels", default=None,
-                        help='label histogram as JSON, e.g. \'{"0": 480, "1": 530}\'')
+    parser.add_argument(
+        "--labels", default=None, help='label histogram as JSON, e.g. \'{"0": 480, "1": 530}\''
+    )
 
 
 def _ad_request(args: argparse.Namespace) -> str:
     request: dict[str, Any] = {
-        "description": args.description, "samples": args.samples, "goal": args.goal,
+        "description": args.description,
+        "samples": args.samples,
+        "goal": args.goal,
     }
     if args.labels is not None:
         try:
@@ -104,8 +118,10 @@ def _show(args: argparse.Namespace, record: Any, line: str) -> None:
 
 def cmd_party_register(paths: Paths, args: argparse.Namespace) -> int:
     key = kx_private_key(paths, args.org, args.user)
-    request = {"roles": sorted(set(args.role)),
-               "kx_public_key": base64.b64encode(public_key_bytes(key)).decode()}
+    request = {
+        "roles": sorted(set(args.role)),
+        "kx_public_key": base64.b64encode(public_key_bytes(key)).decode(),
+    }
     with contract_for(paths, args) as contract:
         party = json.loads(contract.submit("RegisterParty", json.dumps(request)))
     _show(args, party, f"registered {party['id']} with roles {', '.join(party['roles'])}")
@@ -118,8 +134,10 @@ def cmd_party_list(paths: Paths, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(parties)
     else:
-        table(["party", "msp", "roles"],
-              [(p["id"][:40] + "…", p["msp_id"], ",".join(p["roles"])) for p in parties])
+        table(
+            ["party", "msp", "roles"],
+            [(p["id"][:40] + "…", p["msp_id"], ",".join(p["roles"])) for p in parties],
+        )
     return 0
 
 
@@ -152,8 +170,10 @@ def cmd_query_ads(paths: Paths, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(ads)
     else:
-        table(["id", "owner", "samples", "status", "goal"],
-              [(a["id"], a["owner_msp"], a["samples"], a["status"], a["goal"][:40]) for a in ads])
+        table(
+            ["id", "owner", "samples", "status", "goal"],
+            [(a["id"], a["owner_msp"], a["samples"], a["status"], a["goal"][:40]) for a in ads],
+        )
     return 0
 
 
@@ -164,7 +184,8 @@ def cmd_query_history(paths: Paths, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(history)
     else:
-        table(["tx", "time", "deleted"],
-              [(h["tx_id"][:16], h["timestamp"]["seconds"], h["is_delete"]) for h in history])
+        table(
+            ["tx", "time", "deleted"],
+            [(h["tx_id"][:16], h["timestamp"]["seconds"], h["is_delete"]) for h in history],
+        )
     return 0
-

@@ -7,38 +7,41 @@ import json
 import sys
 from collections.abc import Sequence
 
-from fedledger.cli import ledger_cmd, network_cmd
+from fedledger.cli import ledger_cmd, network_cmd, training_cmd
 from fedledger.cli.paths import resolve_paths
 from fedledger.errors import ContractError, FedLedgerError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; every leaf command accepts --json, --org, --user, --state."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print JSON instead of text for people")
-    common.add_argument("--org", default=argparse.SUPPRESS, help="organisation (default Org1)")
-    common.add_argument("--user", default=argparse.SUPPRESS, help="user of the org (default User1)")
-    common.add_argument("--state", default=argparse.SUPPRESS,
-                        help="network state folder (default .fedledger/network)")
+    """The whole command line; leaf commands accept --org, --user, --state and (but for the demo,
+    whose --json names a file) --json."""
+    identity = argparse.ArgumentParser(add_help=False)
+    identity.add_argument("--org", default=argparse.SUPPRESS, help="organisation (default Org1)")
+    identity.add_argument(
+        "--user", default=argparse.SUPPRESS, help="user of the org (default User1)"
+    )
+    identity.add_argument(
+        "--state",
+        default=argparse.SUPPRESS,
+        help="network state folder (default .fedledger/network)",
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[identity])
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print JSON instead of text for people",
+    )
     parser = argparse.ArgumentParser(
-        prog="fedledger", parents=[common],
+        prog="fedledger",
+        parents=[common],
         description="Privacy-preserving federated deep learning on Hyperledger Fabric.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     network_cmd.add_parser(sub, common)
-    ledger_cmd.add_parsers(sub, common)
-    _add_optional(sub, common)
+    query = ledger_cmd.add_parsers(sub, common)
+    training_cmd.add_parsers(sub, common, query, identity)
     return parser
-
-
-def _add_optional(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Commands whose modules need the ML stack; registered only when importable."""
-    try:
-        from fedledger.cli import training_cmd
-    except ImportError:
-        return
-    training_cmd.add_parsers(sub, common)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,9 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(args: argparse.Namespace, kind: str, message: str, *, tx_id: str = "") -> None:
     if args.json:
         print(json.dumps({"error": kind, "message": message, "tx_id": tx_id or None}))
-    else:
-        suffix = f" (transaction {tx_id})" if tx_id else ""
-        print(f"fedledger: {kind}: {message}{suffix}", file=sys.stderr)
+    suffix = f" (transaction {tx_id})" if tx_id else ""
+    print(f"fedledger: {kind}: {message}{suffix}", file=sys.stderr)
     raise SystemExit(2)
 
 

@@ -30,8 +30,11 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def open_network(paths: Paths, args: argparse.Namespace) -> LocalNetwork:
     return LocalNetwork.open(
-        paths.state, paths.bin_dir, paths.builder_dir,
-        orgs=getattr(args, "orgs", None), base_port=getattr(args, "base_port", None),
+        paths.state,
+        paths.bin_dir,
+        paths.builder_dir,
+        orgs=getattr(args, "orgs", None),
+        base_port=getattr(args, "base_port", None),
     )
 
 
@@ -66,11 +69,19 @@ def cmd_up(paths: Paths, args: argparse.Namespace) -> int:
     network, fresh, seconds = bring_up(paths, args)
     orgs = [o.name for o in network.topo.orgs]
     if args.json:
-        emit_json({"started": fresh, "seconds": round(seconds, 1), "orgs": orgs,
-                   "profile": str(network.layout.profile_file)})
+        emit_json(
+            {
+                "started": fresh,
+                "seconds": round(seconds, 1),
+                "orgs": orgs,
+                "profile": str(network.layout.profile_file),
+            }
+        )
     elif fresh:
-        say(f"network up in {seconds:.1f}s: {len(orgs)} orgs ({', '.join(orgs)}), channel "
-            f"{network.topo.channel}, chaincode {network.topo.chaincode} (MAJORITY endorsement)")
+        say(
+            f"network up in {seconds:.1f}s: {len(orgs)} orgs ({', '.join(orgs)}), channel "
+            f"{network.topo.channel}, chaincode {network.topo.chaincode} (MAJORITY endorsement)"
+        )
         say(f"connection profile: {network.layout.profile_file}")
     else:
         say(f"the network in {paths.state} is already running; 'fedledger network status' shows it")
@@ -97,9 +108,15 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
         say(f"no network is running from {paths.state}; start one with 'fedledger network up'")
         return 1
     rows = [
-        (s.name, s.kind, s.pid, "yes" if s.alive else "NO", "ok" if s.healthy else "DOWN",
-         ",".join(f"{k}={v}" for k, v in s.ports.items()),
-         "" if s.block_height is None else s.block_height)
+        (
+            s.name,
+            s.kind,
+            s.pid,
+            "yes" if s.alive else "NO",
+            "ok" if s.healthy else "DOWN",
+            ",".join(f"{k}={v}" for k, v in s.ports.items()),
+            "" if s.block_height is None else s.block_height,
+        )
         for s in statuses
     ]
     table(["node", "kind", "pid", "alive", "health", "ports", "height"], rows)

@@ -1,0 +1,232 @@
+"""`fedledger demo`: a whole federated training on the local network, one process per org.
+
+The demo process is the coordinator (Org1's Admin identity, the key dealer). Each participant
+is a separate `fedledger participant run` process with its own org identity, which reports its
+progress as JSON lines that the demo reads and turns into a per-round table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from fedledger.cli import demo_report
+from fedledger.cli.ledger_cmd import contract_for, kx_private_key
+from fedledger.cli.network_cmd import bring_up
+from fedledger.cli.output import progress, say
+from fedledger.cli.paths import Paths
+from fedledger.crypto.envelope import public_key_bytes
+from fedledger.errors import FedLedgerError
+from fedledger.roles.coordinator import Coordinator, TaskPlan
+from fedledger.roles.ledger_io import query, register_party
+
+READY_TIMEOUT = 600.0
+ROUND_TIMEOUT = 1200.0
+
+
+class ParticipantProcesses:
+    """The participant processes and a queue of the JSON lines they print."""
+
+    def __init__(self, paths: Paths, args: argparse.Namespace) -> None:
+        self.lines: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.procs: dict[str, subprocess.Popen[str]] = {}
+        self.logs: dict[str, Path] = {}
+        self.backlog: list[tuple[str, dict[str, Any]]] = []
+        logs = paths.state / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for index in range(1, args.participants + 1):
+            org = f"Org{index}"
+            argv = [
+                sys.executable,
+                "-m",
+                "fedledger.cli.main",
+                "participant",
+                "run",
+                "--json",
+                "--org",
+                org,
+                "--state",
+                str(paths.state),
+                "--index",
+                str(index),
+                "--participants",
+                str(args.participants),
+                "--partition",
+                args.partition,
+                "--seed",
+                str(args.seed),
+                *(["--data", args.data] if args.data else []),
+            ]
+            self.logs[org] = logs / f"participant-{org}.log"
+            with open(self.logs[org], "w") as err:
+                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
+            self.procs[org] = proc
+            threading.Thread(target=self._read, args=(org, proc.stdout), daemon=True).start()
+
+    def _read(self, org: str, stream: IO[str] | None) -> None:
+        if stream is None:
+            return
+        for raw in stream:
+            try:
+                self.lines.put((org, json.loads(raw)))
+            except json.JSONDecodeError:
+                continue
+        self.lines.put((org, {"event": "exited"}))
+
+    def next_line(self, timeout: float) -> tuple[str, dict[str, Any]]:
+        """The next line from any participant; raises FedLedgerError if none comes in time."""
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty as exc:
+            raise FedLedgerError(f"no participant reported anything for {timeout:.0f}s") from exc
+
+    def collect(self, event: str, count: int, timeout: float) -> dict[str, dict[str, Any]]:
+        """Wait for ``event`` from ``count`` participants; fail if one exits first.
+
+        Lines of other events that arrive meanwhile are kept for later calls, in order.
+        """
+        seen: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        kept: list[tuple[str, dict[str, Any]]] = []
+        backlog, self.backlog = self.backlog, []
+        while len(seen) < count:
+            if backlog:
+                org, line = backlog.pop(0)
+            else:
+                org, line = self.next_line(max(1.0, deadline - time.monotonic()))
+            if line["event"] == event and org not in seen:
+                seen[org] = line
+            elif line["event"] == "exited" and org not in seen:
+                code = self.procs[org].wait()
+                raise FedLedgerError(
+                    f"participant {org} exited (status {code}) before '{event}'; its log "
+                    f"logs/participant-{org}.log says: {self._last_log_line(org)}"
+                )
+            else:
+                kept.append((org, line))
+        self.backlog = kept + backlog
+        return seen
+
+    def check_alive(self) -> None:
+        """Raise FedLedgerError naming a participant that exited before the task finished."""
+        for org, proc in self.procs.items():
+            code = proc.poll()
+            if code not in (None, 0):
+                raise FedLedgerError(
+                    f"participant {org} exited with status {code}; its log "
+                    f"logs/participant-{org}.log says: {self._last_log_line(org)}"
+                )
+
+    def _last_log_line(self, org: str) -> str:
+        lines = [ln for ln in self.logs[org].read_text(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else "(nothing)"
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
+    if args.participants < 2:
+        raise FedLedgerError("--participants must be at least 2")
+    args.orgs = max(3, args.participants)
+    network, fresh, seconds = bring_up(paths, args)
+    if len(network.topo.orgs) < args.participants:
+        raise FedLedgerError(
+            f"the running network has {len(network.topo.orgs)} orgs but --participants is "
+            f"{args.participants}; run 'fedledger network down --purge' first"
+        )
+    say(
+        f"network {'started' if fresh else 'already running'} ({seconds:.1f}s): "
+        f"{len(network.topo.orgs)} orgs, channel {network.topo.channel}"
+    )
+    started = time.monotonic()
+    participants = ParticipantProcesses(paths, args)
+    try:
+        report = _run(paths, args, participants)
+    finally:
+        participants.stop()
+    report["total_seconds"] = round(time.monotonic() - started, 1)
+    demo_report.finish(args, report)
+    return 0
+
+
+def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) -> dict[str, Any]:
+    from fedledger.learning.models import initial_weights
+
+    coordinator_args = argparse.Namespace(org="Org1", user="Admin")
+    key = kx_private_key(paths, "Org1", "Admin")
+    with contract_for(paths, coordinator_args) as contract:
+        register_party(contract, ["coordinator"], base64.b64encode(public_key_bytes(key)).decode())
+        progress(f"starting {args.participants} participant processes (loading TensorFlow)")
+        ready = parts.collect("ready", args.participants, READY_TIMEOUT)
+        records = []
+        for index in range(1, args.participants + 1):
+            line = ready[f"Org{index}"]
+            party = query(contract, "GetParty", line["party"])
+            records.append({**party, "samples": line["samples"]})
+        plan = TaskPlan(
+            model=args.model,
+            rounds=args.rounds,
+            threshold=args.threshold or args.participants // 2 + 1,
+        )
+        coordinator = Coordinator(contract, progress=progress, watchdog=parts.check_alive)
+        task_id = coordinator.propose_task(
+            plan, records, initial_weights(args.model, seed=args.seed)
+        )
+        coordinator.wait_active(task_id, READY_TIMEOUT)
+        say(
+            f"task {task_id}: {args.model}, {args.participants} participants, "
+            f"{plan.threshold}-of-{args.participants} threshold decryption, {args.rounds} rounds"
+        )
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            rounds.append(_round(coordinator, parts, task_id, number, args))
+        parts.collect("finished", args.participants, ROUND_TIMEOUT)
+    return {
+        "task_id": task_id,
+        "rounds": rounds,
+        "participants": args.participants,
+        "model": args.model,
+        "partition": args.partition,
+    }
+
+
+def _round(
+    coordinator: Coordinator,
+    parts: ParticipantProcesses,
+    task_id: str,
+    number: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    coordinator.open_round(task_id, number)
+    progress(f"round {number}: opened; participants train, encrypt and submit")
+    closed = coordinator.close_when_submitted(task_id, number, ROUND_TIMEOUT)
+    progress(
+        f"round {number}: closed with {len(closed['aggregate']['contributors'])} updates; "
+        "participants decrypt"
+    )
+    decided = coordinator.wait_decided(task_id, number, ROUND_TIMEOUT)
+    lines = parts.collect("round", args.participants, ROUND_TIMEOUT)
+    row = demo_report.round_row(number, decided, list(lines.values()), time.monotonic() - started)
+    demo_report.print_round(row)
+    return row
+
+
+def write_json(path: str, report: dict[str, Any]) -> None:
+    Path(path).write_text(json.dumps(report, indent=2))

@@ -1,0 +1,181 @@
+"""`fedledger participant run`, `fedledger demo`, `fedledger query task|round`."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+from dataclasses import asdict
+from typing import Any
+
+from fedledger.cli import demo
+from fedledger.cli.ledger_cmd import contract_for, kx_private_key
+from fedledger.cli.output import emit_json, say, table
+from fedledger.cli.paths import Paths
+from fedledger.crypto.envelope import public_key_bytes
+from fedledger.learning.models import MODELS
+from fedledger.roles.dataplan import DataPlan, participant_data
+from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.participant import Participant, find_task_for
+
+TASK_WAIT_SECONDS = 900.0
+STEP_WAIT_SECONDS = 900.0
+
+
+def add_parsers(
+    sub: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    qsub: argparse._SubParsersAction,
+    identity: argparse.ArgumentParser,
+) -> None:
+    part = sub.add_parser("participant", help="take part in federated training")
+    psub = part.add_subparsers(dest="participant_command", required=True)
+    run = psub.add_parser("run", parents=[common], help="join the task listing this party, train")
+    run.add_argument("--index", type=int, required=True, help="this org's part of the data (1..N)")
+    run.add_argument("--task", default=None, help="join this task (default: wait for a new one)")
+    _data_args(run)
+    run.set_defaults(func=cmd_participant_run)
+
+    dm = sub.add_parser(
+        "demo", parents=[identity], help="a whole federated training on one machine"
+    )
+    _data_args(dm)
+    dm.add_argument("--rounds", type=int, default=5)
+    dm.add_argument("--model", choices=sorted(MODELS), default="mlp32")
+    dm.add_argument("--threshold", type=int, default=None, help="shares needed (default majority)")
+    dm.add_argument(
+        "--json",
+        dest="json_file",
+        default=None,
+        metavar="FILE",
+        help="write the per-round results as JSON to FILE",
+    )
+    dm.add_argument("--plot", default=None, metavar="FILE", help="write accuracy per round (PNG)")
+    dm.set_defaults(func=demo.cmd_demo)
+
+    qt = qsub.add_parser("task", parents=[common], help="a training task")
+    qt.add_argument("--task", required=True)
+    qt.set_defaults(func=cmd_query_task)
+    qr = qsub.add_parser("round", parents=[common], help="a round: submissions, shares, result")
+    qr.add_argument("--task", required=True)
+    qr.add_argument("--round", type=int, required=True)
+    qr.set_defaults(func=cmd_query_round)
+
+
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--participants", type=int, default=3)
+    parser.add_argument("--partition", default="iid", help="iid or dirichlet:ALPHA")
+    parser.add_argument(
+        "--data", default=None, help="full MNIST: mnist.npz or a folder of IDX files"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _line(args: argparse.Namespace, event: str, **fields: Any) -> None:
+    """A progress line: JSON for the demo that reads it, or a sentence for people."""
+    if args.json:
+        print(json.dumps({"event": event, **fields}), flush=True)
+    else:
+        detail = ", ".join(f"{k}={v}" for k, v in fields.items())
+        print(f"[{args.org}] {event}: {detail}", flush=True)
+
+
+def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
+    from fedledger.learning.evaluation import evaluate_accuracy
+    from fedledger.learning.runtime import configure_tensorflow
+
+    configure_tensorflow(threads=1)
+    plan = DataPlan(args.participants, args.partition, args.data, args.seed)
+    data = participant_data(plan, args.index)
+    key = kx_private_key(paths, args.org, args.user)
+    with contract_for(paths, args) as contract:
+        party = register_party(
+            contract, ["trainer"], base64.b64encode(public_key_bytes(key)).decode()
+        )
+        samples = len(data.train)
+        histogram = {str(i): c for i, c in enumerate(data.train.label_histogram()) if c}
+        contract.submit(
+            "CreateAdvertisement",
+            json.dumps(
+                {
+                    "description": f"MNIST digits held by {args.org}",
+                    "samples": samples,
+                    "goal": "handwritten digit classifier",
+                    "labels": histogram,
+                }
+            ),
+        )
+        _line(args, "ready", party=party["id"], samples=samples)
+        task_id = args.task or find_task_for(contract, party["id"], TASK_WAIT_SECONDS)
+        participant = Participant(
+            contract, party["id"], key, data.train, data.validation, seed=args.seed + args.index
+        )
+        state = participant.join(task_id)
+        _line(args, "joined", task=task_id)
+        for number in range(1, state.task["rounds"] + 1):
+            metrics = participant.run_round(state, number, STEP_WAIT_SECONDS)
+            latest = state.models[max(state.models)]
+            test_accuracy = evaluate_accuracy(state.task["model"], latest, data.test)
+            _line(args, "round", **asdict(metrics), test_accuracy=test_accuracy)
+        final = query(contract, "GetTask", task_id)
+        _line(args, "finished", task=task_id, status=final["status"])
+    return 0
+
+
+def cmd_query_task(paths: Paths, args: argparse.Namespace) -> int:
+    with contract_for(paths, args) as contract:
+        task = query(contract, "GetTask", args.task)
+        rounds = query(contract, "ListRounds", args.task)
+    if args.json:
+        emit_json({**task, "round_records": rounds})
+        return 0
+    say(
+        f"{task['id']}: {task['model']}, status {task['status']}, {task['rounds']} rounds, "
+        f"threshold {task['threshold']} of {len(task['participants'])}, quorum {task['quorum']}"
+    )
+    table(
+        ["participant", "samples", "approved"],
+        [
+            (p["party"][:44], p["samples"], p["party"] in task["approvals"])
+            for p in task["participants"]
+        ],
+    )
+    table(
+        ["round", "status", "base", "median accuracy"],
+        [
+            (
+                r["round"],
+                r["status"],
+                r["base_round"],
+                "" if not r.get("result") else f"{r['result']['median_bp'] / 100:.2f}%",
+            )
+            for r in rounds
+        ],
+    )
+    return 0
+
+
+def cmd_query_round(paths: Paths, args: argparse.Namespace) -> int:
+    with contract_for(paths, args) as contract:
+        record = query(contract, "GetRound", args.task, str(args.round))
+    if args.json:
+        emit_json(record)
+        return 0
+    say(f"round {record['round']} of {record['task_id']}: {record['status']}")
+    table(
+        ["party", "samples", "bytes", "digest"],
+        [
+            (s["party"][:44], s["samples"], s["size"], s["digest"][:16])
+            for s in record["submissions"]
+        ],
+    )
+    if record.get("aggregate"):
+        agg = record["aggregate"]
+        say(
+            f"aggregate {agg['digest'][:16]}… of {len(agg['contributors'])} updates, "
+            f"{agg['total_samples']} samples"
+        )
+    say(f"decryption shares from: {', '.join(p[:20] for p in record['shares']) or 'none'}")
+    for report in record.get("reports", []):
+        say(f"  {report['party'][:44]} reports {report['accuracy_bp'] / 100:.2f}%")
+    return 0

@@ -1,0 +1,184 @@
+"""The coordinator: proposes a training task, deals the threshold key, opens and closes rounds.
+
+The coordinator is also the key dealer (DESIGN.md, Cryptography): it generates the Paillier key,
+seals each participant's share to the X25519 key the participant registered, publishes the
+envelopes on the ledger, and drops the factorisation at once. Trust assumption: the dealer does
+not keep the key. It never sees a key share after the ceremony and holds no decryption share.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fedledger.crypto.ceremony import deal_from_private_key
+from fedledger.crypto.encoding import EncodingParams
+from fedledger.crypto.keys import generate_keypair
+from fedledger.ledger.interface import Contract
+from fedledger.roles.ledger_io import get_round, query, submit, wait_for
+from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
+
+Progress = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """What the consortium agrees on for one training task."""
+
+    model: str = "mlp32"
+    rounds: int = 5
+    threshold: int = 2
+    quorum: int | None = None  # default: every participant
+    round_seconds: int = 600
+    tolerance_bp: int = 200
+    frac_bits: int = 16
+    clip: float = 1.0  # bound on each (sample-weighted) update value; larger values are clipped
+    key_bits: int = 2048
+
+
+def key_share_context(fingerprint: str) -> bytes:
+    """Associated data binding a sealed key share to the task's key (and, inside, the party)."""
+    return f"fedledger key share for key {fingerprint}".encode()
+
+
+def encoding_for(plan: TaskPlan, participants: int) -> EncodingParams:
+    """Encoding with headroom for every participant's update in one encrypted sum."""
+    return EncodingParams.create(
+        frac_bits=plan.frac_bits,
+        clip=plan.clip,
+        max_summands=participants,
+        modulus_bits=plan.key_bits,
+    )
+
+
+class Coordinator:
+    """Drives one task through its rounds over a ``Contract`` (Gateway or in-memory)."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        progress: Progress = _silent,
+        watchdog: Callable[[], None] | None = None,
+    ) -> None:
+        """``watchdog`` runs while waiting on the ledger and may raise to stop waiting."""
+        self.contract = contract
+        self.progress = progress
+        self.watchdog = watchdog
+
+    def propose_task(
+        self, plan: TaskPlan, participants: list[dict[str, Any]], initial: FloatVector
+    ) -> str:
+        """Deal keys, propose the task, publish initial weights and envelopes; return its id.
+
+        ``participants`` are Party records (``id``, ``kx_public_key``) each with ``samples``.
+        Raises ContractError when the chaincode refuses any step.
+        """
+        self.progress(f"generating a {plan.key_bits}-bit threshold Paillier key (safe primes)")
+        public, private = generate_keypair(plan.key_bits, processes=2)
+        recipients = [(p["id"], base64.b64decode(p["kx_public_key"])) for p in participants]
+        ceremony = deal_from_private_key(
+            private,
+            recipients,
+            plan.threshold,
+            associated_data=key_share_context(public.fingerprint),
+        )
+        del private  # the dealer keeps no key: only sealed shares leave the ceremony
+        encoding = encoding_for(plan, len(participants))
+        request = {
+            "model": plan.model,
+            "model_hash": model_hash(plan.model),
+            "initial_weights_hash": weights_hash(initial),
+            "value_count": int(initial.size),
+            "encoding": encoding.to_spec().to_dict(),
+            "public_key": {"n": str(public.n)},
+            "threshold_public": ceremony.threshold_public_base64,
+            "threshold": plan.threshold,
+            "participants": [
+                {"party": p["id"], "samples": int(p["samples"])} for p in participants
+            ],
+            "quorum": plan.quorum or len(participants),
+            "rounds": plan.rounds,
+            "round_seconds": plan.round_seconds,
+            "tolerance_bp": plan.tolerance_bp,
+        }
+        task = submit(self.contract, "ProposeTask", json.dumps(request))
+        task_id: str = task["id"]
+        self.progress(f"proposed {task_id}; publishing initial weights and sealed key shares")
+        self.contract.submit(
+            "PutModelWeights", task_id, base64.b64encode(weights_bytes(initial)).decode()
+        )
+        for party_id, envelope in ceremony.envelopes.items():
+            self.contract.submit(
+                "PutKeyEnvelope", task_id, party_id, base64.b64encode(envelope).decode()
+            )
+        return task_id
+
+    def wait_active(self, task_id: str, timeout: float) -> dict[str, Any]:
+        """Wait until every participant approved the task; return the task record."""
+        task: dict[str, Any] = wait_for(
+            lambda: query(self.contract, "GetTask", task_id),
+            lambda t: t["status"] == "active",
+            what=f"every participant to approve {task_id}",
+            timeout=timeout,
+            watchdog=self.watchdog,
+        )
+        return task
+
+    def open_round(self, task_id: str, number: int) -> dict[str, Any]:
+        """Open round ``number``; returns the round record."""
+        record: dict[str, Any] = submit(self.contract, "OpenRound", task_id, str(number))
+        return record
+
+    def close_when_submitted(self, task_id: str, number: int, timeout: float) -> dict[str, Any]:
+        """Close the round once every participant has submitted (or the deadline allows it).
+
+        Returns the closed round record. Raises WaitTimeout, or ContractError if the chaincode
+        refuses to close.
+        """
+        task = query(self.contract, "GetTask", task_id)
+        expected = len(task["participants"])
+        quorum = task["quorum"]
+
+        def closable(record: dict[str, Any] | None) -> bool:
+            if record is None:
+                return False
+            if record["status"] != "open":
+                return True
+            count = len(record["submissions"])
+            return count >= expected or (count >= quorum and _past(record["deadline"]))
+
+        record = wait_for(
+            lambda: get_round(self.contract, task_id, number),
+            closable,
+            what=f"updates for round {number}",
+            timeout=timeout,
+            watchdog=self.watchdog,
+        )
+        if record["status"] == "open":
+            closed: dict[str, Any] = submit(self.contract, "CloseRound", task_id, str(number))
+            return closed
+        return dict(record)
+
+    def wait_decided(self, task_id: str, number: int, timeout: float) -> dict[str, Any]:
+        """Wait until the round is accepted or rejected; return the round record."""
+        record: dict[str, Any] = wait_for(
+            lambda: get_round(self.contract, task_id, number),
+            lambda r: r is not None and r["status"] in ("accepted", "rejected"),
+            what=f"the result of round {number}",
+            timeout=timeout,
+            watchdog=self.watchdog,
+        )
+        return record
+
+
+def _past(deadline: int) -> bool:
+    """True once the wall clock is past a ledger deadline (seconds since the epoch)."""
+    return time.time() > deadline

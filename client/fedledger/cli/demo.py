@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +26,7 @@ from fedledger.cli.output import progress, say
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
-from fedledger.roles.coordinator import Coordinator, TaskPlan
+from fedledger.roles.coordinator import Coordinator, TaskPlan, generate_task_key
 from fedledger.roles.ledger_io import query, register_party
 
 READY_TIMEOUT = 600.0
@@ -168,10 +169,21 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
 def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) -> dict[str, Any]:
     from fedledger.learning.models import initial_weights
 
+    plan = TaskPlan(
+        model=args.model,
+        rounds=args.rounds,
+        threshold=args.threshold or args.participants // 2 + 1,
+    )
+    # The safe-prime search takes seconds to minutes; overlap it with the participants' start.
+    keygen = ThreadPoolExecutor(max_workers=1)
+    key = keygen.submit(generate_task_key, plan, progress)
+    keygen.shutdown(wait=False)
     coordinator_args = argparse.Namespace(org="Org1", user="Admin")
-    key = kx_private_key(paths, "Org1", "Admin")
+    kx_key = kx_private_key(paths, "Org1", "Admin")
     with contract_for(paths, coordinator_args) as contract:
-        register_party(contract, ["coordinator"], base64.b64encode(public_key_bytes(key)).decode())
+        register_party(
+            contract, ["coordinator"], base64.b64encode(public_key_bytes(kx_key)).decode()
+        )
         progress(f"starting {args.participants} participant processes (loading TensorFlow)")
         ready = parts.collect("ready", args.participants, READY_TIMEOUT)
         records = []
@@ -179,14 +191,9 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
             line = ready[f"Org{index}"]
             party = query(contract, "GetParty", line["party"])
             records.append({**party, "samples": line["samples"]})
-        plan = TaskPlan(
-            model=args.model,
-            rounds=args.rounds,
-            threshold=args.threshold or args.participants // 2 + 1,
-        )
         coordinator = Coordinator(contract, progress=progress, watchdog=parts.check_alive)
         task_id = coordinator.propose_task(
-            plan, records, initial_weights(args.model, seed=args.seed)
+            plan, records, initial_weights(args.model, seed=args.seed), key.result()
         )
         coordinator.wait_active(task_id, READY_TIMEOUT)
         say(

@@ -11,6 +11,7 @@ factors; :func:`generate_keypair` therefore produces safe primes by default.
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ import gmpy2
 
 from fedledger.errors import CryptoError
 from fedledger.protocol.keyid import key_fingerprint
+
+# Worker processes start fresh (spawn): forking a process that has gRPC or TensorFlow threads
+# running can deadlock the child.
+_SPAWN = multiprocessing.get_context("spawn")
 
 __all__ = [
     "MIN_MODULUS_BITS",
@@ -167,7 +172,7 @@ def _generate(bits: int, *, safe_primes: bool, processes: int) -> tuple[PublicKe
         if not safe_primes:
             p, q = (_random_prime(half) for _ in range(2))
         elif processes > 1:
-            with ProcessPoolExecutor(max_workers=min(processes, 2)) as pool:
+            with ProcessPoolExecutor(max_workers=min(processes, 2), mp_context=_SPAWN) as pool:
                 p, q = pool.map(generate_safe_prime, [half, half])
         else:
             p, q = generate_safe_prime(half), generate_safe_prime(half)

@@ -24,6 +24,7 @@ reveal any exponent a.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import secrets
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,10 @@ import gmpy2
 from fedledger.crypto.keys import PublicKey
 from fedledger.errors import CryptoError
 from fedledger.protocol.keyid import modulus_bytes
+
+# Worker processes start fresh (spawn): forking a process that has gRPC or TensorFlow threads
+# running can deadlock the child.
+_SPAWN = multiprocessing.get_context("spawn")
 
 __all__ = [
     "DEFAULT_EXPONENT_BITS",
@@ -156,6 +161,7 @@ class RandomnessPool:
             return
         chunks = [count // processes + (i < count % processes) for i in range(processes)]
         with ProcessPoolExecutor(
+            mp_context=_SPAWN,
             max_workers=processes,
             initializer=_init_worker,
             initargs=(

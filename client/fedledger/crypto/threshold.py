@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +44,10 @@ import gmpy2
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import CryptoError, InvalidShareError
 from fedledger.protocol.keyid import modulus_bytes
+
+# Worker processes start fresh (spawn): forking a process that has gRPC or TensorFlow threads
+# running can deadlock the child.
+_SPAWN = multiprocessing.get_context("spawn")
 
 __all__ = [
     "DecryptionShare",
@@ -149,7 +154,7 @@ def _power_all(bases: Sequence[int], exponent: int, modulus: int, processes: int
         return _powmod_chunk((list(bases), exponent, modulus))
     size = -(-len(bases) // processes)
     jobs = [(list(bases[i : i + size]), exponent, modulus) for i in range(0, len(bases), size)]
-    with ProcessPoolExecutor(max_workers=processes) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=_SPAWN) as pool:
         return [x for part in pool.map(_powmod_chunk, jobs) for x in part]
 
 

@@ -222,7 +222,7 @@ class LocalNetwork:
                 },
                 "users": {
                     user: str(self.layout.user_msp(org, user).resolve())
-                    for user in ("Admin", "User1")
+                    for user in ("Admin", "User1", "User2")
                 },
             }
         o = self.topo.orderer

@@ -46,7 +46,7 @@ def cryptogen_config(topo: Topology) -> dict[str, object]:
                     {"Hostname": "peer0", "SANS": [*SANS, org.host]},
                     {"Hostname": "ccserver", "SANS": [*SANS, org.host]},
                 ],
-                "Users": {"Count": 1},
+                "Users": {"Count": 2},
             }
             for org in topo.orgs
         ],

@@ -17,7 +17,7 @@ from typing import Any
 
 from fedledger.crypto.ceremony import deal_from_private_key
 from fedledger.crypto.encoding import EncodingParams
-from fedledger.crypto.keys import generate_keypair
+from fedledger.crypto.keys import PrivateKey, PublicKey, generate_keypair
 from fedledger.ledger.interface import Contract
 from fedledger.roles.ledger_io import get_round, query, submit, wait_for
 from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
@@ -59,6 +59,12 @@ def encoding_for(plan: TaskPlan, participants: int) -> EncodingParams:
     )
 
 
+def generate_task_key(plan: TaskPlan, progress: Progress = _silent) -> tuple[PublicKey, PrivateKey]:
+    """A fresh safe-prime Paillier key for a task (seconds to minutes: the search is random)."""
+    progress(f"generating a {plan.key_bits}-bit threshold Paillier key (safe primes)")
+    return generate_keypair(plan.key_bits, processes=2)
+
+
 class Coordinator:
     """Drives one task through its rounds over a ``Contract`` (Gateway or in-memory)."""
 
@@ -74,15 +80,19 @@ class Coordinator:
         self.watchdog = watchdog
 
     def propose_task(
-        self, plan: TaskPlan, participants: list[dict[str, Any]], initial: FloatVector
+        self,
+        plan: TaskPlan,
+        participants: list[dict[str, Any]],
+        initial: FloatVector,
+        keypair: tuple[PublicKey, PrivateKey] | None = None,
     ) -> str:
         """Deal keys, propose the task, publish initial weights and envelopes; return its id.
 
         ``participants`` are Party records (``id``, ``kx_public_key``) each with ``samples``.
-        Raises ContractError when the chaincode refuses any step.
+        ``keypair`` is a safe-prime key made ahead (see :func:`generate_task_key`); by default
+        one is generated here. Raises ContractError when the chaincode refuses any step.
         """
-        self.progress(f"generating a {plan.key_bits}-bit threshold Paillier key (safe primes)")
-        public, private = generate_keypair(plan.key_bits, processes=2)
+        public, private = keypair or generate_task_key(plan, self.progress)
         recipients = [(p["id"], base64.b64decode(p["kx_public_key"])) for p in participants]
         ceremony = deal_from_private_key(
             private,

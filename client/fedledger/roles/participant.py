@@ -115,7 +115,8 @@ class Participant:
         tkey = threshold_key_from_base64(task["threshold_public"])
         envelope = wait_for(
             lambda: query_or_none(self.contract, "GetKeyEnvelope", task_id, self.party_id),
-            lambda found: found is not None, what=f"this party's key share of {task_id}",
+            lambda found: found is not None,
+            what=f"this party's key share of {task_id}",
             timeout=timeout,
         )
         share = open_key_share(
@@ -127,7 +128,8 @@ class Participant:
         )
         weights = wait_for(
             lambda: query_or_none(self.contract, "GetModelWeights", task_id),
-            lambda found: found is not None, what=f"the initial weights of {task_id}",
+            lambda found: found is not None,
+            what=f"the initial weights of {task_id}",
             timeout=timeout,
         )
         initial = weights_from_bytes(base64.b64decode(weights["weights"]))

@@ -74,9 +74,11 @@ def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
     report["centralized_accuracy"] = round(baseline.accuracy, 4)
     final = report["rounds"][-1]["accuracy"]
     gap = (baseline.accuracy - final) * 100
+    relation = f"{gap:.2f} points behind" if gap >= 0 else f"{-gap:.2f} points ahead"
     say(
-        f"final federated accuracy {final * 100:.2f}% vs centralised {baseline.accuracy * 100:.2f}%"
-        f" ({gap:+.2f} points behind) in {report['total_seconds']:.0f}s; task {report['task_id']}"
+        f"final federated accuracy {final * 100:.2f}% vs centralised "
+        f"{baseline.accuracy * 100:.2f}% ({relation}) in {report['total_seconds']:.0f}s;"
+        f" task {report['task_id']}"
     )
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(report, indent=2))

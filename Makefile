@@ -35,7 +35,7 @@ unit: install
 integration: install fabric
 	$(BIN)/pytest tests/integration
 
-test: install fabric lint
+test: install fabric lint typecheck
 	$(BIN)/pytest
 
 bench-crypto: install

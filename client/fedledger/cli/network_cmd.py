@@ -116,10 +116,13 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
             "ok" if s.healthy else "DOWN",
             ",".join(f"{k}={v}" for k, v in s.ports.items()),
             "" if s.block_height is None else s.block_height,
+            "" if s.memory_bytes is None else f"{s.memory_bytes / 2**20:.0f} MiB",
         )
         for s in statuses
     ]
-    table(["node", "kind", "pid", "alive", "health", "ports", "height"], rows)
+    table(["node", "kind", "pid", "alive", "health", "ports", "height", "memory"], rows)
+    total = sum(s.memory_bytes or 0 for s in statuses)
+    say(f"total resident memory of the network: {total / 2**20:.0f} MiB")
     down = [s.name for s in statuses if not s.healthy]
     if down:
         say("not healthy: " + ", ".join(down) + " (see logs in " + str(paths.state / "logs") + ")")

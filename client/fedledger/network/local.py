@@ -46,6 +46,7 @@ class NodeStatus:
     healthy: bool
     ports: dict[str, int]
     block_height: int | None = None
+    memory_bytes: int | None = None
 
 
 class LocalNetwork:
@@ -256,6 +257,7 @@ class LocalNetwork:
                     processes.healthy(node) if is_alive else False,
                     node.ports,
                     height,
+                    processes.resident_bytes(node),
                 )
             )
         return result

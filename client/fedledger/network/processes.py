@@ -95,6 +95,19 @@ def alive(node: NodeProcess) -> bool:
     return cmdline[0].decode(errors="replace") == node.argv[0]
 
 
+def resident_bytes(node: NodeProcess) -> int | None:
+    """The node's resident memory in bytes (VmRSS), or None when it is not running."""
+    if not alive(node):
+        return None
+    try:
+        for line in Path(f"/proc/{node.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
 def healthy(node: NodeProcess, timeout: float = 2.0) -> bool:
     """True when the node's /healthz answers 200 (nodes without a health URL: when alive)."""
     if not alive(node):

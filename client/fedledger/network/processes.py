@@ -162,21 +162,31 @@ def log_tail(node: NodeProcess, lines: int = 15) -> str:
 
 
 def stop(node: NodeProcess, grace: float = 10.0) -> bool:
-    """Stop the node's process group (SIGTERM, then SIGKILL after ``grace``); True if it ran."""
+    """Stop the node (SIGTERM, then SIGKILL after ``grace``); True if it was running.
+
+    Nodes are started as session leaders, so the signal goes to their process group (a peer's
+    children go with it); a process that leads no group gets the signal alone.
+    """
     if not alive(node):
         return False
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(node.pid, signal.SIGTERM)
+    _signal(node.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if not alive(node):
             _reap(node.pid)
             return True
         time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(node.pid, signal.SIGKILL)
+    _signal(node.pid, signal.SIGKILL)
     _reap(node.pid)
     return True
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def _reap(pid: int) -> None:

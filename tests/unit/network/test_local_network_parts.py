@@ -1,0 +1,163 @@
+"""The local network's parts without starting Fabric: topology, ports, packages, records."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import socket
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from fedledger.errors import NetworkError
+from fedledger.network import ccaas, material, processes
+from fedledger.network.layout import Layout
+from fedledger.network.local import LocalNetwork
+from fedledger.network.topology import make_topology
+
+
+def test_topology_gives_every_node_its_own_ports_in_one_block_per_org() -> None:
+    topo = make_topology(3, base_port=7050)
+
+    ports = topo.ports()
+
+    assert len(set(ports.values())) == len(ports) == 3 + 4 * 3
+    assert topo.org("org2").peer_address == "127.0.0.1:7251"
+    assert topo.org("Org3").ccserver_port == 7354
+    assert [o.msp_id for o in topo.orgs] == ["Org1MSP", "Org2MSP", "Org3MSP"]
+
+
+@pytest.mark.parametrize(
+    ("orgs", "base", "message"),
+    [
+        (0, 7050, "--orgs must be between 1 and 20, got 0"),
+        (21, 7050, "--orgs must be between 1 and 20, got 21"),
+        (3, 80, "base port 80 with 3 organisations needs ports 80..384"),
+        (3, 65400, "needs ports 65400..65704"),
+    ],
+)
+def test_topology_refuses_bad_sizes_and_port_ranges(orgs: int, base: int, message: str) -> None:
+    with pytest.raises(NetworkError, match=message.replace(".", r"\.")):
+        make_topology(orgs, base_port=base)
+
+
+def test_unknown_org_names_the_orgs_there_are() -> None:
+    with pytest.raises(
+        NetworkError, match="unknown organisation 'Org9'; this network has Org1, Org2"
+    ):
+        make_topology(2).org("Org9")
+
+
+def test_a_taken_port_is_named_with_the_node_that_needs_it() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+
+        with pytest.raises(NetworkError) as caught:
+            processes.check_ports_free("127.0.0.1", {"peer0.org1 listen": port, "other": 1})
+
+    assert f"{port} (peer0.org1 listen)" in str(caught.value)
+
+
+def test_a_missing_binary_is_named(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "state", tmp_path / "bin")
+
+    with pytest.raises(NetworkError, match="Fabric binary 'peer' is missing from"):
+        layout.binary("peer")
+
+
+def test_up_with_missing_binaries_says_which_and_starts_nothing(tmp_path: Path) -> None:
+    network = LocalNetwork.open(tmp_path / "state", tmp_path / "bin", tmp_path / "builder")
+
+    with pytest.raises(NetworkError, match="Fabric binary 'peer' is missing"):
+        network.up()
+
+    assert processes.load(network.layout.processes_file) == []
+
+
+def test_a_network_remembers_its_shape_and_refuses_another(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "topology.json").write_text(json.dumps({"orgs": 2, "base_port": 9050}))
+
+    reopened = LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b")
+
+    assert len(reopened.topo.orgs) == 2
+    with pytest.raises(NetworkError, match="has 2 organisations on base port 9050"):
+        LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b", orgs=3)
+
+
+def test_process_records_survive_a_round_trip_and_a_dead_pid_is_not_alive(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    node = processes.NodeProcess("n", "peer", child.pid, [sys.executable], str(tmp_path / "l"))
+    path = tmp_path / "processes.json"
+
+    processes.save(path, [node])
+
+    assert processes.load(path) == [node]
+    assert not processes.alive(node)
+    assert processes.stop(node) is False
+
+
+def test_a_running_process_of_another_program_is_not_taken_for_the_node(tmp_path: Path) -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        ours = processes.NodeProcess("n", "peer", child.pid, ["sleep"], str(tmp_path / "l"))
+        recycled = processes.NodeProcess("n", "peer", child.pid, ["/bin/peer"], str(tmp_path / "l"))
+
+        assert processes.alive(ours)
+        assert not processes.alive(recycled)
+        assert processes.stop(ours) is True
+        assert not processes.alive(ours)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def _crypto_stub(layout: Layout, topo_orgs: int = 1) -> None:
+    topo = make_topology(topo_orgs)
+    for org in topo.orgs:
+        for node in (layout.peer_dir(org), layout.ccserver_dir(org)):
+            tls = node / "tls"
+            tls.mkdir(parents=True)
+            for name in ("server.key", "server.crt", "ca.crt"):
+                (tls / name).write_text(f"{node.name} {name}")
+
+
+def test_ccaas_package_id_is_the_label_and_sha256_of_the_package_file(tmp_path: Path) -> None:
+    layout = Layout(tmp_path, tmp_path / "bin")
+    _crypto_stub(layout)
+    org = make_topology(1).orgs[0]
+
+    path, package_id = ccaas.package(org, layout, "fedledger_1.0")
+    _, again_id = ccaas.package(org, layout, "fedledger_1.0")
+
+    assert package_id == "fedledger_1.0:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    assert again_id == package_id  # deterministic: same inputs, same id
+    with tarfile.open(path) as outer:
+        metadata = json.loads(outer.extractfile("metadata.json").read())  # type: ignore[union-attr]
+        code = outer.extractfile("code.tar.gz").read()  # type: ignore[union-attr]
+    with tarfile.open(fileobj=io.BytesIO(code)) as inner:
+        connection = json.loads(inner.extractfile("connection.json").read())  # type: ignore[union-attr]
+    assert metadata == {"type": "ccaas", "label": "fedledger_1.0"}
+    assert connection["address"] == "127.0.0.1:7154"
+    assert connection["tls_required"] and connection["client_auth_required"]
+
+
+def test_channel_profile_uses_majority_endorsement_and_anchor_peers(tmp_path: Path) -> None:
+    topo = make_topology(3)
+    layout = Layout(tmp_path, tmp_path / "bin")
+
+    profile = material.configtx(topo, layout)["Profiles"]["FedLedgerChannel"]  # type: ignore[index]
+
+    app = profile["Application"]
+    assert app["Policies"]["Endorsement"]["Rule"] == "MAJORITY Endorsement"
+    assert app["Policies"]["LifecycleEndorsement"]["Rule"] == "MAJORITY Endorsement"
+    assert [o["AnchorPeers"][0]["Port"] for o in app["Organizations"]] == [7151, 7251, 7351]
+    assert profile["Orderer"]["OrdererType"] == "etcdraft"

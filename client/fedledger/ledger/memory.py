@@ -27,6 +27,9 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
+from fedledger.errors import ContractError
+from fedledger.ledger.identity import Identity
+from fedledger.ledger.interface import ChaincodeEvent
 from fedledger_chaincode.context import (
     Creator,
     HistoryRecord,
@@ -38,10 +41,6 @@ from fedledger_chaincode.context import (
 from fedledger_chaincode.contract import build_router
 from fedledger_chaincode.protos import identities_pb2
 from fedledger_chaincode.router import Outcome, Router, execute
-
-from fedledger.errors import ContractError
-from fedledger.ledger.identity import Identity
-from fedledger.ledger.interface import ChaincodeEvent
 
 __all__ = ["InMemoryContract", "InMemoryLedger", "ManualClock", "transaction_id"]
 

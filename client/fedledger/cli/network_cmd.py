@@ -1,14 +1,18 @@
-"""`fedledger network build|up|down|status`."""
+"""`fedledger network build|up|down|status|compose`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 from fedledger.cli.output import emit_json, progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.network.build import build_fabric
+from fedledger.network.compose import compose_file
 from fedledger.network.local import LocalNetwork, status_as_dicts
+from fedledger.network.topology import DEFAULT_BASE_PORT, DEFAULT_ORGS, make_topology
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -26,6 +30,15 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     down.set_defaults(func=cmd_down)
     status = nsub.add_parser("status", parents=[common], help="nodes, pids, ports, health")
     status.set_defaults(func=cmd_status)
+    compose = nsub.add_parser(
+        "compose",
+        parents=[common],
+        help="print docker-compose.yaml for a topology (no Docker here)",
+    )
+    compose.add_argument("--orgs", type=int, default=DEFAULT_ORGS, help="peer organisations")
+    compose.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT, help="first port")
+    compose.add_argument("--output", default=None, help="write to this file instead of stdout")
+    compose.set_defaults(func=cmd_compose)
 
 
 def open_network(paths: Paths, args: argparse.Namespace) -> LocalNetwork:
@@ -127,4 +140,17 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
     if down:
         say("not healthy: " + ", ".join(down) + " (see logs in " + str(paths.state / "logs") + ")")
         return 1
+    return 0
+
+
+def cmd_compose(paths: Paths, args: argparse.Namespace) -> int:
+    text = compose_file(make_topology(args.orgs, base_port=args.base_port))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    Path(args.output).write_text(text)
+    if args.json:
+        emit_json({"output": args.output, "orgs": args.orgs, "base_port": args.base_port})
+    else:
+        say(f"wrote {args.output}: {1 + 2 * args.orgs} services for {args.orgs} orgs")
     return 0

@@ -91,3 +91,36 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise LedgerError(f"cannot read {path}: {exc}") from exc
+
+
+def self_signed_identity(msp_id: str, common_name: str) -> Identity:
+    """A throwaway P-256 identity with a self-signed certificate and a signer.
+
+    For the in-memory ledger, benchmarks and tests: no Fabric MSP will accept it, and nothing
+    about it is secret beyond the process that made it.
+    """
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, msp_id),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    return Identity(msp_id=msp_id, certificate_pem=pem, signer=signer_for(key))

@@ -1,0 +1,132 @@
+"""Benchmark: the chaincode's share of a round — validating updates and aggregating them.
+
+Runs the real contract on the in-memory ledger (the same code the chaincode server runs, without
+the peer's gRPC hops) for 101,770-parameter updates (784-128-10 MLP) under a 2048-bit key, with
+3, 5 and 8 participants: each SubmitUpdate parses and validates a packed ciphertext vector (every
+ciphertext in Z*(n^2)), and CloseRound reads the round by composite-key range and multiplies the
+vectors. Progress lines go to stdout; with ``--json`` the last line is one JSON object.
+
+Usage: python benchmarks/aggregation.py [--json] [--participants 3,5,8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from fedledger.crypto.encoding import EncodingParams
+from fedledger.crypto.keys import generate_keypair
+from fedledger.crypto.randomness import RandomnessPool
+from fedledger.crypto.vectors import encrypt_vector
+from fedledger.ledger.identity import self_signed_identity
+from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
+
+PARAMS = 784 * 128 + 128 + 128 * 10 + 10
+KEY_BITS = 2048
+
+
+def _setup(
+    ledger: InMemoryLedger, count: int, n: int, params: EncodingParams
+) -> tuple[InMemoryContract, list[InMemoryContract], str]:
+    coordinator = ledger.contract(self_signed_identity("Org0MSP", "coordinator"))
+    members = [ledger.contract(self_signed_identity(f"Org{i}MSP", "user")) for i in range(count)]
+    kx = base64.b64encode(bytes(32)).decode()
+    coordinator.submit("RegisterParty", json.dumps({"roles": ["coordinator"], "kx_public_key": kx}))
+    ids = []
+    for member in members:
+        party = json.loads(
+            member.submit("RegisterParty", json.dumps({"roles": ["trainer"], "kx_public_key": kx}))
+        )
+        ids.append(party["id"])
+    weights = np.zeros(PARAMS, dtype="<f4").tobytes()
+    task = json.loads(
+        coordinator.submit(
+            "ProposeTask",
+            json.dumps(
+                {
+                    "model": "mlp128",
+                    "model_hash": "00" * 32,
+                    "initial_weights_hash": hashlib.sha256(weights).hexdigest(),
+                    "value_count": PARAMS,
+                    "encoding": params.to_spec().to_dict(),
+                    "public_key": {"n": str(n)},
+                    "threshold_public": base64.b64encode(b"verification data").decode(),
+                    "threshold": 2,
+                    "participants": [{"party": p, "samples": 1000} for p in ids],
+                    "quorum": count,
+                    "rounds": 1,
+                    "round_seconds": 3600,
+                    "tolerance_bp": 0,
+                }
+            ),
+        )
+    )
+    coordinator.submit("PutModelWeights", task["id"], base64.b64encode(weights).decode())
+    for member in members:
+        member.submit("ApproveTask", task["id"])
+    coordinator.submit("OpenRound", task["id"], "1")
+    return coordinator, members, task["id"]
+
+
+def measure(count: int, public: Any, rng: np.random.Generator) -> dict[str, Any]:
+    params = EncodingParams.create(
+        frac_bits=16, clip=0.5, max_summands=count, modulus_bits=KEY_BITS
+    )
+    ledger = InMemoryLedger()
+    coordinator, members, task_id = _setup(ledger, count, public.n, params)
+    submit_s, size = [], 0
+    for member in members:
+        pool = RandomnessPool(public)
+        values = rng.uniform(-0.5, 0.5, PARAMS).tolist()
+        payload = encrypt_vector(values, public, params, pool).to_base64()
+        size = len(payload)
+        request = json.dumps({"vector": payload, "samples": 1000})
+        start = time.perf_counter()
+        member.submit("SubmitUpdate", task_id, "1", request)
+        submit_s.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    coordinator.submit("CloseRound", task_id, "1")
+    close_s = time.perf_counter() - start
+    row = {
+        "participants": count,
+        "ciphertexts": params.to_spec().ciphertext_count(PARAMS),
+        "update_base64_bytes": size,
+        "submit_update_ms_median": round(statistics.median(submit_s) * 1000, 1),
+        "close_round_ms": round(close_s * 1000, 1),
+        "close_round_ms_per_participant": round(close_s * 1000 / count, 1),
+    }
+    print(
+        f"  {count} participants: SubmitUpdate {row['submit_update_ms_median']} ms (median),"
+        f" CloseRound {row['close_round_ms']} ms",
+        flush=True,
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--participants", default="3,5,8")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.participants.split(",")]
+    print(f"chaincode aggregation, {PARAMS} parameters, {KEY_BITS}-bit key (in-memory ledger)")
+    public, _ = generate_keypair(KEY_BITS, safe_primes=False)
+    rng = np.random.default_rng(0)
+    rows = [measure(count, public, rng) for count in counts]
+    if args.json:
+        print(
+            json.dumps(
+                {"params": PARAMS, "key_bits": KEY_BITS, "ledger": "in-memory", "rounds": rows}
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """Fixed test keys (generated once by fedledger.crypto.keys): safe primes, so tests stay fast.
 
-These keys are public test fixtures: never use them for anything real.
+The crypto tests build Paillier keys from them and the chaincode tests use their moduli, so
+both areas agree on one fixture. These keys are public: never use them for anything real.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from crypto_fixture_keys import (
+from support.keys import (
     OTHER_2048_P,
     OTHER_2048_Q,
     SAFE_2048_P,

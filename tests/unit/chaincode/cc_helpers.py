@@ -1,16 +1,10 @@
-"""Helpers for contract tests: test identities, request builders, and a rejection check."""
+"""Helpers for contract tests: request builders, a rejection check and shim messages."""
 
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
@@ -22,27 +16,6 @@ from fedledger_chaincode.protos import (
     identities_pb2,
     proposal_pb2,
 )
-
-
-def make_identity(msp_id: str, common_name: str) -> Identity:
-    """Return an identity with a fresh self-signed P-256 certificate."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, msp_id),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return Identity(msp_id=msp_id, certificate_pem=cert.public_bytes(serialization.Encoding.PEM))
 
 
 def kx_key(seed: int = 7) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cc_helpers import make_identity
+from support.identities import make_identity
 
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock

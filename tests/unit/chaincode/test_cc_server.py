@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,12 +11,9 @@ from typing import Any
 
 import grpc
 import pytest
-from cc_helpers import MSG, make_identity, party_json, transaction
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cc_helpers import MSG, party_json, transaction
 from fabric_protos.peer import chaincode_shim_pb2_grpc
+from support.identities import make_identity, new_key, private_key_pem, self_signed_pem
 
 from fedledger.ledger.identity import Identity
 from fedledger_chaincode import server
@@ -36,28 +32,10 @@ BASE = {"CHAINCODE_ID": "fedledger:0123", "CHAINCODE_SERVER_ADDRESS": "127.0.0.1
 
 
 def write_tls_pair(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=3650))
-        .sign(key, hashes.SHA256())
-    )
+    key = new_key()
     key_path, cert_path = folder / "server.key", folder / "server.crt"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(private_key_pem(key))
+    cert_path.write_bytes(self_signed_pem(key, "localhost"))
     return key_path, cert_path
 
 

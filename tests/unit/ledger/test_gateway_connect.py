@@ -6,7 +6,6 @@ that succeeds through 127.0.0.1 proves the host-name override and the org's TLS 
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterator
 from concurrent import futures
@@ -15,49 +14,16 @@ from typing import Any
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2
+from support.identities import new_key, private_key_pem, self_signed_pem
 
 from fedledger.errors import GatewayError, LedgerError
 from fedledger.ledger.gateway import connect
 
 PEER_HOST = "peer0.org1.fedledger.local"
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _certificate(key: ec.EllipticCurvePrivateKey, name: str, *sans: x509.GeneralName) -> bytes:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 class WhoAmI(gateway_pb2_grpc.GatewayServicer):
@@ -77,20 +43,20 @@ class WhoAmI(gateway_pb2_grpc.GatewayServicer):
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A TLS fake peer (certificate for PEER_HOST only) and the profile that describes it."""
-    tls_key = _key()
-    tls_cert = _certificate(tls_key, PEER_HOST, x509.DNSName(PEER_HOST))
+    tls_key = new_key()
+    tls_cert = self_signed_pem(tls_key, PEER_HOST, ca=True, dns_names=[PEER_HOST])
     (tmp_path / "tlsca.pem").write_bytes(tls_cert)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     gateway_pb2_grpc.add_GatewayServicer_to_server(WhoAmI(), server)
-    credentials = grpc.ssl_server_credentials([(_pem(tls_key), tls_cert)])
+    credentials = grpc.ssl_server_credentials([(private_key_pem(tls_key), tls_cert)])
     port = server.add_secure_port("127.0.0.1:0", credentials)
     server.start()
-    user_key = _key()
+    user_key = new_key()
     msp = tmp_path / "User1" / "msp"
     (msp / "signcerts").mkdir(parents=True)
     (msp / "keystore").mkdir()
-    (msp / "signcerts" / "cert.pem").write_bytes(_certificate(user_key, "User1"))
-    (msp / "keystore" / "priv_sk").write_bytes(_pem(user_key))
+    (msp / "signcerts" / "cert.pem").write_bytes(self_signed_pem(user_key, "User1"))
+    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(user_key))
     tls_ca = str(tmp_path / "tlsca.pem")
     peer = {"host": PEER_HOST, "address": f"127.0.0.1:{port}", "tls_ca": tls_ca}
     yield {
@@ -137,7 +103,7 @@ def test_connect_refuses_a_peer_whose_certificate_the_org_ca_did_not_issue(
 ) -> None:
     # Prepare: trust another CA than the one that signed the peer's certificate
     other = tmp_path / "other-ca.pem"
-    other.write_bytes(_certificate(_key(), PEER_HOST, x509.DNSName(PEER_HOST)))
+    other.write_bytes(self_signed_pem(new_key(), PEER_HOST, ca=True, dns_names=[PEER_HOST]))
     network["orgs"]["Org1"]["peer"]["tls_ca"] = str(other)
 
     # Execute

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from support.identities import new_key, private_key_pem, self_signed_pem
 
 from fedledger.errors import LedgerError
 from fedledger.ledger.identity import Identity, identity_from_profile, load_identity
@@ -17,44 +14,21 @@ from fedledger.ledger.profile import load_profile
 from fedledger.ledger.signing import is_low_s, sha256, verify_digest
 
 
-def _certificate_pem(key: ec.EllipticCurvePrivateKey, name: str = "User1@org1") -> bytes:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-def _pkcs8(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 def _write_msp(root: Path, key: ec.EllipticCurvePrivateKey | None = None) -> Path:
     """Write an MSP folder laid out like cryptogen's and return it."""
-    key = key or ec.generate_private_key(ec.SECP256R1())
+    key = key or new_key()
     msp = root / "User1@org1.fedledger.local" / "msp"
     (msp / "signcerts").mkdir(parents=True)
     (msp / "keystore").mkdir()
-    (msp / "signcerts" / "User1@org1.fedledger.local-cert.pem").write_bytes(_certificate_pem(key))
-    (msp / "keystore" / "priv_sk").write_bytes(_pkcs8(key))
+    certificate = msp / "signcerts" / "User1@org1.fedledger.local-cert.pem"
+    certificate.write_bytes(self_signed_pem(key, "User1@org1"))
+    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(key))
     return msp
 
 
 def test_load_identity_reads_the_certificate_and_signs_with_the_key(tmp_path: Path) -> None:
     # Prepare
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = new_key()
     msp = _write_msp(tmp_path, key)
     digest = sha256(b"proposal")
 
@@ -103,7 +77,7 @@ def test_load_identity_names_an_empty_keystore(tmp_path: Path) -> None:
 def test_load_identity_refuses_two_certificates(tmp_path: Path) -> None:
     # Prepare
     msp = _write_msp(tmp_path)
-    other = _certificate_pem(ec.generate_private_key(ec.SECP256R1()))
+    other = self_signed_pem(new_key(), "User1@org1")
     (msp / "signcerts" / "other-cert.pem").write_bytes(other)
 
     # Execute / Assert
@@ -114,7 +88,7 @@ def test_load_identity_refuses_two_certificates(tmp_path: Path) -> None:
 def test_load_identity_refuses_a_key_that_does_not_match_the_certificate(tmp_path: Path) -> None:
     # Prepare
     msp = _write_msp(tmp_path)
-    (msp / "keystore" / "priv_sk").write_bytes(_pkcs8(ec.generate_private_key(ec.SECP256R1())))
+    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(new_key()))
 
     # Execute / Assert
     with pytest.raises(LedgerError, match="does not match certificate"):
@@ -124,7 +98,7 @@ def test_load_identity_refuses_a_key_that_does_not_match_the_certificate(tmp_pat
 def test_load_identity_refuses_a_key_on_another_curve(tmp_path: Path) -> None:
     # Prepare
     msp = _write_msp(tmp_path)
-    (msp / "keystore" / "priv_sk").write_bytes(_pkcs8(ec.generate_private_key(ec.SECP384R1())))
+    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(new_key(ec.SECP384R1())))
 
     # Execute / Assert
     with pytest.raises(LedgerError, match="P-256"):

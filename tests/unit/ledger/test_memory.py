@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import itertools
 import json
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from support.identities import make_identity
 
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
@@ -24,23 +20,6 @@ from fedledger_chaincode.contract import build_router
 from fedledger_chaincode.protos import identities_pb2
 
 PARTY = json.dumps({"roles": ["trainer"], "kx_public_key": base64.b64encode(b"k" * 32).decode()})
-
-
-def make_identity(msp_id: str) -> Identity:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"user@{msp_id}")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return Identity(msp_id=msp_id, certificate_pem=cert.public_bytes(serialization.Encoding.PEM))
 
 
 @pytest.fixture(scope="module")

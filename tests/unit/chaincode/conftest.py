@@ -1,9 +1,10 @@
-"""Fixtures for contract tests: identities of three organisations and a fresh in-memory ledger."""
+"""Fixtures for contract tests: identities of three orgs, a fresh ledger, a training consortium."""
 
 from __future__ import annotations
 
 import pytest
 from support.identities import make_identity
+from training_helpers import Setup, make_setup
 
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
@@ -38,3 +39,14 @@ def clock() -> ManualClock:
 def ledger(clock: ManualClock) -> InMemoryLedger:
     return InMemoryLedger(clock=clock)
 
+
+@pytest.fixture
+def setup(
+    ledger: InMemoryLedger,
+    org1: Identity,
+    org2: Identity,
+    org3: Identity,
+    org1_other_user: Identity,
+) -> Setup:
+    """The registered consortium of the training tests; org1's second user is the outsider."""
+    return make_setup(ledger, org1, org2, org3, org1_other_user)

@@ -8,24 +8,12 @@ from typing import Any
 
 import pytest
 from cc_helpers import reject
-from training_helpers import Setup, make_setup, pid, update_json, vector
+from training_helpers import Setup, pid, round_view, update_json, vector
 
-from fedledger.ledger.identity import Identity
-from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
+from fedledger.ledger.memory import ManualClock
 
 HASH_A = "a1" * 32
 HASH_B = "b2" * 32
-
-
-@pytest.fixture
-def setup(
-    ledger: InMemoryLedger,
-    org1: Identity,
-    org2: Identity,
-    org3: Identity,
-    org1_other_user: Identity,
-) -> Setup:
-    return make_setup(ledger, org1, org2, org3, org1_other_user)
 
 
 def _share(tag: int) -> str:
@@ -65,11 +53,6 @@ def _decrypt(
     return answer
 
 
-def _round(contract: InMemoryContract, task_id: str, number: int = 1) -> dict[str, Any]:
-    view: dict[str, Any] = json.loads(contract.evaluate("GetRound", task_id, str(number)))
-    return view
-
-
 def test_shares_are_stored_once_each_and_shares_ready_fires_at_the_threshold(
     setup: Setup, task_id: str
 ) -> None:
@@ -102,7 +85,7 @@ def test_shares_are_stored_once_each_and_shares_ready_fires_at_the_threshold(
     shares = json.loads(setup.outsider.evaluate("GetDecryptionShares", task_id, "1"))
     expected = {setup.ids[2]: _share(1), setup.ids[0]: _share(2), setup.ids[1]: _share(3)}
     assert shares == [{"party": p, "share": expected[p]} for p in sorted(expected)]
-    assert _round(setup.outsider, task_id)["shares"] == sorted(expected)
+    assert round_view(setup.outsider, task_id)["shares"] == sorted(expected)
 
 
 def test_shares_are_refused_from_strangers_for_open_rounds_and_beyond_the_size_limit(
@@ -153,7 +136,7 @@ def test_reports_wait_for_t_shares_and_come_only_from_contributors(
         f"are in"
     )
     assert not_contributor == f"party {setup.ids[0]} did not contribute to round 1 of {task}"
-    assert _round(setup.outsider, task)["reports"] == []
+    assert round_view(setup.outsider, task)["reports"] == []
 
 
 def test_reports_must_agree_on_the_weights_and_come_once_each(setup: Setup, task_id: str) -> None:
@@ -178,7 +161,7 @@ def test_reports_must_agree_on_the_weights_and_come_once_each(setup: Setup, task
         f"{task_id}"
     )
     assert malformed == "accuracy_bp must be at most 10000, got 10001"
-    reports = _round(setup.outsider, task_id)["reports"]
+    reports = round_view(setup.outsider, task_id)["reports"]
     assert [(r["party"], r["accuracy_bp"]) for r in reports] == [(setup.ids[1], 9100)]
 
 
@@ -206,7 +189,7 @@ def test_the_last_report_decides_by_the_lower_median_and_emits_round_decrypted(
         "weights_hash": HASH_A,
         "task_status": "active",
     }
-    view = _round(setup.outsider, task_id)
+    view = round_view(setup.outsider, task_id)
     assert (view["status"], view["result"]) == ("accepted", result)
     late = reject(setup.ledger, setup.trainers[1], "SubmitDecryptionShare", task_id, "1", _share(9))
     assert late == (

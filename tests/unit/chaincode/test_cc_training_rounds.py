@@ -5,20 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
 
 import pytest
 from cc_helpers import reject
+from support.keys import SAFE_2048_P
 from training_helpers import (
     CIPHERTEXTS,
     NSQUARE,
     OTHER_N,
-    SAFE_2048_P,
     SPEC,
     N,
     Setup,
-    make_setup,
     pid,
+    round_view,
     unit,
     update_json,
     vector,
@@ -32,26 +31,10 @@ from fedledger.protocol.training import update_base64_chars
 
 
 @pytest.fixture
-def setup(
-    ledger: InMemoryLedger,
-    org1: Identity,
-    org2: Identity,
-    org3: Identity,
-    org1_other_user: Identity,
-) -> Setup:
-    return make_setup(ledger, org1, org2, org3, org1_other_user)
-
-
-@pytest.fixture
 def task_id(setup: Setup) -> str:
     task = setup.active_task()
     setup.coordinator.submit("OpenRound", task, "1")
     return task
-
-
-def _round(contract: InMemoryContract, task_id: str, number: int = 1) -> dict[str, Any]:
-    view: dict[str, Any] = json.loads(contract.evaluate("GetRound", task_id, str(number)))
-    return view
 
 
 def test_open_round_records_deadline_and_base_and_emits_round_opened(
@@ -73,7 +56,7 @@ def test_open_round_records_deadline_and_base_and_emits_round_opened(
         "deadline": now + 600,
         "base_round": 0,
     }
-    view = _round(setup.outsider, task)
+    view = round_view(setup.outsider, task)
     assert (view["submissions"], view["shares"], view["reports"]) == ([], [], [])
 
 
@@ -142,7 +125,7 @@ def test_submit_update_stores_the_vector_under_the_party_and_returns_metadata(
     assert setup.ledger.event_log()[-1].name == "UpdateSubmitted"
     stored = json.loads(setup.outsider.evaluate("GetUpdate", task_id, "1", setup.ids[1]))
     assert stored == {**summary, "vector": vec.to_base64()}
-    submissions = _round(setup.outsider, task_id)["submissions"]
+    submissions = round_view(setup.outsider, task_id)["submissions"]
     assert submissions == [
         {k: summary[k] for k in ("party", "samples", "size", "digest", "submitted_at")}
     ]
@@ -206,7 +189,7 @@ def test_invalid_vectors_are_rejected_with_exact_messages(
         reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task_id, "1", update_json(text))
         == message
     )
-    assert _round(setup.outsider, task_id)["submissions"] == []
+    assert round_view(setup.outsider, task_id)["submissions"] == []
 
 
 @pytest.mark.parametrize(
@@ -231,7 +214,7 @@ def test_malformed_update_json_is_rejected(
     setup: Setup, task_id: str, update: str, message: str
 ) -> None:
     assert reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task_id, "1", update) == message
-    assert _round(setup.outsider, task_id)["submissions"] == []
+    assert round_view(setup.outsider, task_id)["submissions"] == []
 
 
 def test_an_update_over_the_size_limit_is_rejected_before_parsing(setup: Setup) -> None:
@@ -242,7 +225,7 @@ def test_an_update_over_the_size_limit_is_rejected_before_parsing(setup: Setup) 
     message = reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task, "1", update_json(big))
 
     assert message == "vector is 3004 base64 characters, more than the limit of 3000"
-    assert _round(setup.outsider, task)["submissions"] == []
+    assert round_view(setup.outsider, task)["submissions"] == []
 
 
 def test_second_submissions_strangers_and_wrong_rounds_are_rejected(
@@ -270,7 +253,7 @@ def test_second_submissions_strangers_and_wrong_rounds_are_rejected(
 def test_updates_after_the_deadline_are_rejected(
     setup: Setup, task_id: str, clock: ManualClock
 ) -> None:
-    deadline = _round(setup.outsider, task_id)["deadline"]
+    deadline = round_view(setup.outsider, task_id)["deadline"]
     clock.advance(seconds=600)
     on_time = setup.trainers[0].submit("SubmitUpdate", task_id, "1", update_json(vector()))
     clock.advance(nanos=1)
@@ -284,7 +267,8 @@ def test_updates_after_the_deadline_are_rejected(
         f"round 1 of {task_id} stopped accepting updates at its deadline {deadline}; the "
         f"transaction timestamp is {deadline}"
     )
-    assert [s["party"] for s in _round(setup.outsider, task_id)["submissions"]] == [setup.ids[1]]
+    submissions = round_view(setup.outsider, task_id)["submissions"]
+    assert [s["party"] for s in submissions] == [setup.ids[1]]
 
 
 def _submit_all(
@@ -328,7 +312,7 @@ def test_close_round_when_everyone_submitted_stores_the_slot_wise_product(
 
 def test_closing_too_early_is_rejected_with_the_count(setup: Setup, task_id: str) -> None:
     _submit_all(setup, task_id, setup.trainers)
-    deadline = _round(setup.outsider, task_id)["deadline"]
+    deadline = round_view(setup.outsider, task_id)["deadline"]
 
     message = reject(setup.ledger, setup.outsider, "CloseRound", task_id, "1")
 
@@ -336,7 +320,7 @@ def test_closing_too_early_is_rejected_with_the_count(setup: Setup, task_id: str
         f"round 1 of {task_id} cannot close yet: 2 of 3 participants submitted and the deadline "
         f"{deadline} has not passed"
     )
-    assert _round(setup.outsider, task_id)["status"] == "open"
+    assert round_view(setup.outsider, task_id)["status"] == "open"
     with pytest.raises(ContractError) as query:
         setup.outsider.evaluate("GetAggregate", task_id, "1")
     assert query.value.message == f"round 1 of {task_id} has no aggregate yet; it is open"
@@ -364,7 +348,7 @@ def test_after_the_deadline_fewer_than_the_quorum_cannot_close(
     setup: Setup, task_id: str, clock: ManualClock
 ) -> None:
     _submit_all(setup, task_id, setup.trainers[:1])
-    deadline = _round(setup.outsider, task_id)["deadline"]
+    deadline = round_view(setup.outsider, task_id)["deadline"]
     clock.advance(seconds=601)
 
     message = reject(setup.ledger, setup.outsider, "CloseRound", task_id, "1")
@@ -373,7 +357,7 @@ def test_after_the_deadline_fewer_than_the_quorum_cannot_close(
         f"round 1 of {task_id} cannot close: the deadline {deadline} has passed with 1 of 3 "
         f"participants submitted, fewer than the quorum 2"
     )
-    assert _round(setup.outsider, task_id)["status"] == "open"
+    assert round_view(setup.outsider, task_id)["status"] == "open"
 
 
 def test_unregistered_callers_cannot_close(
@@ -385,4 +369,4 @@ def test_unregistered_callers_cannot_close(
     message = reject(ledger, stranger, "CloseRound", task_id, "1")
 
     assert message.endswith("is not a registered party; call RegisterParty first")
-    assert _round(setup.outsider, task_id)["status"] == "open"
+    assert round_view(setup.outsider, task_id)["status"] == "open"

@@ -9,16 +9,15 @@ from typing import Any
 
 import pytest
 from cc_helpers import party_json, reject
+from support.keys import SAFE_2048_P
 from training_helpers import (
     CIPHERTEXTS,
-    SAFE_2048_P,
     SPEC,
     THRESHOLD_PUBLIC,
     WEIGHTS,
     WEIGHTS_HASH,
     N,
     Setup,
-    make_setup,
     pid,
     task_json,
 )
@@ -27,17 +26,6 @@ from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.ciphervec import key_fingerprint
-
-
-@pytest.fixture
-def setup(
-    ledger: InMemoryLedger,
-    org1: Identity,
-    org2: Identity,
-    org3: Identity,
-    org1_other_user: Identity,
-) -> Setup:
-    return make_setup(ledger, org1, org2, org3, org1_other_user)
 
 
 def _weights_b64(data: bytes = WEIGHTS) -> str:

@@ -1,9 +1,10 @@
-"""Self-signed P-256 keys, certificates and ledger identities for tests (never for real use)."""
+"""Self-signed P-256 keys, certificates, MSP folders and ledger identities for tests only."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -71,3 +72,14 @@ def make_identity(msp_id: str, common_name: str | None = None) -> Identity:
     name = common_name or f"user@{msp_id}"
     certificate = self_signed_pem(new_key(), name, organization=msp_id)
     return Identity(msp_id=msp_id, certificate_pem=certificate)
+
+
+def write_msp(
+    msp: Path, key: ec.EllipticCurvePrivateKey, common_name: str, cert_file: str = "cert.pem"
+) -> Path:
+    """Write ``msp`` as cryptogen lays it out (signcerts/, keystore/priv_sk) and return it."""
+    (msp / "signcerts").mkdir(parents=True)
+    (msp / "keystore").mkdir()
+    (msp / "signcerts" / cert_file).write_bytes(self_signed_pem(key, common_name))
+    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(key))
+    return msp

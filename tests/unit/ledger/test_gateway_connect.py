@@ -18,7 +18,8 @@ from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2
-from support.identities import new_key, private_key_pem, self_signed_pem
+from support.identities import new_key, private_key_pem, self_signed_pem, write_msp
+from support.profiles import org1_profile
 
 from fedledger.errors import GatewayError, LedgerError
 from fedledger.ledger.gateway import connect
@@ -51,27 +52,10 @@ def network(tmp_path: Path) -> Iterator[dict[str, Any]]:
     credentials = grpc.ssl_server_credentials([(private_key_pem(tls_key), tls_cert)])
     port = server.add_secure_port("127.0.0.1:0", credentials)
     server.start()
-    user_key = new_key()
-    msp = tmp_path / "User1" / "msp"
-    (msp / "signcerts").mkdir(parents=True)
-    (msp / "keystore").mkdir()
-    (msp / "signcerts" / "cert.pem").write_bytes(self_signed_pem(user_key, "User1"))
-    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(user_key))
+    msp = write_msp(tmp_path / "User1" / "msp", new_key(), "User1")
     tls_ca = str(tmp_path / "tlsca.pem")
     peer = {"host": PEER_HOST, "address": f"127.0.0.1:{port}", "tls_ca": tls_ca}
-    yield {
-        "channel": "fedledger",
-        "chaincode": "fedledger",
-        "orgs": {
-            "Org1": {
-                "msp_id": "Org1MSP",
-                "domain": "org1.fedledger.local",
-                "peer": peer,
-                "users": {"User1": str(msp)},
-            }
-        },
-        "orderer": {**peer, "host": "orderer.fedledger.local"},
-    }
+    yield org1_profile(peer, {"User1": str(msp)})
     server.stop(None)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from support.identities import new_key, private_key_pem, self_signed_pem
+from support.identities import new_key, private_key_pem, self_signed_pem, write_msp
+from support.profiles import org1_profile
 
 from fedledger.errors import LedgerError
 from fedledger.ledger.identity import Identity, identity_from_profile, load_identity
@@ -16,14 +17,8 @@ from fedledger.ledger.signing import is_low_s, sha256, verify_digest
 
 def _write_msp(root: Path, key: ec.EllipticCurvePrivateKey | None = None) -> Path:
     """Write an MSP folder laid out like cryptogen's and return it."""
-    key = key or new_key()
     msp = root / "User1@org1.fedledger.local" / "msp"
-    (msp / "signcerts").mkdir(parents=True)
-    (msp / "keystore").mkdir()
-    certificate = msp / "signcerts" / "User1@org1.fedledger.local-cert.pem"
-    certificate.write_bytes(self_signed_pem(key, "User1@org1"))
-    (msp / "keystore" / "priv_sk").write_bytes(private_key_pem(key))
-    return msp
+    return write_msp(msp, key or new_key(), "User1@org1", "User1@org1.fedledger.local-cert.pem")
 
 
 def test_load_identity_reads_the_certificate_and_signs_with_the_key(tmp_path: Path) -> None:
@@ -126,19 +121,7 @@ def test_identity_without_signer_cannot_sign() -> None:
 
 def _profile(tmp_path: Path, users: dict[str, str]) -> dict[str, object]:
     node = {"host": "peer0.org1.fedledger.local", "address": "127.0.0.1:7051", "tls_ca": "ca.pem"}
-    return {
-        "channel": "fedledger",
-        "chaincode": "fedledger",
-        "orgs": {
-            "Org1": {
-                "msp_id": "Org1MSP",
-                "domain": "org1.fedledger.local",
-                "peer": node,
-                "users": users,
-            }
-        },
-        "orderer": {**node, "host": "orderer.fedledger.local"},
-    }
+    return org1_profile(node, users)
 
 
 def test_identity_from_profile_loads_the_named_user(tmp_path: Path) -> None:

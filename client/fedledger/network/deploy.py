@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -99,69 +100,37 @@ def _run_allow(cmd: list[str], env: dict[str, str], what: str) -> str:
         raise
 
 
+def _lifecycle(topo: Topology, layout: Layout, verb: str, *, ordered: bool) -> list[str]:
+    """``peer lifecycle chaincode <verb>`` for fedledger's definition (and the orderer if sent)."""
+    cmd = [str(layout.binary("peer")), "lifecycle", "chaincode", verb]
+    if ordered:
+        cmd += _orderer_flags(topo, layout)
+    cmd += ["--channelID", topo.channel, "--name", topo.chaincode]
+    if verb != "querycommitted":
+        cmd += ["--version", CHAINCODE_VERSION]
+    return cmd
+
+
 def approve(topo: Topology, org: PeerOrg, layout: Layout, package_id: str, sequence: int) -> None:
     """Approve the chaincode definition for the org, naming its own package."""
-    cmd = [
-        str(layout.binary("peer")),
-        "lifecycle",
-        "chaincode",
-        "approveformyorg",
-        *_orderer_flags(topo, layout),
-        "--channelID",
-        topo.channel,
-        "--name",
-        topo.chaincode,
-        "--version",
-        CHAINCODE_VERSION,
-        "--package-id",
-        package_id,
-        "--sequence",
-        str(sequence),
-        "--waitForEvent",
-    ]
+    cmd = _lifecycle(topo, layout, "approveformyorg", ordered=True)
+    cmd += ["--package-id", package_id, "--sequence", str(sequence), "--waitForEvent"]
     _retry(cmd, admin_env(org, layout), f"chaincode approve for {org.msp_id}", attempts=15)
 
 
 def committed_sequence(topo: Topology, layout: Layout) -> int:
     """The sequence of the committed chaincode definition, 0 when none is committed."""
-    org = topo.orgs[0]
-    cmd = [
-        str(layout.binary("peer")),
-        "lifecycle",
-        "chaincode",
-        "querycommitted",
-        "--channelID",
-        topo.channel,
-        "--name",
-        topo.chaincode,
-    ]
-    result = subprocess.run(cmd, env=admin_env(org, layout), capture_output=True, text=True)
-    if result.returncode != 0:
-        return 0
-    for token in result.stdout.replace(",", " ").split():
-        if token.isdigit():
-            return int(token)
-    return 0
+    cmd = _lifecycle(topo, layout, "querycommitted", ordered=False)
+    env = admin_env(topo.orgs[0], layout)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    match = re.search(r"Sequence: (\d+)", result.stdout)
+    return int(match.group(1)) if result.returncode == 0 and match else 0
 
 
 def commit(topo: Topology, layout: Layout, sequence: int) -> None:
     """Commit the chaincode definition, endorsed by every organisation's peer."""
-    cmd = [
-        str(layout.binary("peer")),
-        "lifecycle",
-        "chaincode",
-        "commit",
-        *_orderer_flags(topo, layout),
-        "--channelID",
-        topo.channel,
-        "--name",
-        topo.chaincode,
-        "--version",
-        CHAINCODE_VERSION,
-        "--sequence",
-        str(sequence),
-        "--waitForEvent",
-    ]
+    cmd = _lifecycle(topo, layout, "commit", ordered=True)
+    cmd += ["--sequence", str(sequence), "--waitForEvent"]
     for org in topo.orgs:
         cmd += [
             "--peerAddresses",

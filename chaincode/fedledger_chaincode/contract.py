@@ -12,6 +12,7 @@ from collections.abc import Callable
 from fedledger_chaincode import (
     advertisements,
     envelopes,
+    failures,
     history,
     parties,
     results,
@@ -35,6 +36,7 @@ MODULES: tuple[Callable[[Router], None], ...] = (
     updates.register,
     shares.register,
     results.register,
+    failures.register,
     history.register,
 )
 

@@ -7,6 +7,9 @@ refused, naming both hashes). The last contributor's report decides, with intege
 (``fedledger.protocol.rounds.decide``): the lower median of the accuracies against the base
 round's median (0 for the initial weights) minus the task's tolerance. Deciding the task's last
 round finishes the task.
+
+The base round is always an accepted round (or 0): OpenRound carries a rejected or failed round's
+base forward, so a failed round (FailRound, ``failures.py``) never serves as a base here.
 """
 
 from __future__ import annotations
@@ -24,18 +27,17 @@ from fedledger.protocol.rounds import (
     decide,
     parse_result_request,
 )
-from fedledger.protocol.training import TASK_FINISHED
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
+    finish_if_last,
     key,
     load_round,
     load_task,
     put_record,
     read_records,
     require_participant,
-    task_key,
 )
 
 __all__ = ["register"]
@@ -73,11 +75,7 @@ async def _decide(
     }
     decided = {**record, "status": status, "result": result}
     put_record(ctx, key(ROUND_TYPE, task_id, number), decided)
-    task_status = task["status"]
-    if number == task["rounds"]:
-        task_status = TASK_FINISHED
-        finished = {**task, "status": task_status, "finished_at": ctx.tx_timestamp.seconds}
-        put_record(ctx, task_key(task_id), finished)
+    task_status = finish_if_last(ctx, task, number)
     event = {"task_id": task_id, "round": number, "status": status, "median_bp": median,
              "weights_hash": result["weights_hash"], "task_status": task_status}  # fmt: skip
     ctx.set_event(DECRYPTED, dumps(event))

@@ -1,9 +1,10 @@
 """Round transactions: OpenRound, CloseRound (the homomorphic aggregation), and round queries.
 
-A round opens only after the previous one was decided (accepted or rejected), so rounds run one
-at a time and ``base_round`` — the last accepted round, 0 for the initial weights — says which
-global weights its updates start from. CloseRound multiplies the round's submissions, read with a
-composite-key range in party-id order, so every endorsing peer computes the same bytes.
+A round opens only after the previous one was decided (accepted or rejected) or failed
+(FailRound, ``failures.py``), so rounds run one at a time and ``base_round`` — the last accepted
+round, 0 for the initial weights — says which global weights its updates start from. CloseRound
+multiplies the round's submissions, read with a composite-key range in party-id order, so every
+endorsing peer computes the same bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fedledger.protocol.rounds import (
     MODEL_WEIGHTS_TYPE,
     ROUND_ACCEPTED,
     ROUND_CLOSED,
+    ROUND_FAILED,
     ROUND_OPEN,
     ROUND_REJECTED,
     ROUND_TYPE,
@@ -45,7 +47,8 @@ __all__ = ["register"]
 
 OPENED = "RoundOpened"
 CLOSED = "RoundClosed"
-_DECIDED = (ROUND_ACCEPTED, ROUND_REJECTED)
+# Final states: a failed round counts like a rejected one, its base carries forward.
+_FINAL = (ROUND_ACCEPTED, ROUND_REJECTED, ROUND_FAILED)
 
 
 async def _base_round(ctx: TransactionContext, task: dict[str, Any], number: int) -> int:
@@ -64,10 +67,10 @@ async def _base_round(ctx: TransactionContext, task: dict[str, Any], number: int
     if not stored:
         raise ProtocolError(f"round {number} of {task_id} cannot open before round {number - 1}")
     previous: dict[str, Any] = json.loads(stored)
-    if previous["status"] not in _DECIDED:
+    if previous["status"] not in _FINAL:
         raise ProtocolError(
             f"round {number} of {task_id} cannot open while round {number - 1} is "
-            f"{previous['status']}; it must be accepted or rejected first"
+            f"{previous['status']}; it must be accepted, rejected or failed first"
         )
     if previous["status"] == ROUND_ACCEPTED:
         return number - 1

@@ -13,12 +13,13 @@ from typing import Any
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.rounds import ROUND_TYPE, parse_round, round_key
-from fedledger.protocol.training import TASK_ACTIVE, TASK_TYPE, parse_task_id
+from fedledger.protocol.training import TASK_ACTIVE, TASK_FINISHED, TASK_TYPE, parse_task_id
 from fedledger_chaincode.context import TransactionContext, TxTimestamp, create_composite_key
 from fedledger_chaincode.parties import require_registered_caller
 
 __all__ = [
     "caller_party",
+    "finish_if_last",
     "is_past",
     "key",
     "load_round",
@@ -117,3 +118,16 @@ def is_past(timestamp: TxTimestamp, deadline: int) -> bool:
     """True when the transaction timestamp is after second ``deadline`` (deadline itself is on
     time, the first nanosecond after it is late)."""
     return timestamp > TxTimestamp(deadline, 0)
+
+
+def finish_if_last(ctx: TransactionContext, task: dict[str, Any], number: int) -> str:
+    """Finish ``task`` when round ``number``, just decided or failed, is its last round.
+
+    Writes the finished task (status "finished", ``finished_at`` the transaction's second) only in
+    that case. Returns the task's status after this transaction.
+    """
+    if number != task["rounds"]:
+        return str(task["status"])
+    finished = {**task, "status": TASK_FINISHED, "finished_at": ctx.tx_timestamp.seconds}
+    put_record(ctx, task_key(task["id"]), finished)
+    return TASK_FINISHED

@@ -2,7 +2,8 @@
 
 Object types (composite keys; ``<round>`` is six zero-padded digits, see :func:`round_key`)::
 
-    Round            (task, round)          the round: open → closed → accepted | rejected
+    Round            (task, round)          the round: open → closed → accepted | rejected,
+                                            or open | closed → failed (FailRound)
     Update           (task, round, party)   GradientPerIterationValue: one encrypted update
     Aggregate        (task, round)          AggregateGradientsOutput: the homomorphic product
     DecryptionShare  (task, round, party)   one participant's partial decryption (opaque)
@@ -12,6 +13,15 @@ Object types (composite keys; ``<round>`` is six zero-padded digits, see :func:`
 
 The acceptance rule is integer-only (:func:`decide`): the lower median of the contributors'
 accuracies, in basis points, must not fall below the base round's median minus the tolerance.
+
+A round that can no longer succeed by these rules may be failed by anyone (FailRound), so no round
+stalls for ever: an open round once its deadline has passed with fewer than the quorum of updates
+(it can never close), and a closed round still undecided after its *decision deadline*. The
+decision deadline (:func:`decision_deadline`) is the round's deadline plus the task's
+``round_seconds``: the decryption shares and accuracy reports get as long as the updates did. A
+failed round is final like a rejected one: the next round starts from the last accepted round, and
+failing the task's last round finishes the task. A failed round record adds ``"failed_at"``,
+``"failed_tx"`` and ``"reason"`` (a sentence saying what was missing).
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ __all__ = [
     "MODEL_WEIGHTS_TYPE",
     "ROUND_ACCEPTED",
     "ROUND_CLOSED",
+    "ROUND_FAILED",
     "ROUND_OPEN",
     "ROUND_REJECTED",
     "ROUND_TYPE",
@@ -43,6 +54,7 @@ __all__ = [
     "ResultRequest",
     "UpdateRequest",
     "decide",
+    "decision_deadline",
     "lower_median",
     "parse_result_request",
     "parse_round",
@@ -64,6 +76,7 @@ ROUND_OPEN = "open"
 ROUND_CLOSED = "closed"
 ROUND_ACCEPTED = "accepted"
 ROUND_REJECTED = "rejected"
+ROUND_FAILED = "failed"
 
 MAX_ROUNDS = 999_999
 MAX_ENVELOPE_CHARS = 64 * 1024
@@ -176,3 +189,12 @@ def decide(accuracies: list[int], base_median_bp: int, tolerance_bp: int) -> tup
     median = lower_median(accuracies)
     status = ROUND_ACCEPTED if median >= base_median_bp - tolerance_bp else ROUND_REJECTED
     return status, median
+
+
+def decision_deadline(deadline: int, round_seconds: int) -> int:
+    """Return the second after which a closed, undecided round may be failed.
+
+    It is the round's ``deadline`` plus the task's ``round_seconds``: the shares and reports that
+    decide a round get as long as its updates had.
+    """
+    return deadline + round_seconds

@@ -83,8 +83,8 @@ def test_rounds_open_in_order_only_by_the_proposer_of_an_active_task(setup: Setu
     assert padded == 'round must be a positive integer of at most 999999, got "01"'
     assert again == f"round 1 of {task} was already opened"
     assert early == (
-        f"round 2 of {task} cannot open while round 1 is open; it must be accepted or rejected "
-        f"first"
+        f"round 2 of {task} cannot open while round 1 is open; it must be accepted, rejected or "
+        f"failed first"
     )
     assert [r["round"] for r in json.loads(setup.outsider.evaluate("ListRounds", task))] == [1]
 

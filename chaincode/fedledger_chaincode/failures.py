@@ -1,0 +1,129 @@
+"""FailRound: mark a round failed once it can no longer succeed, so no round stalls for ever.
+
+Without it a round whose participants crashed would block the task: an open round past its
+deadline with fewer than the quorum of updates can never close, and a closed round whose
+decryption shares or accuracy reports never arrive is never decided, so the next round can never
+open. Any registered party may fail such a round, and only such a round:
+
+- open, the transaction timestamp past the round's deadline, fewer than ``quorum`` updates;
+- closed and still undecided, the timestamp past the round's decision deadline
+  (``fedledger.protocol.rounds.decision_deadline``: its deadline plus the task's round_seconds).
+
+A failed round is final like a rejected one (OpenRound carries its base round forward), and
+failing the task's last round finishes the task. The checks read the round's updates, shares and
+reports by range and the transaction rewrites the round record, so on Fabric a FailRound racing a
+late CloseRound, share or report in the same block conflicts with it and only one commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedledger.protocol.canonical import dumps
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.rounds import (
+    ACCURACY_REPORT_TYPE,
+    DECRYPTION_SHARE_TYPE,
+    ROUND_CLOSED,
+    ROUND_FAILED,
+    ROUND_OPEN,
+    ROUND_TYPE,
+    UPDATE_TYPE,
+    decision_deadline,
+)
+from fedledger_chaincode.context import TransactionContext
+from fedledger_chaincode.router import Router
+from fedledger_chaincode.training_state import (
+    caller_party,
+    finish_if_last,
+    is_past,
+    key,
+    load_round,
+    load_task,
+    put_record,
+    read_records,
+)
+
+__all__ = ["register"]
+
+FAILED = "RoundFailed"
+
+
+async def _open_round_reason(
+    ctx: TransactionContext, task: dict[str, Any], record: dict[str, Any]
+) -> str:
+    """Return why the open ``record`` fails, or raise why it may still close."""
+    where = f"round {record['round']} of {task['id']}"
+    deadline = record["deadline"]
+    if not is_past(ctx.tx_timestamp, deadline):
+        raise ProtocolError(f"{where} cannot fail: its deadline {deadline} has not passed")
+    count = len(await read_records(ctx, UPDATE_TYPE, task["id"], record["round"]))
+    expected, quorum = len(task["participants"]), task["quorum"]
+    if count >= quorum:
+        raise ProtocolError(
+            f"{where} cannot fail: {count} of {expected} participants submitted, at least the "
+            f"quorum {quorum}; close it instead"
+        )
+    return (
+        f"the deadline {deadline} passed with {count} of {expected} participants submitted, "
+        f"fewer than the quorum {quorum}"
+    )
+
+
+async def _closed_round_reason(
+    ctx: TransactionContext, task: dict[str, Any], record: dict[str, Any]
+) -> str:
+    """Return why the closed ``record`` fails, or raise because it may still be decided."""
+    task_id, number = task["id"], record["round"]
+    due = decision_deadline(record["deadline"], task["round_seconds"])
+    if not is_past(ctx.tx_timestamp, due):
+        raise ProtocolError(
+            f"round {number} of {task_id} cannot fail before its decision deadline {due} (its "
+            f"deadline {record['deadline']} plus the task's round_seconds {task['round_seconds']})"
+        )
+    shares = len(await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number))
+    if shares < task["threshold"]:
+        return (
+            f"the decision deadline {due} passed with {shares} of the {task['threshold']} "
+            f"decryption shares it needs"
+        )
+    reports = len(await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number))
+    contributors = len(record["aggregate"]["contributors"])
+    return (
+        f"the decision deadline {due} passed with {reports} of {contributors} contributors' "
+        f"results reported"
+    )
+
+
+async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
+    """FailRound: mark a round that can no longer succeed "failed"; any registered party.
+
+    Returns the stored round record (status "failed", with ``failed_at``, ``failed_tx`` and
+    ``reason``) and emits "RoundFailed" ``{"task_id", "round", "reason", "task_status"}``. Raises
+    ``ProtocolError`` when the round is decided already, its deadline (open) or decision deadline
+    (closed) has not passed, or an open round has the quorum and should be closed instead.
+    """
+    await caller_party(ctx)
+    task = await load_task(ctx, task_id)
+    record = await load_round(ctx, task, round_number)
+    number, status = record["round"], record["status"]
+    if status == ROUND_OPEN:
+        reason = await _open_round_reason(ctx, task, record)
+    elif status == ROUND_CLOSED:
+        reason = await _closed_round_reason(ctx, task, record)
+    else:
+        raise ProtocolError(
+            f"round {number} of {task_id} is {status}; only an undecided round can fail"
+        )
+    failed = {**record, "status": ROUND_FAILED, "failed_at": ctx.tx_timestamp.seconds,
+              "failed_tx": ctx.tx_id, "reason": reason}  # fmt: skip
+    payload = put_record(ctx, key(ROUND_TYPE, task_id, number), failed)
+    task_status = finish_if_last(ctx, task, number)
+    event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}
+    ctx.set_event(FAILED, dumps(event))
+    return payload
+
+
+def register(router: Router) -> None:
+    """Route the round-failure transaction."""
+    router.add("FailRound", fail_round)

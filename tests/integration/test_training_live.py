@@ -289,3 +289,23 @@ def test_bad_submissions_are_rejected_with_their_message_and_change_nothing(
 
 def test_fewer_than_t_shares_cannot_decrypt(run: Run) -> None:
     assert "share" in run.too_few_shares
+
+
+def test_round_events_reach_clients_through_the_gateway(run: Run) -> None:
+    assert run.coordinator is not None
+    seen: list[tuple[str, int]] = []
+    for event in run.coordinator.events(start_block=0, timeout=30):
+        payload = json.loads(event.payload)
+        if payload.get("task_id") != run.task_id or "round" not in payload:
+            continue
+        seen.append((event.name, payload["round"]))
+        if (event.name, payload["round"]) == ("RoundDecrypted", ROUNDS):
+            break
+
+    for number in range(1, ROUNDS + 1):
+        assert ("RoundOpened", number) in seen
+        assert ("RoundClosed", number) in seen
+        assert ("SharesReady", number) in seen
+        assert ("RoundDecrypted", number) in seen
+    assert seen.index(("RoundOpened", 1)) < seen.index(("RoundClosed", 1))
+    assert seen.index(("RoundClosed", 1)) < seen.index(("RoundDecrypted", 1))

@@ -224,11 +224,13 @@ def _round(
     coordinator.open_round(task_id, number)
     progress(f"round {number}: opened; participants train, encrypt and submit")
     closed = coordinator.close_when_submitted(task_id, number, ROUND_TIMEOUT)
-    progress(
-        f"round {number}: closed with {len(closed['aggregate']['contributors'])} updates; "
-        "participants decrypt"
-    )
-    decided = coordinator.wait_decided(task_id, number, ROUND_TIMEOUT)
+    if closed["aggregate"]:
+        contributors = len(closed["aggregate"]["contributors"])
+        progress(f"round {number}: closed with {contributors} updates; participants decrypt")
+    if closed["status"] == "failed":
+        decided = closed
+    else:
+        decided = coordinator.wait_decided(task_id, number, ROUND_TIMEOUT)
     lines = parts.collect("round", args.participants, ROUND_TIMEOUT)
     row = demo_report.round_row(number, decided, list(lines.values()), time.monotonic() - started)
     demo_report.print_round(row)

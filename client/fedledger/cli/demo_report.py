@@ -18,15 +18,17 @@ def round_row(
     def slowest(field: str) -> float:
         return round(max(line[field] for line in lines), 2)
 
-    ledger_bytes = (
-        sum(line["update_bytes"] + line["share_bytes"] for line in lines)
-        + decided["aggregate"]["size"]
-    )
+    aggregate = decided.get("aggregate") or {}
+    result = decided.get("result") or {}
+    ledger_bytes = sum(line["update_bytes"] + line["share_bytes"] for line in lines)
+    ledger_bytes += aggregate.get("size", 0)
     return {
         "round": number,
         "status": decided["status"],
         "accuracy": round(lines[0]["test_accuracy"], 4),
-        "median_validation_accuracy": decided["result"]["median_bp"] / 10000,
+        "median_validation_accuracy": (
+            result["median_bp"] / 10000 if "median_bp" in result else None
+        ),
         "seconds": {
             "wall": round(wall, 2),
             "training": slowest("train_s"),
@@ -38,7 +40,7 @@ def round_row(
         },
         "ledger_bytes": ledger_bytes,
         "clipped_values": sum(line["clipped_values"] for line in lines),
-        "weights_hash": decided["result"]["weights_hash"],
+        "weights_hash": result.get("weights_hash"),
     }
 
 

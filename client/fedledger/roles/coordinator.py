@@ -19,7 +19,8 @@ from fedledger.crypto.ceremony import deal_from_private_key
 from fedledger.crypto.encoding import EncodingParams
 from fedledger.crypto.keys import PrivateKey, PublicKey, generate_keypair
 from fedledger.ledger.interface import Contract
-from fedledger.roles.ledger_io import get_round, query, submit, wait_for
+from fedledger.protocol.rounds import decision_deadline
+from fedledger.roles.ledger_io import DECIDED, get_round, query, submit, wait_for
 from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
 
 Progress = Callable[[str], None]
@@ -73,11 +74,14 @@ class Coordinator:
         contract: Contract,
         progress: Progress = _silent,
         watchdog: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """``watchdog`` runs while waiting on the ledger and may raise to stop waiting."""
+        """``watchdog`` runs while waiting on the ledger and may raise to stop waiting;
+        ``clock`` (seconds since the epoch) decides when ledger deadlines have passed."""
         self.contract = contract
         self.progress = progress
         self.watchdog = watchdog
+        self.clock = clock
 
     def propose_task(
         self,
@@ -148,22 +152,21 @@ class Coordinator:
         return record
 
     def close_when_submitted(self, task_id: str, number: int, timeout: float) -> dict[str, Any]:
-        """Close the round once every participant has submitted (or the deadline allows it).
+        """Close the round once every participant has submitted, or once its deadline passed.
 
-        Returns the closed round record. Raises WaitTimeout, or ContractError if the chaincode
-        refuses to close.
+        Past the deadline a round with the quorum is closed and one without is failed
+        (FailRound). Returns the round record (closed or failed). Raises WaitTimeout, or
+        ContractError if the chaincode refuses.
         """
         task = query(self.contract, "GetTask", task_id)
         expected = len(task["participants"])
-        quorum = task["quorum"]
 
         def closable(record: dict[str, Any] | None) -> bool:
             if record is None:
                 return False
             if record["status"] != "open":
                 return True
-            count = len(record["submissions"])
-            return count >= expected or (count >= quorum and _past(record["deadline"]))
+            return len(record["submissions"]) >= expected or self._past(record["deadline"])
 
         record = wait_for(
             lambda: get_round(self.contract, task_id, number),
@@ -172,23 +175,41 @@ class Coordinator:
             timeout=timeout,
             watchdog=self.watchdog,
         )
-        if record["status"] == "open":
-            closed: dict[str, Any] = submit(self.contract, "CloseRound", task_id, str(number))
-            return closed
-        return dict(record)
+        if record["status"] != "open":
+            return dict(record)
+        verb = "CloseRound" if len(record["submissions"]) >= task["quorum"] else "FailRound"
+        if verb == "FailRound":
+            self.progress(f"round {number}: deadline passed below the quorum; failing it")
+        result: dict[str, Any] = submit(self.contract, verb, task_id, str(number))
+        return result
 
     def wait_decided(self, task_id: str, number: int, timeout: float) -> dict[str, Any]:
-        """Wait until the round is accepted or rejected; return the round record."""
+        """Wait until the round is accepted, rejected or failed; return the round record.
+
+        A closed round still undecided after its decision deadline (shares or results missing)
+        is failed here, so the task can go on.
+        """
+        task = query(self.contract, "GetTask", task_id)
+
+        def final_or_overdue(record: dict[str, Any] | None) -> bool:
+            if record is None:
+                return False
+            overdue = self._past(decision_deadline(record["deadline"], task["round_seconds"]))
+            return record["status"] in DECIDED or overdue
+
         record: dict[str, Any] = wait_for(
             lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None and r["status"] in ("accepted", "rejected"),
+            final_or_overdue,
             what=f"the result of round {number}",
             timeout=timeout,
             watchdog=self.watchdog,
         )
+        if record["status"] not in DECIDED:
+            self.progress(f"round {number}: undecided after its decision deadline; failing it")
+            failed: dict[str, Any] = submit(self.contract, "FailRound", task_id, str(number))
+            return failed
         return record
 
-
-def _past(deadline: int) -> bool:
-    """True once the wall clock is past a ledger deadline (seconds since the epoch)."""
-    return time.time() > deadline
+    def _past(self, deadline: int) -> bool:
+        """True once the clock is past a ledger deadline (seconds since the epoch)."""
+        return self.clock() > deadline

@@ -15,6 +15,13 @@ class WaitTimeout(FedLedgerError):
     """Ledger state did not reach what a role waited for in time."""
 
 
+class RoundFailed(FedLedgerError):
+    """The round was failed on the ledger (FailRound) while a role waited on it."""
+
+
+DECIDED = ("accepted", "rejected", "failed")  # final round statuses
+
+
 def query(contract: Contract, function: str, *args: str) -> Any:
     """Evaluate ``function`` and decode its JSON result."""
     return json.loads(contract.evaluate(function, *args))

@@ -34,7 +34,14 @@ from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig, train_
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.ciphervec import CipherVector, EncodingSpec
 from fedledger.roles.coordinator import key_share_context
-from fedledger.roles.ledger_io import get_round, query, query_or_none, wait_for
+from fedledger.roles.ledger_io import (
+    DECIDED,
+    RoundFailed,
+    get_round,
+    query,
+    query_or_none,
+    wait_for,
+)
 from fedledger.roles.model_io import (
     FloatVector,
     canonical_weights,
@@ -219,12 +226,14 @@ class Participant:
         task_id, number = state.task["id"], record["round"]
         threshold = state.task["threshold"]
         started = time.perf_counter()
-        wait_for(
+        ready = wait_for(
             lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None and len(r["shares"]) >= threshold,
+            lambda r: r is not None and (len(r["shares"]) >= threshold or r["status"] == "failed"),
             what=f"{threshold} decryption shares of round {number}",
             timeout=timeout,
         )
+        if ready["status"] == "failed":
+            raise RoundFailed(f"round {number} of {task_id} failed: {ready['reason']}")
         shares = query(self.contract, "GetDecryptionShares", task_id, str(number))
         metrics.ledger_s += time.perf_counter() - started
 
@@ -277,14 +286,21 @@ class Participant:
             what=f"round {number} to close",
             timeout=timeout,
         )
+        if closed["status"] == "failed":
+            metrics.status = "failed"
+            return metrics
         contributor = self.party_id in closed["aggregate"]["contributors"]
-        aggregate = self.submit_share(state, number, metrics)
-        new_weights = self.decrypt_and_report(
-            state, closed, aggregate, metrics, timeout, report=contributor
-        )
+        try:
+            aggregate = self.submit_share(state, number, metrics)
+            new_weights = self.decrypt_and_report(
+                state, closed, aggregate, metrics, timeout, report=contributor
+            )
+        except RoundFailed:
+            metrics.status = "failed"
+            return metrics
         decided = wait_for(
             lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None and r["status"] in ("accepted", "rejected"),
+            lambda r: r is not None and r["status"] in DECIDED,
             what=f"the decision on round {number}",
             timeout=timeout,
         )

@@ -135,3 +135,13 @@ def test_down_stops_exactly_the_processes_up_started(
     assert sorted(json.loads(out)["stopped"]) == sorted(n.name for n in started)
     assert not any(processes.alive(n) for n in started)
     assert all(processes.alive(n) for n in processes.load(fabric_network.layout.processes_file))
+
+    # Restarting keeps the ledger and the committed chaincode: the network serves again.
+    code, _, err = _run(capsys, "network", "up", "--state", state)
+    assert code == 0, err
+    code, out, err = _run(capsys, "query", "parties", "--org", "Org1", "--state", state, "--json")
+    assert code == 0, err
+    assert json.loads(out) == []
+    code, _, _ = _run(capsys, "network", "down", "--purge", "--state", state)
+    assert code == 0
+    assert not Path(state).exists()

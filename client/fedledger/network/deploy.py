@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -106,8 +105,7 @@ def _lifecycle(topo: Topology, layout: Layout, verb: str, *, ordered: bool) -> l
     if ordered:
         cmd += _orderer_flags(topo, layout)
     cmd += ["--channelID", topo.channel, "--name", topo.chaincode]
-    if verb != "querycommitted":
-        cmd += ["--version", CHAINCODE_VERSION]
+    cmd += ["--version", CHAINCODE_VERSION]
     return cmd
 
 
@@ -116,15 +114,6 @@ def approve(topo: Topology, org: PeerOrg, layout: Layout, package_id: str, seque
     cmd = _lifecycle(topo, layout, "approveformyorg", ordered=True)
     cmd += ["--package-id", package_id, "--sequence", str(sequence), "--waitForEvent"]
     _retry(cmd, admin_env(org, layout), f"chaincode approve for {org.msp_id}", attempts=15)
-
-
-def committed_sequence(topo: Topology, layout: Layout) -> int:
-    """The sequence of the committed chaincode definition, 0 when none is committed."""
-    cmd = _lifecycle(topo, layout, "querycommitted", ordered=False)
-    env = admin_env(topo.orgs[0], layout)
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    match = re.search(r"Sequence: (\d+)", result.stdout)
-    return int(match.group(1)) if result.returncode == 0 and match else 0
 
 
 def commit(topo: Topology, layout: Layout, sequence: int) -> None:

@@ -111,12 +111,18 @@ class LocalNetwork:
         prepare_config(self.layout, self.builder_dir)
         block = material.generate_channel_block(self.topo, self.layout)
         started: list[NodeProcess] = []
-        self._start_nodes(started, progress)
-        self._join_channel(block, progress)
-        self._deploy_chaincode(started, progress)
-        self._write_profile()
-        progress("waiting until every org's gateway can gather MAJORITY endorsements")
-        wait_until_endorsable(self.layout.profile_file, [o.name for o in self.topo.orgs])
+        try:
+            self._start_nodes(started, progress)
+            self._join_channel(block, progress)
+            self._deploy_chaincode(started, progress)
+            self._write_profile()
+            progress("waiting until every org's gateway can gather MAJORITY endorsements")
+            wait_until_endorsable(self.layout.profile_file, [o.name for o in self.topo.orgs])
+        except BaseException:
+            # A half-started network is worse than none: stop what this call started (the
+            # logs stay in the state folder for diagnosis) and let the error through.
+            self.down(progress=progress)
+            raise
         return True
 
     def _record(self, started: list[NodeProcess], node: NodeProcess) -> NodeProcess:
@@ -198,13 +204,17 @@ class LocalNetwork:
                 ),
             )
             processes.wait_listening(server, org.host, org.ccserver_port, START_TIMEOUT)
-        if deploy.committed_sequence(self.topo, self.layout) >= 1:
+        # A restarted network keeps its ledger: the definition committed before still holds (the
+        # peers' lifecycle queries are not reliable until they have caught up, so a marker says).
+        committed = self.layout.root / ".chaincode-committed"
+        if committed.is_file():
             return
         for org in self.topo.orgs:
             progress(f"approving chaincode for {org.msp_id}")
             deploy.approve(self.topo, org, self.layout, package_ids[org.name], sequence=1)
         progress("committing chaincode definition (endorsement policy MAJORITY)")
         deploy.commit(self.topo, self.layout, sequence=1)
+        committed.write_text("1\n")
 
     def _write_profile(self) -> None:
         self.layout.profile_file.write_text(json.dumps(self.profile(), indent=2))

@@ -120,6 +120,8 @@ class Participant:
         if self.party_id not in task["approvals"] and task["status"] == "proposed":
             self.contract.submit("ApproveTask", task_id)
         tkey = threshold_key_from_base64(task["threshold_public"])
+        if tkey.public_key.n != int(task["public_key"]["n"]):
+            raise FedLedgerError(f"{task_id}'s threshold data is for another key than its own")
         envelope = wait_for(
             lambda: query_or_none(self.contract, "GetKeyEnvelope", task_id, self.party_id),
             lambda found: found is not None,

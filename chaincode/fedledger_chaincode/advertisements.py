@@ -21,7 +21,7 @@ from fedledger.protocol.assets import (
 from fedledger.protocol.canonical import dumps, parse_object
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.fields import check_fields
-from fedledger_chaincode.context import TransactionContext, create_composite_key
+from fedledger_chaincode.context import TransactionContext, create_composite_key, load_record
 from fedledger_chaincode.parties import caller_identity, require_registered_caller
 from fedledger_chaincode.router import Router
 
@@ -39,11 +39,7 @@ def advertisement_key(ad_id: str) -> str:
 
 async def _load(ctx: TransactionContext, ad_id: str) -> dict[str, Any]:
     parse_advertisement_id(ad_id)
-    stored = await ctx.get_state(advertisement_key(ad_id))
-    if not stored:
-        raise ProtocolError(f"advertisement {ad_id} does not exist")
-    record: dict[str, Any] = json.loads(stored)
-    return record
+    return await load_record(ctx, advertisement_key(ad_id), f"advertisement {ad_id} does not exist")
 
 
 async def _load_owned(ctx: TransactionContext, ad_id: str, verb: str) -> dict[str, Any]:

@@ -14,9 +14,11 @@ a transaction:
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fedledger.protocol.canonical import show
 from fedledger.protocol.errors import ProtocolError
@@ -30,6 +32,7 @@ __all__ = [
     "TxTimestamp",
     "composite_key_range_end",
     "create_composite_key",
+    "load_record",
     "split_composite_key",
 ]
 
@@ -174,3 +177,16 @@ class TransactionContext(ABC):
     def event(self) -> Event | None:
         """The buffered event, if any."""
         return self._event
+
+
+async def load_record(ctx: TransactionContext, state_key: str, missing: str) -> dict[str, Any]:
+    """Return the JSON record committed under ``state_key``.
+
+    Raises ``ProtocolError(missing)`` when the key has no value: callers pass the exact message
+    the client sees, which is part of the chaincode's interface.
+    """
+    stored = await ctx.get_state(state_key)
+    if not stored:
+        raise ProtocolError(missing)
+    record: dict[str, Any] = json.loads(stored)
+    return record

@@ -18,7 +18,7 @@ from fedledger.protocol.assets import (
 )
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
-from fedledger_chaincode.context import TransactionContext, create_composite_key
+from fedledger_chaincode.context import TransactionContext, create_composite_key, load_record
 from fedledger_chaincode.router import Router
 
 __all__ = ["caller_identity", "party_key", "register", "require_registered_caller"]
@@ -46,13 +46,11 @@ async def require_registered_caller(ctx: TransactionContext) -> dict[str, Any]:
     first".
     """
     msp_id, fingerprint = caller_identity(ctx)
-    stored = await ctx.get_state(party_key(msp_id, fingerprint))
-    if not stored:
-        raise ProtocolError(
-            f"caller {msp_id}/{fingerprint} is not a registered party; call RegisterParty first"
-        )
-    party: dict[str, Any] = json.loads(stored)
-    return party
+    return await load_record(
+        ctx,
+        party_key(msp_id, fingerprint),
+        f"caller {msp_id}/{fingerprint} is not a registered party; call RegisterParty first",
+    )
 
 
 async def register_party(ctx: TransactionContext, party_json: str) -> bytes:

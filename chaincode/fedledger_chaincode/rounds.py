@@ -30,7 +30,7 @@ from fedledger.protocol.rounds import (
     UPDATE_TYPE,
     parse_round,
 )
-from fedledger_chaincode.context import TransactionContext
+from fedledger_chaincode.context import TransactionContext, load_record
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
@@ -63,10 +63,11 @@ async def _base_round(ctx: TransactionContext, task: dict[str, Any], number: int
                 f"(PutModelWeights)"
             )
         return 0
-    stored = await ctx.get_state(key(ROUND_TYPE, task_id, number - 1))
-    if not stored:
-        raise ProtocolError(f"round {number} of {task_id} cannot open before round {number - 1}")
-    previous: dict[str, Any] = json.loads(stored)
+    previous = await load_record(
+        ctx,
+        key(ROUND_TYPE, task_id, number - 1),
+        f"round {number} of {task_id} cannot open before round {number - 1}",
+    )
     if previous["status"] not in _FINAL:
         raise ProtocolError(
             f"round {number} of {task_id} cannot open while round {number - 1} is "

@@ -22,7 +22,7 @@ from fedledger.protocol.training import (
     task_id,
     task_record,
 )
-from fedledger_chaincode.context import TransactionContext
+from fedledger_chaincode.context import TransactionContext, load_record
 from fedledger_chaincode.parties import party_key
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
@@ -42,10 +42,10 @@ ACTIVATED = "TaskActivated"
 
 
 async def _require_trainer(ctx: TransactionContext, party: str) -> None:
-    stored = await ctx.get_state(party_key(*parse_party_id(party)))
-    if not stored:
-        raise ProtocolError(f"participant {party} is not a registered party")
-    if "trainer" not in json.loads(stored)["roles"]:
+    record = await load_record(
+        ctx, party_key(*parse_party_id(party)), f"participant {party} is not a registered party"
+    )
+    if "trainer" not in record["roles"]:
         raise ProtocolError(f"participant {party} does not have the trainer role")
 
 

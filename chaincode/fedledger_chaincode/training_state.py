@@ -14,7 +14,12 @@ from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.rounds import ROUND_TYPE, parse_round, round_key
 from fedledger.protocol.training import TASK_ACTIVE, TASK_FINISHED, TASK_TYPE, parse_task_id
-from fedledger_chaincode.context import TransactionContext, TxTimestamp, create_composite_key
+from fedledger_chaincode.context import (
+    TransactionContext,
+    TxTimestamp,
+    create_composite_key,
+    load_record,
+)
 from fedledger_chaincode.parties import require_registered_caller
 
 __all__ = [
@@ -72,11 +77,7 @@ async def caller_party(ctx: TransactionContext) -> str:
 async def load_task(ctx: TransactionContext, task: str) -> dict[str, Any]:
     """Return the stored task; raises "task task-… does not exist" or a malformed-id message."""
     parse_task_id(task)
-    stored = await ctx.get_state(task_key(task))
-    if not stored:
-        raise ProtocolError(f"task {task} does not exist")
-    record: dict[str, Any] = json.loads(stored)
-    return record
+    return await load_record(ctx, task_key(task), f"task {task} does not exist")
 
 
 def participant_ids(task: dict[str, Any]) -> list[str]:
@@ -107,11 +108,11 @@ async def load_round(
     number = parse_round(round_text)
     if number > task["rounds"]:
         raise ProtocolError(f"{task['id']} has {task['rounds']} rounds, got round {number}")
-    stored = await ctx.get_state(key(ROUND_TYPE, task["id"], number))
-    if not stored:
-        raise ProtocolError(f"round {number} of {task['id']} has not been opened")
-    record: dict[str, Any] = json.loads(stored)
-    return record
+    return await load_record(
+        ctx,
+        key(ROUND_TYPE, task["id"], number),
+        f"round {number} of {task['id']} has not been opened",
+    )
 
 
 def is_past(timestamp: TxTimestamp, deadline: int) -> bool:

@@ -29,7 +29,7 @@ from fedledger.protocol.ciphervec import CipherVector
 from fedledger.roles.coordinator import Coordinator, TaskPlan
 from fedledger.roles.dataplan import DataPlan, participant_data
 from fedledger.roles.ledger_io import get_round, query, register_party
-from fedledger.roles.participant import Participant, TaskState
+from fedledger.roles.participant import Participant, RoundMetrics, TaskState
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 
@@ -168,9 +168,7 @@ def _round(
             state.models[number] = weights
 
 
-def _metrics(number: int) -> Any:
-    from fedledger.roles.participant import RoundMetrics
-
+def _metrics(number: int) -> RoundMetrics:
     return RoundMetrics(round=number)
 
 

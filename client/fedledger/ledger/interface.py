@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from fedledger.ledger.identity import Identity
+
 
 @dataclass(frozen=True)
 class ChaincodeEvent:
@@ -25,6 +27,11 @@ class Contract(Protocol):
     chaincode's own message when the contract rejects the call, and ``GatewayError`` subclasses
     when the transport or the commit fails.
     """
+
+    @property
+    def identity(self) -> Identity:
+        """The identity this contract signs and acts as."""
+        ...
 
     def submit(self, function: str, *args: str) -> bytes: ...
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fedledger.errors import ContractError, FedLedgerError
 from fedledger.ledger.interface import Contract
+from fedledger.protocol.assets import party_id
 
 
 class WaitTimeout(FedLedgerError):
@@ -37,7 +38,13 @@ def query_or_none(contract: Contract, function: str, *args: str) -> Any:
         raise
 
 
-_ABSENT = ("does not exist", "no key envelope", "not stored yet", "has not been opened")
+_ABSENT = (
+    "does not exist",
+    "is not registered",
+    "no key envelope",
+    "not stored yet",
+    "has not been opened",
+)
 
 
 def submit(contract: Contract, function: str, *args: str) -> Any:
@@ -72,17 +79,16 @@ def wait_for(
 
 
 def register_party(contract: Contract, roles: list[str], kx_public_key_b64: str) -> dict[str, Any]:
-    """Register the caller, or return its existing registration; returns the Party record."""
-    request = json.dumps({"roles": sorted(roles), "kx_public_key": kx_public_key_b64})
-    try:
-        party: dict[str, Any] = submit(contract, "RegisterParty", request)
-        return party
-    except FedLedgerError as exc:
-        if "is already registered" not in str(exc):
-            raise
-        party_id = str(exc).split("party ", 1)[1].split(" is already", 1)[0]
-        existing: dict[str, Any] = query(contract, "GetParty", party_id)
+    """Register the contract's identity, or return its existing registration (Party record)."""
+    identity = contract.identity
+    existing: dict[str, Any] | None = query_or_none(
+        contract, "GetParty", party_id(identity.msp_id, identity.certificate_pem)
+    )
+    if existing is not None:
         return existing
+    request = json.dumps({"roles": sorted(roles), "kx_public_key": kx_public_key_b64})
+    party: dict[str, Any] = submit(contract, "RegisterParty", request)
+    return party
 
 
 def get_round(contract: Contract, task_id: str, number: int) -> dict[str, Any] | None:

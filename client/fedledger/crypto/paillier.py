@@ -17,7 +17,14 @@ from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.randomness import RandomnessPool
 from fedledger.errors import CryptoError
 
-__all__ = ["check_ciphertext", "decrypt", "encrypt", "encrypt_with", "raw_add"]
+__all__ = [
+    "check_ciphertext",
+    "decrypt",
+    "encrypt",
+    "encrypt_with",
+    "encrypt_with_exponents",
+    "raw_add",
+]
 
 
 def encrypt_with(public_key: PublicKey, plaintext: int, rn: int) -> int:
@@ -34,14 +41,27 @@ def encrypt(public_key: PublicKey, plaintexts: Sequence[int], pool: RandomnessPo
 
     Raises CryptoError if the pool belongs to another key.
     """
+    return encrypt_with_exponents(public_key, plaintexts, pool)[0]
+
+
+def encrypt_with_exponents(
+    public_key: PublicKey, plaintexts: Sequence[int], pool: RandomnessPool
+) -> tuple[list[int], list[int]]:
+    """Return (ciphertexts, the DJN exponents of their randomness), one of each per plaintext.
+
+    The exponents are the secret witness a proof of plaintext knowledge needs
+    (:mod:`fedledger.crypto.popk`); drop them once the proof is made. Raises CryptoError if the
+    pool belongs to another key.
+    """
     if pool.public_key.n != public_key.n:
         raise CryptoError("the randomness pool was made for a different public key")
     n = gmpy2.mpz(public_key.n)
     nsquare = gmpy2.mpz(public_key.nsquare)
-    randomness = pool.take(len(plaintexts))
-    return [
+    randomness, exponents = pool.take_with_exponents(len(plaintexts))
+    ciphertexts = [
         int((1 + (m % n) * n) * rn % nsquare) for m, rn in zip(plaintexts, randomness, strict=True)
     ]
+    return ciphertexts, exponents
 
 
 def check_ciphertext(public_key: PublicKey, ciphertext: int) -> None:

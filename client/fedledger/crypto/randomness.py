@@ -52,16 +52,24 @@ MIN_EXPONENT_BITS = 256
 _WINDOW_BITS = 8
 
 
-def djn_base(public_key: PublicKey) -> int:
-    """Return h_n = (-x²)^n mod n², with x derived from n by SHAKE-256 (nothing up our sleeve)."""
-    n, nsquare = public_key.n, public_key.nsquare
+def djn_root(public_key: PublicKey) -> int:
+    """Return h = -x² mod n, with x derived from n by SHAKE-256 (nothing up our sleeve).
+
+    ``h^a mod n`` is the Paillier randomness r of the residue h_n^a = r^n mod n², which the proof
+    of plaintext knowledge (:mod:`fedledger.crypto.popk`) needs. Raises CryptoError in the
+    negligible case that the hash hit a factor of n.
+    """
+    n = public_key.n
     seed = hashlib.shake_256(b"fedledger/djn-base/v1\x00" + modulus_bytes(n))
     x = int.from_bytes(seed.digest(2 * ((n.bit_length() + 7) // 8)), "big") % n
     if gmpy2.gcd(x, n) != 1 or x < 2:
-        # Happens only if the hash hit a factor of n: negligible, but never use a bad base.
         raise CryptoError("the derived DJN base is not a unit mod n")
-    h = (-x * x) % n
-    return int(gmpy2.powmod(h, n, nsquare))
+    return (-x * x) % n
+
+
+def djn_base(public_key: PublicKey) -> int:
+    """Return h_n = h^n mod n² for the h of :func:`djn_root`."""
+    return int(gmpy2.powmod(djn_root(public_key), public_key.n, public_key.nsquare))
 
 
 class FixedBaseTable:
@@ -101,10 +109,14 @@ class FixedBaseTable:
                 acc = acc * row[digit] % nsquare
         return acc
 
-    def fresh(self, count: int) -> list[gmpy2.mpz]:
-        """Return ``count`` new random n-th residues h_n^a, a ← secrets.randbits(exponent_bits)."""
+    def fresh(self, count: int) -> list[tuple[gmpy2.mpz, int]]:
+        """Return ``count`` new (h_n^a, a) pairs, a ← secrets.randbits(exponent_bits).
+
+        The exponent a is the encryption's secret witness: keep it only as long as a proof needs.
+        """
         bits = self.exponent_bits
-        return [self.power(secrets.randbits(bits)) for _ in range(count)]
+        exponents = [secrets.randbits(bits) for _ in range(count)]
+        return [(self.power(a), a) for a in exponents]
 
 
 _WORKER_TABLE: FixedBaseTable | None = None
@@ -116,10 +128,10 @@ def _init_worker(n: int, exponent_bits: int, insecure_test_key: bool) -> None:
     _WORKER_TABLE = FixedBaseTable(key, exponent_bits)
 
 
-def _worker_fresh(count: int) -> list[int]:
+def _worker_fresh(count: int) -> list[tuple[int, int]]:
     if _WORKER_TABLE is None:  # pragma: no cover - the initializer always runs first
         raise CryptoError("randomness worker used before initialisation")
-    return [int(x) for x in _WORKER_TABLE.fresh(count)]
+    return [(int(x), a) for x, a in _WORKER_TABLE.fresh(count)]
 
 
 class RandomnessPool:
@@ -127,7 +139,8 @@ class RandomnessPool:
 
     :meth:`fill` adds fresh values (in worker processes when ``processes`` > 1); :meth:`take`
     removes and returns values, computing any shortfall on the spot, so a value is never used
-    twice and encryption never fails for want of randomness.
+    twice and encryption never fails for want of randomness. Each value keeps its exponent a
+    (h_n^a) until taken, for :meth:`take_with_exponents`.
     """
 
     def __init__(
@@ -136,7 +149,7 @@ class RandomnessPool:
         self.public_key = public_key
         self.exponent_bits = exponent_bits
         self._table: FixedBaseTable | None = None
-        self._values: deque[gmpy2.mpz] = deque()
+        self._values: deque[tuple[gmpy2.mpz, int]] = deque()
 
     @property
     def table(self) -> FixedBaseTable:
@@ -171,14 +184,21 @@ class RandomnessPool:
             ),
         ) as pool:
             for part in pool.map(_worker_fresh, chunks):
-                self._values.extend(gmpy2.mpz(x) for x in part)
+                self._values.extend((gmpy2.mpz(x), a) for x, a in part)
 
     def take(self, count: int) -> list[gmpy2.mpz]:
-        """Remove and return ``count`` values, computing any the pool lacks. Raises if count < 0."""
+        """Remove and return ``count`` residues, computing any the pool lacks (see below)."""
+        return self.take_with_exponents(count)[0]
+
+    def take_with_exponents(self, count: int) -> tuple[list[gmpy2.mpz], list[int]]:
+        """Remove ``count`` values; return their residues h_n^a and their exponents a.
+
+        Raises CryptoError if count < 0.
+        """
         if count < 0:
             raise CryptoError("cannot take a negative number of values")
         ready = min(count, len(self._values))
-        out = [self._values.popleft() for _ in range(ready)]
+        pairs = [self._values.popleft() for _ in range(ready)]
         if ready < count:
-            out.extend(self.table.fresh(count - ready))
-        return out
+            pairs.extend(self.table.fresh(count - ready))
+        return [rho for rho, _ in pairs], [a for _, a in pairs]

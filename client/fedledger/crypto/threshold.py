@@ -30,7 +30,6 @@ combination only uses d_j², exactly as in Shoup's scheme.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import multiprocessing
 import secrets
@@ -38,12 +37,15 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import gmpy2
 
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import CryptoError, InvalidShareError
-from fedledger.protocol.keyid import modulus_bytes
+from fedledger.protocol import threshold as wire
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.threshold import CHALLENGE_BITS, DecryptionShare, ThresholdPublic
 
 # Worker processes start fresh (spawn): forking a process that has gRPC or TensorFlow threads
 # running can deadlock the child.
@@ -58,10 +60,6 @@ __all__ = [
     "partial_decrypt",
     "verify_share",
 ]
-
-_BATCH_BITS = 128
-_CHALLENGE_BITS = 256
-_DOMAIN = b"fedledger/threshold-paillier/v1\x00"
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,13 @@ class ThresholdKey:
         """Δ = parties!, which clears the denominators of the Lagrange coefficients."""
         return math.factorial(self.parties)
 
+    @cached_property
+    def public_data(self) -> ThresholdPublic:
+        """The same key as the protocol's :class:`ThresholdPublic` (what the ledger holds)."""
+        return ThresholdPublic(
+            self.public_key.n, self.threshold, self.parties, self.v, self.verification_keys
+        )
+
     def verification_key(self, party: int) -> int:
         """Return v_party; raises CryptoError for an index outside 1..parties."""
         if not 1 <= party <= self.parties:
@@ -92,16 +97,6 @@ class KeyShare:
 
     index: int
     secret: int = field(repr=False)
-
-
-@dataclass(frozen=True)
-class DecryptionShare:
-    """Party ``index``'s partial decryptions c_j^(2Δs_i) with its proof (challenge, response)."""
-
-    index: int
-    values: tuple[int, ...]
-    challenge: int
-    response: int
 
 
 def deal(
@@ -185,42 +180,27 @@ def partial_decrypt(
     if gmpy2.powmod(tkey.v, x, public.nsquare) != tkey.verification_key(share.index):
         raise CryptoError(f"key share {share.index} does not match its verification key")
     values = _power_all(ciphertexts, 2 * x, public.nsquare, processes)
-    u, u_tilde = _batched_bases(tkey, share.index, ciphertexts, values)
+    u, u_tilde = wire.batched_bases(tkey.public_data, share.index, ciphertexts, values)
     nsquare = public.nsquare
-    r = secrets.randbits(nsquare.bit_length() + tkey.delta.bit_length() + 2 * _CHALLENGE_BITS)
+    r = secrets.randbits(nsquare.bit_length() + tkey.delta.bit_length() + 2 * CHALLENGE_BITS)
     a, b = gmpy2.powmod(u, r, nsquare), gmpy2.powmod(tkey.v, r, nsquare)
-    challenge = _challenge(tkey, share.index, u, u_tilde, int(a), int(b))
+    challenge = wire.share_challenge(tkey.public_data, share.index, u, u_tilde, int(a), int(b))
     return DecryptionShare(share.index, tuple(values), challenge, r + challenge * x)
 
 
 def verify_share(tkey: ThresholdKey, ciphertexts: Sequence[int], dshare: DecryptionShare) -> None:
     """Return None if ``dshare`` is a correct decryption share of ``ciphertexts``.
 
-    Raises InvalidShareError naming ``dshare.index`` when the party index is unknown, the length
-    is wrong, a value lies outside Z*(n²) or the proof fails.
+    The check is the protocol's (:func:`fedledger.protocol.threshold.verify_share`), the one the
+    chaincode runs before a share lands on the ledger. Raises InvalidShareError naming
+    ``dshare.index`` when the party index is unknown, the length is wrong, a value lies outside
+    Z*(n²) or the proof fails.
     """
-    public, party = tkey.public_key, dshare.index
-    if not isinstance(party, int) or not 1 <= party <= tkey.parties:
-        raise InvalidShareError(party, f"index is not in 1..{tkey.parties}")
-    if len(dshare.values) != len(ciphertexts):
-        raise InvalidShareError(
-            party, f"{len(dshare.values)} values for {len(ciphertexts)} ciphertexts"
-        )
     try:
-        _check_group(public, dshare.values, "value")
-    except CryptoError as exc:
-        raise InvalidShareError(party, str(exc)) from None
-    e, z = dshare.challenge, dshare.response
-    bound = public.nsquare.bit_length() + tkey.delta.bit_length() + 3 * _CHALLENGE_BITS + 1
-    if not (0 <= e < 1 << _CHALLENGE_BITS and 0 <= z < 1 << bound):
-        raise InvalidShareError(party, "proof values out of range")
-    nsquare = public.nsquare
-    u, u_tilde = _batched_bases(tkey, party, ciphertexts, dshare.values)
-    a = gmpy2.powmod(u, z, nsquare) * gmpy2.powmod(u_tilde, -e, nsquare) % nsquare
-    vk = tkey.verification_key(party)
-    b = gmpy2.powmod(tkey.v, z, nsquare) * gmpy2.powmod(vk, -e, nsquare) % nsquare
-    if _challenge(tkey, party, u, u_tilde, int(a), int(b)) != e:
-        raise InvalidShareError(party, "the proof of correct decryption does not verify")
+        wire.verify_share(tkey.public_data, ciphertexts, dshare)
+    except ProtocolError as exc:
+        reason = exc.reason if isinstance(exc, wire.ShareProofError) else str(exc)
+        raise InvalidShareError(dshare.index, reason) from None
 
 
 def combine_shares(
@@ -272,67 +252,3 @@ def _lagrange_combine(
             acc = acc * gmpy2.powmod(dshare.values[j], exponent, nsquare) % nsquare
         plaintexts.append(int((acc - 1) // n * inverse % n))
     return plaintexts
-
-
-def _batched_bases(
-    tkey: ThresholdKey, party: int, ciphertexts: Sequence[int], values: Sequence[int]
-) -> tuple[int, int]:
-    """Return (C⁴, D²) for the Fiat-Shamir batch coefficients of this party's share."""
-    public = tkey.public_key
-    width = (public.nsquare.bit_length() + 7) // 8
-    digest = hashlib.sha256(_DOMAIN + b"batch" + _key_bytes(tkey, party))
-    for c in ciphertexts:
-        digest.update(int(c).to_bytes(width, "big"))
-    for d in values:
-        digest.update(int(d).to_bytes(width, "big"))
-    seed = digest.digest()
-    coefficients = [
-        int.from_bytes(hashlib.sha256(seed + j.to_bytes(4, "big")).digest()[:16], "big")
-        for j in range(len(ciphertexts))
-    ]
-    nsquare = public.nsquare
-    big_c = _multi_exp(ciphertexts, coefficients, nsquare)
-    big_d = _multi_exp(values, coefficients, nsquare)
-    return int(gmpy2.powmod(big_c, 4, nsquare)), int(gmpy2.powmod(big_d, 2, nsquare))
-
-
-def _multi_exp(bases: Sequence[int], exponents: Sequence[int], modulus: int) -> int:
-    """Π bases[j]^exponents[j] mod modulus for 128-bit exponents (bucket method, 8-bit windows)."""
-    mod = gmpy2.mpz(modulus)
-    acc = gmpy2.mpz(1)
-    for window in reversed(range(_BATCH_BITS // 8)):
-        for _ in range(8):
-            acc = acc * acc % mod
-        buckets: list[gmpy2.mpz | None] = [None] * 256
-        shift = 8 * window
-        for base, exponent in zip(bases, exponents, strict=True):
-            digit = (exponent >> shift) & 0xFF
-            if digit:
-                held = buckets[digit]
-                buckets[digit] = gmpy2.mpz(base) if held is None else held * base % mod
-        running, total = gmpy2.mpz(1), gmpy2.mpz(1)
-        for digit in range(255, 0, -1):
-            held = buckets[digit]
-            if held is not None:
-                running = running * held % mod
-            total = total * running % mod
-        acc = acc * total % mod
-    return int(acc)
-
-
-def _key_bytes(tkey: ThresholdKey, party: int) -> bytes:
-    parts = [tkey.public_key.n, tkey.v, tkey.verification_key(party), party, tkey.parties]
-    return b"".join(len(b).to_bytes(4, "big") + b for b in map(modulus_bytes_or_zero, parts))
-
-
-def modulus_bytes_or_zero(value: int) -> bytes:
-    """Big-endian minimal bytes of a non-negative integer (b"" for 0), for unambiguous hashing."""
-    return modulus_bytes(value) if value > 0 else b""
-
-
-def _challenge(tkey: ThresholdKey, party: int, u: int, u_tilde: int, a: int, b: int) -> int:
-    digest = hashlib.sha256(_DOMAIN + b"dleq" + _key_bytes(tkey, party))
-    for value in (u, u_tilde, a, b):
-        raw = modulus_bytes_or_zero(value)
-        digest.update(len(raw).to_bytes(4, "big") + raw)
-    return int.from_bytes(digest.digest(), "big")

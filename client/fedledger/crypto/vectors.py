@@ -1,6 +1,7 @@
 """Float vectors in and out of packed ciphertext vectors: the layer the participant role uses.
 
-encrypt: quantise → pack → Paillier with pooled randomness → :class:`CipherVector`.
+encrypt: quantise → pack → Paillier with pooled randomness → :class:`CipherVector`, and for a
+submitted update (:func:`encrypt_update`) the proof of plaintext knowledge bound to its round.
 decrypt: t threshold shares (or, in tests, the full key) → plaintexts → unpack → floats.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from fedledger.crypto import paillier
 from fedledger.crypto.encoding import EncodingParams, decode, encode
 from fedledger.crypto.keys import PrivateKey, PublicKey
+from fedledger.crypto.popk import prove_plaintext_knowledge
 from fedledger.crypto.randomness import RandomnessPool
 from fedledger.crypto.threshold import (
     DecryptionShare,
@@ -21,10 +23,12 @@ from fedledger.crypto.threshold import (
 )
 from fedledger.errors import CryptoError, EncodingError
 from fedledger.protocol.ciphervec import CipherVector
+from fedledger.protocol.popk import PlaintextProof, ProofContext
 
 __all__ = [
     "decrypt_vector",
     "decrypt_vector_with_shares",
+    "encrypt_update",
     "encrypt_vector",
     "partial_decrypt_vector",
 ]
@@ -48,6 +52,38 @@ def encrypt_vector(
     EncodingOverflowError for an unclipped value beyond the bound, CryptoError for a pool of
     another key.
     """
+    vector, _, _ = _encrypt(values, public_key, params, pool, clip=clip)
+    return vector
+
+
+def encrypt_update(
+    values: Iterable[float],
+    public_key: PublicKey,
+    params: EncodingParams,
+    pool: RandomnessPool,
+    context: ProofContext,
+    *,
+    clip: bool = True,
+) -> tuple[CipherVector, PlaintextProof]:
+    """Return the packed encryption of ``values`` and its proof of plaintext knowledge.
+
+    ``context`` binds the proof to the task, round, submitting party and key; the chaincode
+    refuses an update whose proof does not verify for the submitter. Raises as
+    :func:`encrypt_vector`, and CryptoError when ``context`` names another key.
+    """
+    vector, plaintexts, exponents = _encrypt(values, public_key, params, pool, clip=clip)
+    proof = prove_plaintext_knowledge(public_key, vector, plaintexts, exponents, context)
+    return vector, proof
+
+
+def _encrypt(
+    values: Iterable[float],
+    public_key: PublicKey,
+    params: EncodingParams,
+    pool: RandomnessPool,
+    *,
+    clip: bool,
+) -> tuple[CipherVector, list[int], list[int]]:
     values = list(values)
     if not values:
         raise EncodingError("cannot encrypt an empty vector")
@@ -56,11 +92,12 @@ def encrypt_vector(
             f"{params.slots} slots of {params.slot_bits} bits do not fit a {public_key.bits}-bit n"
         )
     plaintexts = encode(values, params, clip=clip)
-    ciphertexts = paillier.encrypt(public_key, plaintexts, pool)
-    return CipherVector(
+    ciphertexts, exponents = paillier.encrypt_with_exponents(public_key, plaintexts, pool)
+    vector = CipherVector(
         public_key.fingerprint, params.to_spec(), len(values), _width(public_key),
         tuple(ciphertexts),
     )  # fmt: skip
+    return vector, plaintexts, exponents
 
 
 def _check_key(public_key: PublicKey, vec: CipherVector) -> None:

@@ -1,5 +1,9 @@
 """Canonical bytes of threshold key material: the public key, a key share, a decryption share.
 
+The public key and the decryption share are read and written by :mod:`fedledger.protocol.threshold`
+(the chaincode checks shares with the same code); this module adds the secret key share and turns
+the protocol's errors into :class:`CryptoError`.
+
 Each format starts with 4 magic bytes and a version byte; integers are unsigned big-endian, and
 every length is fixed by the header (or by the threshold key the bytes are read against), so a
 byte string is either the one encoding of one value or rejected with a CryptoError naming the
@@ -25,12 +29,14 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
-
-import gmpy2
+from collections.abc import Callable
+from typing import TypeVar
 
 from fedledger.crypto.keys import PublicKey
 from fedledger.crypto.threshold import DecryptionShare, KeyShare, ThresholdKey
 from fedledger.errors import CryptoError
+from fedledger.protocol import threshold as protocol
+from fedledger.protocol.errors import ProtocolError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -48,74 +54,22 @@ __all__ = [
     "to_base64",
 ]
 
-FORMAT_VERSION = 1
-_PUBLIC_MAGIC, _KEY_SHARE_MAGIC, _DSHARE_MAGIC = b"FLTP", b"FLKS", b"FLDS"
-_PREFIX = struct.Struct(">4sB")
-_PUBLIC_N_LEN = struct.Struct(">H")
-_PUBLIC_PARAMS = struct.Struct(">HHH")
+FORMAT_VERSION = protocol.FORMAT_VERSION
+_KEY_SHARE_MAGIC = b"FLKS"
 _KEY_SHARE_HEADER = struct.Struct(">4sB32sHH")
-_DSHARE_HEADER = struct.Struct(">4sB32sHHI")
-_CHALLENGE_BYTES = 32
-# Mirrors the response bound of threshold.verify_share: |z| < 2^(bits(n²) + bits(Δ) + 3·256 + 1).
-_RESPONSE_EXTRA_BITS = 3 * 8 * _CHALLENGE_BYTES + 1
-_MAX_U16 = 0xFFFF
+_T = TypeVar("_T")
+
+
+def _crypto(call: Callable[[], _T]) -> _T:
+    """Run a protocol-level parse or encode; its ProtocolError becomes a CryptoError."""
+    try:
+        return call()
+    except ProtocolError as exc:
+        raise CryptoError(str(exc)) from None
 
 
 def _width(public_key: PublicKey) -> int:
     return (public_key.nsquare.bit_length() + 7) // 8
-
-
-def _response_width(tkey: ThresholdKey) -> int:
-    bits = tkey.public_key.nsquare.bit_length() + tkey.delta.bit_length() + _RESPONSE_EXTRA_BITS
-    return (bits + 7) // 8
-
-
-def _check_prefix(data: object, magic: bytes, what: str, minimum: int) -> bytes:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise CryptoError(f"a serialised {what} must be bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if len(data) < _PREFIX.size:
-        raise CryptoError(f"{what} truncated: {len(data)} bytes")
-    found, version = _PREFIX.unpack_from(data)
-    if found != magic:
-        raise CryptoError(f"not a serialised {what}: bad magic bytes {found!r}, expected {magic!r}")
-    if version != FORMAT_VERSION:
-        raise CryptoError(f"unknown {what} format version {version} (this code reads version 1)")
-    if len(data) < minimum:
-        raise CryptoError(f"{what} truncated: {len(data)} bytes, the header alone is {minimum}")
-    return data
-
-
-def _check_length(data: bytes, expected: int, what: str) -> None:
-    if len(data) < expected:
-        raise CryptoError(f"{what} truncated: {len(data)} bytes, the header announces {expected}")
-    if len(data) > expected:
-        raise CryptoError(
-            f"{what} has {len(data) - expected} trailing bytes after the {expected} announced"
-        )
-
-
-def _ints(data: bytes, offset: int, width: int, count: int) -> list[int]:
-    view = memoryview(data)
-    return [
-        int.from_bytes(view[offset + i * width : offset + (i + 1) * width], "big")
-        for i in range(count)
-    ]
-
-
-def _check_key_binding(tkey: ThresholdKey, fingerprint: bytes, width: int, what: str) -> None:
-    if fingerprint.hex() != tkey.public_key.fingerprint:
-        raise CryptoError(
-            f"{what} is for key {fingerprint.hex()[:16]}…, the task's key is "
-            f"{tkey.public_key.fingerprint[:16]}…"
-        )
-    if width != _width(tkey.public_key):
-        raise CryptoError(f"{what} uses {width}-byte integers, n² needs {_width(tkey.public_key)}")
-
-
-def _check_index(index: int, tkey: ThresholdKey, what: str) -> None:
-    if not 1 <= index <= tkey.parties:
-        raise CryptoError(f"{what} names party index {index}, not in 1..{tkey.parties}")
 
 
 def threshold_key_to_bytes(tkey: ThresholdKey) -> bytes:
@@ -123,21 +77,7 @@ def threshold_key_to_bytes(tkey: ThresholdKey) -> bytes:
 
     Raises CryptoError if ``parties`` does not fit 16 bits.
     """
-    if not 1 <= tkey.threshold <= tkey.parties <= _MAX_U16:
-        raise CryptoError(f"cannot serialise {tkey.threshold} of {tkey.parties} parties")
-    n = tkey.public_key.n
-    n_raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    width = _width(tkey.public_key)
-    return b"".join(
-        [
-            _PREFIX.pack(_PUBLIC_MAGIC, FORMAT_VERSION),
-            _PUBLIC_N_LEN.pack(len(n_raw)),
-            n_raw,
-            _PUBLIC_PARAMS.pack(tkey.threshold, tkey.parties, width),
-            tkey.v.to_bytes(width, "big"),
-            *(vk.to_bytes(width, "big") for vk in tkey.verification_keys),
-        ]
-    )
+    return _crypto(lambda: protocol.threshold_public_to_bytes(tkey.public_data))
 
 
 def threshold_key_from_bytes(data: bytes) -> ThresholdKey:
@@ -147,28 +87,9 @@ def threshold_key_from_bytes(data: bytes) -> ThresholdKey:
     2048 bits or with a leading zero byte, 1 ≤ threshold ≤ parties violated, a width other than
     that of n², or v or a verification key outside Z*(n²).
     """
-    what = "threshold public key"
-    data = _check_prefix(data, _PUBLIC_MAGIC, what, _PREFIX.size + _PUBLIC_N_LEN.size)
-    (n_len,) = _PUBLIC_N_LEN.unpack_from(data, _PREFIX.size)
-    params_at = _PREFIX.size + _PUBLIC_N_LEN.size + n_len
-    if len(data) < params_at + _PUBLIC_PARAMS.size:
-        raise CryptoError(f"{what} truncated: {len(data)} bytes, cut inside the header")
-    n_raw = data[_PREFIX.size + _PUBLIC_N_LEN.size : params_at]
-    if n_raw[:1] == b"\x00":
-        raise CryptoError(f"{what} is not canonical: the modulus has a leading zero byte")
-    public = PublicKey(int.from_bytes(n_raw, "big"))
-    threshold, parties, width = _PUBLIC_PARAMS.unpack_from(data, params_at)
-    if not 1 <= threshold <= parties:
-        raise CryptoError(f"{what} has threshold {threshold} of {parties} parties")
-    if width != _width(public):
-        raise CryptoError(f"{what} uses {width}-byte integers, n² needs {_width(public)}")
-    body_at = params_at + _PUBLIC_PARAMS.size
-    _check_length(data, body_at + (1 + parties) * width, what)
-    v, *keys = _ints(data, body_at, width, 1 + parties)
-    for name, value in [("v", v)] + [(f"verification key {i}", k) for i, k in enumerate(keys, 1)]:
-        if not 1 < value < public.nsquare or gmpy2.gcd(value, public.n) != 1:
-            raise CryptoError(f"{what}: {name} is not in Z*(n^2)")
-    return ThresholdKey(public, threshold, parties, v, tuple(keys))
+    public = _crypto(lambda: protocol.threshold_public_from_bytes(data))
+    key = PublicKey(public.n)
+    return ThresholdKey(key, public.threshold, public.parties, public.v, public.verification_keys)
 
 
 def key_share_to_bytes(tkey: ThresholdKey, share: KeyShare) -> bytes:
@@ -192,12 +113,24 @@ def key_share_from_bytes(data: bytes, tkey: ThresholdKey) -> KeyShare:
     Raises CryptoError naming the problem.
     """
     what = "key share"
-    data = _check_prefix(data, _KEY_SHARE_MAGIC, what, _KEY_SHARE_HEADER.size)
+    size = _KEY_SHARE_HEADER.size
+    data = _crypto(lambda: protocol.check_format_prefix(data, _KEY_SHARE_MAGIC, what, size))
     _, _, fingerprint, index, width = _KEY_SHARE_HEADER.unpack_from(data)
-    _check_key_binding(tkey, fingerprint, width, what)
+    if fingerprint.hex() != tkey.public_key.fingerprint:
+        raise CryptoError(
+            f"{what} is for key {fingerprint.hex()[:16]}…, the task's key is "
+            f"{tkey.public_key.fingerprint[:16]}…"
+        )
+    if width != _width(tkey.public_key):
+        raise CryptoError(f"{what} uses {width}-byte integers, n² needs {_width(tkey.public_key)}")
     _check_index(index, tkey, what)
-    _check_length(data, _KEY_SHARE_HEADER.size + width, what)
-    return KeyShare(index, int.from_bytes(data[_KEY_SHARE_HEADER.size :], "big"))
+    _crypto(lambda: protocol.check_exact_length(data, size + width, what))
+    return KeyShare(index, int.from_bytes(data[size:], "big"))
+
+
+def _check_index(index: int, tkey: ThresholdKey, what: str) -> None:
+    if not 1 <= index <= tkey.parties:
+        raise CryptoError(f"{what} names party index {index}, not in 1..{tkey.parties}")
 
 
 def decryption_share_to_bytes(tkey: ThresholdKey, dshare: DecryptionShare) -> bytes:
@@ -206,29 +139,7 @@ def decryption_share_to_bytes(tkey: ThresholdKey, dshare: DecryptionShare) -> by
     Raises CryptoError for an unknown party index, no values, or a value, challenge or response
     that does not fit its fixed width.
     """
-    _check_index(dshare.index, tkey, "decryption share")
-    width, response_width = _width(tkey.public_key), _response_width(tkey)
-    if not dshare.values:
-        raise CryptoError("a decryption share needs at least one value")
-    limit = 1 << (8 * width)
-    if any(not 0 <= d < limit for d in dshare.values):
-        raise CryptoError("a decryption share value does not fit the width of n²")
-    if not 0 <= dshare.challenge < 1 << (8 * _CHALLENGE_BYTES):
-        raise CryptoError("decryption share challenge does not fit 32 bytes")
-    if not 0 <= dshare.response < 1 << (8 * response_width):
-        raise CryptoError(f"decryption share response does not fit {response_width} bytes")
-    header = _DSHARE_HEADER.pack(
-        _DSHARE_MAGIC, FORMAT_VERSION, bytes.fromhex(tkey.public_key.fingerprint),
-        dshare.index, width, len(dshare.values),
-    )  # fmt: skip
-    return b"".join(
-        [
-            header,
-            dshare.challenge.to_bytes(_CHALLENGE_BYTES, "big"),
-            dshare.response.to_bytes(response_width, "big"),
-            *(d.to_bytes(width, "big") for d in dshare.values),
-        ]
-    )
+    return _crypto(lambda: protocol.decryption_share_to_bytes(tkey.public_data, dshare))
 
 
 def decryption_share_from_bytes(data: bytes, tkey: ThresholdKey) -> DecryptionShare:
@@ -239,21 +150,7 @@ def decryption_share_from_bytes(data: bytes, tkey: ThresholdKey) -> DecryptionSh
     trailing bytes, a wrong magic or version, another key, a wrong width, an unknown party
     index or a zero count.
     """
-    what = "decryption share"
-    data = _check_prefix(data, _DSHARE_MAGIC, what, _DSHARE_HEADER.size)
-    _, _, fingerprint, index, width, count = _DSHARE_HEADER.unpack_from(data)
-    _check_key_binding(tkey, fingerprint, width, what)
-    _check_index(index, tkey, what)
-    if count == 0:
-        raise CryptoError(f"{what} announces no values")
-    response_width = _response_width(tkey)
-    body_at = _DSHARE_HEADER.size + _CHALLENGE_BYTES + response_width
-    _check_length(data, body_at + count * width, what)
-    challenge, response = (
-        int.from_bytes(data[_DSHARE_HEADER.size : _DSHARE_HEADER.size + _CHALLENGE_BYTES], "big"),
-        int.from_bytes(data[_DSHARE_HEADER.size + _CHALLENGE_BYTES : body_at], "big"),
-    )
-    return DecryptionShare(index, tuple(_ints(data, body_at, width, count)), challenge, response)
+    return _crypto(lambda: protocol.decryption_share_from_bytes(data, tkey.public_data))
 
 
 def to_base64(data: bytes) -> str:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,11 @@ def test_process_records_survive_a_round_trip_and_a_dead_pid_is_not_alive(tmp_pa
 def test_a_running_process_of_another_program_is_not_taken_for_the_node(tmp_path: Path) -> None:
     child = subprocess.Popen(["sleep", "30"])
     try:
+        # Until the forked child has exec'd, /proc shows the parent's command line.
+        deadline = time.monotonic() + 10
+        while b"sleep" not in Path(f"/proc/{child.pid}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the child never exec'd sleep"
+            time.sleep(0.01)
         ours = processes.NodeProcess("n", "peer", child.pid, ["sleep"], str(tmp_path / "l"))
         recycled = processes.NodeProcess("n", "peer", child.pid, ["/bin/peer"], str(tmp_path / "l"))
 

@@ -15,6 +15,7 @@ from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
 from fabric_chaincode_python.fabric_shim.response import error, success
 
 from fedledger.protocol.errors import ProtocolError
+from fedledger_chaincode.config import ContractConfig
 from fedledger_chaincode.contract import build_router
 from fedledger_chaincode.router import Router, decode_arguments, execute
 from fedledger_chaincode.shim_context import ShimContext
@@ -27,8 +28,9 @@ LOGGER = logging.getLogger("fedledger_chaincode")
 class FedLedgerChaincode(Chaincode):  # type: ignore[misc]  # the shim is untyped
     """fedledger's contract as a fabric-chaincode-python chaincode."""
 
-    def __init__(self, router: Router | None = None) -> None:
+    def __init__(self, router: Router | None = None, config: ContractConfig | None = None) -> None:
         self._router = router if router is not None else build_router()
+        self._config = config if config is not None else ContractConfig()
 
     async def init(self, stub: Any) -> Any:  # type: ignore[override]
         """Nothing to initialise: every asset is created by a transaction."""
@@ -38,7 +40,7 @@ class FedLedgerChaincode(Chaincode):  # type: ignore[misc]  # the shim is untype
         """Run one transaction; returns the shim's success or error Response."""
         try:
             function, args = decode_arguments(list(stub.cc_input.args))
-            ctx = ShimContext.from_stub(stub)
+            ctx = ShimContext.from_stub(stub, self._config)
         except ProtocolError as exc:
             return error(str(exc))
         outcome = await execute(self._router, ctx, function, args)

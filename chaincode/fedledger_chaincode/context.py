@@ -9,7 +9,8 @@ a transaction:
 - writes (``put_state``) and the event (``set_event``; Fabric keeps one per transaction, the last
   one set) are buffered here and only leave the context after the transaction function returned
   successfully, so a rejected transaction writes nothing;
-- the creator, transaction id and timestamp come from the signed proposal, never from a clock.
+- the creator, transaction id and timestamp come from the signed proposal, never from a clock;
+- ``config`` holds the contract's network-wide settings (:mod:`fedledger_chaincode.config`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from fedledger.protocol.canonical import show
 from fedledger.protocol.errors import ProtocolError
+from fedledger_chaincode.config import ContractConfig
 
 __all__ = [
     "COMPOSITE_KEY_NAMESPACE",
@@ -114,12 +116,25 @@ def split_composite_key(key: str) -> tuple[str, list[str]]:
 class TransactionContext(ABC):
     """What a transaction function may see and do. Subclasses provide the reads."""
 
-    def __init__(self, *, tx_id: str, tx_timestamp: TxTimestamp, creator: Creator) -> None:
+    def __init__(
+        self,
+        *,
+        tx_id: str,
+        tx_timestamp: TxTimestamp,
+        creator: Creator,
+        config: ContractConfig | None = None,
+    ) -> None:
+        self._config = config if config is not None else ContractConfig()
         self._tx_id = tx_id
         self._tx_timestamp = tx_timestamp
         self._creator = creator
         self._writes: dict[str, bytes] = {}
         self._event: Event | None = None
+
+    @property
+    def config(self) -> ContractConfig:
+        """The contract's network-wide settings."""
+        return self._config
 
     @property
     def tx_id(self) -> str:

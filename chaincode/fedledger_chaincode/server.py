@@ -13,6 +13,8 @@ Started by ``python -m fedledger_chaincode``; configured only through the enviro
     (mutual TLS).
 ``FEDLEDGER_CC_LOG_LEVEL`` (optional, default ``INFO``)
     level of fedledger's chaincode log; the shim's own chatty logger is held at WARNING.
+``FEDLEDGER_TIME_WINDOW_SECONDS`` and the contract's other settings
+    see :mod:`fedledger_chaincode.config`; every org's server must be given the same values.
 
 Only :func:`main` reads the environment; :func:`build_server` takes a :class:`ServerConfig`.
 Message limits are raised to :data:`MAX_MESSAGE_BYTES` (gRPC's default of 4 MiB is too small: the
@@ -26,15 +28,16 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
 from fabric_protos.peer import chaincode_shim_pb2_grpc
 
-from fedledger.protocol.errors import FedLedgerError
+from fedledger.protocol.errors import FedLedgerError, ProtocolError
 from fedledger_chaincode.chaincode import FedLedgerChaincode
+from fedledger_chaincode.config import ContractConfig, contract_config_from_env
 from fedledger_chaincode.handler import FedLedgerService
 
 __all__ = [
@@ -67,6 +70,7 @@ class ServerConfig:
     tls_cert: bytes | None = None
     tls_client_ca: bytes | None = None
     log_level: str = "INFO"
+    contract: ContractConfig = field(default_factory=ContractConfig)
 
 
 def _read_pem(env: Mapping[str, str], name: str) -> bytes | None:
@@ -105,7 +109,12 @@ def config_from_env(env: Mapping[str, str]) -> ServerConfig:
         raise ServerConfigError(
             f"FEDLEDGER_CC_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}"
         )
+    try:
+        contract = contract_config_from_env(env)
+    except ProtocolError as exc:
+        raise ServerConfigError(str(exc)) from None
     return ServerConfig(
+        contract=contract,
         chaincode_id=env["CHAINCODE_ID"].strip(),
         address=env["CHAINCODE_SERVER_ADDRESS"].strip(),
         tls_key=key,
@@ -144,7 +153,9 @@ def build_server(config: ServerConfig, chaincode: Any | None = None) -> tuple[gr
     Must be called with a running event loop or before one is started by ``serve``.
     """
     server = grpc.aio.server(options=grpc_options())
-    service = FedLedgerService(config.chaincode_id, chaincode or FedLedgerChaincode())
+    service = FedLedgerService(
+        config.chaincode_id, chaincode or FedLedgerChaincode(config=config.contract)
+    )
     chaincode_shim_pb2_grpc.add_ChaincodeServicer_to_server(service, server)
     credentials = server_credentials(config)
     try:
@@ -164,8 +175,13 @@ async def serve(config: ServerConfig) -> None:
     server, port = build_server(config)
     await server.start()
     mode = "mutual TLS" if config.tls_client_ca else "TLS" if config.tls_key else "plaintext"
-    LOGGER.info("chaincode %s listening on %s (port %d, %s)", config.chaincode_id,
-                config.address, port, mode)
+    LOGGER.info(
+        "chaincode %s listening on %s (port %d, %s)",
+        config.chaincode_id,
+        config.address,
+        port,
+        mode,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

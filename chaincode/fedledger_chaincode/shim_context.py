@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from google.protobuf.message import DecodeError
 
 from fedledger.protocol.errors import ProtocolError
+from fedledger_chaincode.config import ContractConfig
 from fedledger_chaincode.context import (
     Creator,
     HistoryRecord,
@@ -80,13 +81,14 @@ class ShimContext(TransactionContext):
         tx_id: str,
         tx_timestamp: TxTimestamp,
         creator: Creator,
+        config: ContractConfig | None = None,
     ) -> None:
-        super().__init__(tx_id=tx_id, tx_timestamp=tx_timestamp, creator=creator)
+        super().__init__(tx_id=tx_id, tx_timestamp=tx_timestamp, creator=creator, config=config)
         self._peer = peer
         self._channel_id = channel_id
 
     @classmethod
-    def from_stub(cls, stub: Any) -> ShimContext:
+    def from_stub(cls, stub: Any, config: ContractConfig | None = None) -> ShimContext:
         """Build the context of the shim ``stub``'s transaction (its ``client`` is the handler).
 
         Raises ``ProtocolError`` when the proposal cannot be decoded.
@@ -98,6 +100,7 @@ class ShimContext(TransactionContext):
             tx_id=stub.tx_id,
             tx_timestamp=timestamp,
             creator=creator,
+            config=config,
         )
 
     async def _call(self, msg_type: int, request: Any) -> bytes:

@@ -24,6 +24,14 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     up = nsub.add_parser("up", parents=[common], help="start the network, deploy the chaincode")
     up.add_argument("--orgs", type=int, default=None, help="peer organisations (default 3)")
     up.add_argument("--base-port", type=int, default=None, help="first port (default 7050)")
+    up.add_argument(
+        "--time-window",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="how far a client's timestamp may be from a peer's clock (default 60); rounds "
+        "must last at least 5 windows",
+    )
     up.set_defaults(func=cmd_up)
     down = nsub.add_parser("down", parents=[common], help="stop the processes 'up' started")
     down.add_argument("--purge", action="store_true", help="also delete the state folder")
@@ -48,6 +56,7 @@ def open_network(paths: Paths, args: argparse.Namespace) -> LocalNetwork:
         paths.builder_dir,
         orgs=getattr(args, "orgs", None),
         base_port=getattr(args, "base_port", None),
+        time_window_seconds=getattr(args, "time_window", None),
     )
 
 

@@ -10,6 +10,9 @@ It mirrors what matters of Fabric for the contract and its clients:
 - transaction ids are hex SHA-256 of a random 24-byte nonce and the serialized creator, as Fabric
   computes them; timestamps come from an injectable clock (nanoseconds since the epoch), so tests
   can move time without sleeping (see :class:`ManualClock`);
+- a client chooses its proposal's timestamp and a peer refuses one further than its time window
+  from the peer's clock (``peer.authentication.timewindow``): :meth:`InMemoryContract.skewed`
+  gives a client whose clock is off, and the ledger refuses it as a peer would;
 - block 0 is the (empty) genesis block; each committed transaction is one block.
 
 Transactions run one at a time under a lock, so the ledger may be shared between threads. The
@@ -27,9 +30,10 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
-from fedledger.errors import ContractError
+from fedledger.errors import ContractError, GatewayError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.interface import ChaincodeEvent
+from fedledger_chaincode.config import ContractConfig
 from fedledger_chaincode.context import (
     Creator,
     HistoryRecord,
@@ -113,9 +117,11 @@ class InMemoryLedger:
         *,
         clock: Callable[[], int] = time.time_ns,
         router: Router | None = None,
+        config: ContractConfig | None = None,
     ) -> None:
         self._clock = clock
         self._router = router if router is not None else build_router()
+        self._config = config if config is not None else ContractConfig()
         self._state: dict[str, bytes] = {}
         self._sorted_keys: list[str] = []
         self._history: dict[str, list[HistoryRecord]] = {}
@@ -163,27 +169,53 @@ class InMemoryLedger:
             self._closed = True
             self._changed.notify_all()
 
-    def run(self, identity: Identity, function: str, args: Sequence[str], *, commit: bool) -> bytes:
+    @property
+    def config(self) -> ContractConfig:
+        """The contract's settings, as the chaincode servers of a network are given them."""
+        return self._config
+
+    def run(
+        self,
+        identity: Identity,
+        function: str,
+        args: Sequence[str],
+        *,
+        commit: bool,
+        skew_ns: int = 0,
+    ) -> bytes:
         """Run one transaction as ``identity``; commit its writes when ``commit`` and it succeeds.
 
+        ``skew_ns`` is how far the client's clock (its proposal timestamp) is off the ledger's.
         Returns the contract's payload. Raises ``ContractError`` (stage "endorse" when committing,
-        "evaluate" otherwise) with the contract's message; raises ``TypeError`` for non-str args.
+        "evaluate" otherwise) with the contract's message, ``GatewayError`` when the timestamp is
+        outside the peers' time window, ``TypeError`` for non-str args.
         """
         for arg in args:
             if not isinstance(arg, str):
                 raise TypeError(f"contract arguments are str, got {type(arg).__name__}")
         tx_id = transaction_id(secrets.token_bytes(_NONCE_BYTES), identity)
+        stage = "endorse" if commit else "evaluate"
         with self._lock:
             now = self._clock()
+            stamp = now + skew_ns
+            window = self._config.time_window_seconds * _NANOS_PER_SECOND
+            if abs(stamp - now) > window:
+                raise GatewayError(
+                    stage,
+                    f"request unauthorized due to incorrect timestamp {stamp // _NANOS_PER_SECOND}"
+                    f", peer time {now // _NANOS_PER_SECOND}, peer.authentication.timewindow "
+                    f"{self._config.time_window_seconds}s",
+                    tx_id=tx_id,
+                )
             ctx = _MemoryContext(
                 self,
                 tx_id=tx_id,
-                tx_timestamp=TxTimestamp(*divmod(now, _NANOS_PER_SECOND)),
+                tx_timestamp=TxTimestamp(*divmod(stamp, _NANOS_PER_SECOND)),
                 creator=Creator(identity.msp_id, identity.certificate_pem),
+                config=self._config,
             )
             outcome = _run_to_completion(execute(self._router, ctx, function, list(args)))
             if outcome.error is not None:
-                stage = "endorse" if commit else "evaluate"
                 raise ContractError(outcome.error, tx_id=tx_id, stage=stage)
             if commit:
                 self._commit(ctx)
@@ -222,9 +254,18 @@ class InMemoryLedger:
 class InMemoryContract:
     """The ``Contract`` of one identity on an :class:`InMemoryLedger`."""
 
-    def __init__(self, ledger: InMemoryLedger, identity: Identity) -> None:
+    def __init__(self, ledger: InMemoryLedger, identity: Identity, skew_ns: int = 0) -> None:
         self._ledger = ledger
         self._identity = identity
+        self._skew_ns = skew_ns
+
+    def skewed(self, seconds: int) -> InMemoryContract:
+        """The same identity on a client whose clock is ``seconds`` ahead (negative: behind).
+
+        Its proposals carry that timestamp, as a client that forges its time within (or beyond)
+        the peers' time window would send.
+        """
+        return InMemoryContract(self._ledger, self._identity, seconds * _NANOS_PER_SECOND)
 
     @property
     def identity(self) -> Identity:
@@ -233,11 +274,11 @@ class InMemoryContract:
 
     def submit(self, function: str, *args: str) -> bytes:
         """Run and commit a transaction; returns its payload, raises ``ContractError``."""
-        return self._ledger.run(self._identity, function, args, commit=True)
+        return self._ledger.run(self._identity, function, args, commit=True, skew_ns=self._skew_ns)
 
     def evaluate(self, function: str, *args: str) -> bytes:
         """Run a query without committing; returns its payload, raises ``ContractError``."""
-        return self._ledger.run(self._identity, function, args, commit=False)
+        return self._ledger.run(self._identity, function, args, commit=False, skew_ns=self._skew_ns)
 
     def events(self, start_block: int = 0, *, follow: bool = True) -> Iterator[ChaincodeEvent]:
         """Yield chaincode events from ``start_block`` on (see :meth:`InMemoryLedger.events`)."""

@@ -115,7 +115,7 @@ def compose_document(
         }
     }
     for org in topo.orgs:
-        env = _container_env(peer_env(org, layout))
+        env = _container_env(peer_env(org, layout, topo.time_window_seconds))
         env["FABRIC_CFG_PATH"] = IMAGE_CONFIG
         services[org.peer_name] = {
             "image": PEER_IMAGE,
@@ -126,11 +126,12 @@ def compose_document(
             "depends_on": [topo.orderer.name],
         }
         package_id = f"${{{package_id_variable(org)}:?set it to the package id of {org.name}}}"
+        cc_env = ccserver_env(org, layout, package_id, topo.time_window_seconds)
         services[org.ccserver_name] = {
             "image": CCSERVER_IMAGE,
             "network_mode": "host",
             "command": _ccserver_command(),
-            "environment": _container_env(ccserver_env(org, layout, package_id)),
+            "environment": _container_env(cc_env),
             "volumes": [f"{state}:ro", f"{source_dir}:{CONTAINER_SOURCE}:ro"],
         }
     return {"name": "fedledger", "services": services}

@@ -25,6 +25,7 @@ from fedledger.network.nodes import (
 from fedledger.network.processes import NodeProcess
 from fedledger.network.readiness import wait_until_endorsable
 from fedledger.network.topology import Topology, make_topology
+from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
 
 Progress = Callable[[str], None]
 CHAINCODE_LABEL = "fedledger_1.0"
@@ -66,24 +67,34 @@ class LocalNetwork:
         *,
         orgs: int | None = None,
         base_port: int | None = None,
+        time_window_seconds: int | None = None,
     ) -> LocalNetwork:
         """The network in ``root``: its recorded topology if it has one, else a new one.
 
-        Raises NetworkError when ``orgs``/``base_port`` contradict an existing network's.
+        Raises NetworkError when ``orgs``/``base_port``/``time_window_seconds`` contradict an
+        existing network's.
         """
         layout = Layout(root.resolve(), bin_dir.resolve())
         saved = _read_topology(layout.topology_file)
+        asked = {"orgs": orgs, "base_port": base_port, "time_window": time_window_seconds}
         if saved is not None:
-            if (orgs is not None and orgs != saved[0]) or (
-                base_port is not None and base_port != saved[1]
-            ):
+            if any(value is not None and value != saved[key] for key, value in asked.items()):
                 raise NetworkError(
-                    f"the network in {root} has {saved[0]} organisations on base port {saved[1]};"
-                    " run 'fedledger network down --purge' first to make a different one"
+                    f"the network in {root} has {saved['orgs']} organisations on base port "
+                    f"{saved['base_port']} with a {saved['time_window']}s time window; run "
+                    "'fedledger network down --purge' first to make a different one"
                 )
-            topo = make_topology(saved[0], base_port=saved[1])
+            topo = make_topology(
+                saved["orgs"],
+                base_port=saved["base_port"],
+                time_window_seconds=saved["time_window"],
+            )
         else:
-            topo = make_topology(orgs or 3, base_port=base_port or 7050)
+            topo = make_topology(
+                orgs or 3,
+                base_port=base_port or 7050,
+                time_window_seconds=time_window_seconds or DEFAULT_TIME_WINDOW_SECONDS,
+            )
         return cls(topo, layout, builder_dir.resolve())
 
     # ---------------------------------------------------------------- up
@@ -155,7 +166,7 @@ class LocalNetwork:
                         org.peer_name,
                         "peer",
                         [str(self.layout.binary("peer")), "node", "start"],
-                        peer_env(org, self.layout),
+                        peer_env(org, self.layout, self.topo.time_window_seconds),
                         self.layout.log(org.peer_name),
                         ports={
                             "listen": org.peer_port,
@@ -198,7 +209,7 @@ class LocalNetwork:
                     org.ccserver_name,
                     "ccserver",
                     ccserver_argv(),
-                    ccserver_env(org, self.layout, package_id),
+                    ccserver_env(org, self.layout, package_id, self.topo.time_window_seconds),
                     self.layout.log(org.ccserver_name),
                     ports={"listen": org.ccserver_port},
                 ),
@@ -297,15 +308,25 @@ def status_as_dicts(statuses: list[NodeStatus]) -> list[dict[str, object]]:
 
 
 def _write_topology(path: Path, topo: Topology) -> None:
-    path.write_text(json.dumps({"orgs": len(topo.orgs), "base_port": topo.orderer.port}))
+    saved = {
+        "orgs": len(topo.orgs),
+        "base_port": topo.orderer.port,
+        "time_window": topo.time_window_seconds,
+    }
+    path.write_text(json.dumps(saved))
 
 
-def _read_topology(path: Path) -> tuple[int, int] | None:
+def _read_topology(path: Path) -> dict[str, int] | None:
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text())
-        return int(data["orgs"]), int(data["base_port"])
+        window = data.get("time_window", DEFAULT_TIME_WINDOW_SECONDS)
+        return {
+            "orgs": int(data["orgs"]),
+            "base_port": int(data["base_port"]),
+            "time_window": int(window),
+        }
     except (ValueError, KeyError, TypeError) as exc:
         raise NetworkError(
             f"{path} is damaged ({exc}); run 'fedledger network down --purge'"

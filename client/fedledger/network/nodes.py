@@ -86,7 +86,7 @@ def orderer_env(topo: Topology, layout: Layout) -> dict[str, str]:
     return env
 
 
-def peer_env(org: PeerOrg, layout: Layout) -> dict[str, str]:
+def peer_env(org: PeerOrg, layout: Layout, time_window_seconds: int) -> dict[str, str]:
     """Environment of an organisation's peer process."""
     node = layout.peer_dir(org)
     tls = node / "tls"
@@ -117,6 +117,9 @@ def peer_env(org: PeerOrg, layout: Layout) -> dict[str, str]:
             # No Docker: an empty endpoint disables the Docker VM controller (Fabric v3).
             "CORE_VM_ENDPOINT": "",
             "CORE_CHAINCODE_EXECUTETIMEOUT": "120s",
+            # Proposals stamped further than this from the peer's clock are refused; deadlines
+            # on the ledger are only as honest as this window (README, "Security").
+            "CORE_PEER_AUTHENTICATION_TIMEWINDOW": f"{time_window_seconds}s",
             "FABRIC_LOGGING_SPEC": "INFO",
         }
     )
@@ -139,7 +142,9 @@ def admin_env(org: PeerOrg, layout: Layout) -> dict[str, str]:
     return env
 
 
-def ccserver_env(org: PeerOrg, layout: Layout, package_id: str) -> dict[str, str]:
+def ccserver_env(
+    org: PeerOrg, layout: Layout, package_id: str, time_window_seconds: int
+) -> dict[str, str]:
     """Environment of an organisation's chaincode server (fedledger_chaincode)."""
     tls = layout.ccserver_dir(org) / "tls"
     env = _base_env(layout)
@@ -152,6 +157,7 @@ def ccserver_env(org: PeerOrg, layout: Layout, package_id: str) -> dict[str, str
             "FEDLEDGER_CC_TLS_CERT_FILE": str(tls / "server.crt"),
             # Only the org's own peer (a TLS client certificate from the org's TLS CA) may connect.
             "FEDLEDGER_CC_TLS_CLIENT_CA_FILE": str(tls / "ca.crt"),
+            "FEDLEDGER_TIME_WINDOW_SECONDS": str(time_window_seconds),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedledger.errors import NetworkError
+from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
 
 DEFAULT_BASE_PORT = 7050
 DEFAULT_ORGS = 3
@@ -22,6 +23,7 @@ MAX_ORGS = 20
 DOMAIN = "fedledger.local"
 CHANNEL = "fedledger"
 CHAINCODE = "fedledger"
+MAX_TIME_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ class Topology:
     orgs: tuple[PeerOrg, ...]
     channel: str = CHANNEL
     chaincode: str = CHAINCODE
+    # peer.authentication.timewindow, also given to every chaincode server (the contract judges
+    # round durations by it); see fedledger_chaincode.config.
+    time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS
 
     def org(self, name: str) -> PeerOrg:
         """Return the organisation called ``name`` (e.g. ``Org1``); NetworkError if unknown."""
@@ -132,14 +137,24 @@ class Topology:
 
 
 def make_topology(
-    orgs: int = DEFAULT_ORGS, *, base_port: int = DEFAULT_BASE_PORT, host: str = "127.0.0.1"
+    orgs: int = DEFAULT_ORGS,
+    *,
+    base_port: int = DEFAULT_BASE_PORT,
+    host: str = "127.0.0.1",
+    time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS,
 ) -> Topology:
     """Describe a network of ``orgs`` peer organisations whose ports start at ``base_port``.
 
-    Raises NetworkError when the organisation count or the port range is out of bounds.
+    Raises NetworkError when the organisation count, the port range or the time window is out
+    of bounds.
     """
     if not 1 <= orgs <= MAX_ORGS:
         raise NetworkError(f"--orgs must be between 1 and {MAX_ORGS}, got {orgs}")
+    if not 1 <= time_window_seconds <= MAX_TIME_WINDOW_SECONDS:
+        raise NetworkError(
+            f"--time-window must be 1 to {MAX_TIME_WINDOW_SECONDS} seconds, "
+            f"got {time_window_seconds}"
+        )
     highest = base_port + 100 * orgs + 4
     if base_port < 1024 or highest > 65535:
         raise NetworkError(
@@ -156,4 +171,4 @@ def make_topology(
         operations_port=base_port + 4,
     )
     peer_orgs = tuple(PeerOrg(i, host, base_port + 100 * i) for i in range(1, orgs + 1))
-    return Topology(orderer=orderer, orgs=peer_orgs)
+    return Topology(orderer=orderer, orgs=peer_orgs, time_window_seconds=time_window_seconds)

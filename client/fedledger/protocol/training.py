@@ -34,6 +34,7 @@ from fedledger.protocol.rounds import MAX_ROUNDS, read_blob, read_hex64
 
 __all__ = [
     "DEFAULT_MAX_UPDATE_BYTES",
+    "DEFAULT_TIME_WINDOW_SECONDS",
     "MAX_MAX_UPDATE_BYTES",
     "MAX_MODEL_CHARS",
     "MAX_MODULUS_BITS",
@@ -47,6 +48,7 @@ __all__ = [
     "TASK_PROPOSED",
     "TASK_TYPE",
     "TaskRequest",
+    "min_round_seconds",
     "parse_task_id",
     "parse_task_request",
     "task_id",
@@ -68,6 +70,13 @@ MAX_ROUND_SECONDS = 366 * 24 * 3600
 MAX_THRESHOLD_PUBLIC_CHARS = 256 * 1024
 DEFAULT_MAX_UPDATE_BYTES = 4 * 1024 * 1024
 MAX_MAX_UPDATE_BYTES = 16 * 1024 * 1024
+
+# Peers accept a client's proposal timestamp within this many seconds of their own clock
+# (peer.authentication.timewindow; Fabric's sample default is 15 minutes, ours is set small).
+DEFAULT_TIME_WINDOW_SECONDS = 60
+# A forged timestamp moves a deadline by at most one window either way; a round of at least this
+# many windows leaves an honest participant at least 80% of its time whatever others claim.
+ROUND_WINDOWS = 5
 
 _TASK_ID = re.compile(r"task-[0-9a-f]{32}")
 _DECIMAL = re.compile(r"[1-9][0-9]*")
@@ -106,6 +115,11 @@ class TaskRequest:
     def ciphertext_count(self) -> int:
         """Ciphertexts in one update."""
         return self.encoding.ciphertext_count(self.value_count)
+
+
+def min_round_seconds(time_window_seconds: int) -> int:
+    """Return the shortest round duration allowed under a peer time window (ROUND_WINDOWS of it)."""
+    return ROUND_WINDOWS * time_window_seconds
 
 
 def task_id(tx_id: str) -> str:

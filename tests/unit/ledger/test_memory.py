@@ -11,10 +11,11 @@ import threading
 import pytest
 from support.identities import make_identity
 
-from fedledger.errors import ContractError
+from fedledger.errors import ContractError, GatewayError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.interface import Contract
 from fedledger.ledger.memory import InMemoryLedger, ManualClock, transaction_id
+from fedledger_chaincode.config import ContractConfig
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.contract import build_router
 from fedledger_chaincode.protos import identities_pb2
@@ -212,3 +213,19 @@ def test_contract_code_that_awaits_real_io_is_refused(alice: Identity) -> None:
     with pytest.raises(RuntimeError, match="awaited something other than ledger reads"):
         ledger.contract(alice).submit("Sleeps")
     assert ledger.height == 1
+
+
+def test_a_client_clock_beyond_the_time_window_is_refused_like_a_peer_would() -> None:
+    clock = ManualClock(start_seconds=1_800_000_000)
+    ledger = InMemoryLedger(clock=clock, config=ContractConfig(time_window_seconds=60))
+    client = ledger.contract(make_identity("Org1MSP", "User1@org1"))
+    before = ledger.height
+
+    within = client.skewed(60)
+    within.submit("RegisterParty", PARTY)
+    with pytest.raises(GatewayError, match=r"peer\.authentication\.timewindow 60s") as caught:
+        client.skewed(-61).evaluate("ListParties")
+
+    assert ledger.height == before + 1
+    assert caught.value.stage == "evaluate"
+    assert "incorrect timestamp 1799999939, peer time 1800000000" in caught.value.details

@@ -99,7 +99,11 @@ def test_node_environment_is_the_native_one_without_host_variables() -> None:
     # Assert
     native_orderer = {k: v for k, v in orderer_env(topo, layout).items() if k not in HOST_ONLY}
     assert orderer == native_orderer
-    native_peer = {k: v for k, v in peer_env(org, layout).items() if k not in HOST_ONLY}
+    native_peer = {
+        k: v
+        for k, v in peer_env(org, layout, topo.time_window_seconds).items()
+        if k not in HOST_ONLY
+    }
     assert {k: v for k, v in peer.items() if k != "FABRIC_CFG_PATH"} == {
         k: v for k, v in native_peer.items() if k != "FABRIC_CFG_PATH"
     }

@@ -1,0 +1,41 @@
+"""The contract's network-wide settings: read from the chaincode server's environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedledger.protocol.errors import ProtocolError
+from fedledger_chaincode.config import ContractConfig, contract_config_from_env
+from fedledger_chaincode.server import ServerConfigError, config_from_env
+
+SERVER = {"CHAINCODE_ID": "fedledger:ab", "CHAINCODE_SERVER_ADDRESS": "127.0.0.1:9999"}
+
+
+def test_the_time_window_defaults_to_sixty_seconds_and_rounds_to_five_windows() -> None:
+    config = contract_config_from_env({})
+
+    assert config == ContractConfig(time_window_seconds=60)
+    assert config.min_round_seconds == 300
+
+
+def test_the_server_passes_its_time_window_to_the_contract() -> None:
+    config = config_from_env({**SERVER, "FEDLEDGER_TIME_WINDOW_SECONDS": "10"})
+
+    assert config.contract.time_window_seconds == 10
+    assert config.contract.min_round_seconds == 50
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ten", "must be whole seconds, got 'ten'"),
+        ("-5", "must be whole seconds, got '-5'"),
+        ("0", "must be 1 to 3600 seconds, got 0"),
+        ("3601", "must be 1 to 3600 seconds, got 3601"),
+    ],
+)
+def test_a_malformed_time_window_stops_the_server_with_its_name(text: str, message: str) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        contract_config_from_env({"FEDLEDGER_TIME_WINDOW_SECONDS": text})
+    with pytest.raises(ServerConfigError, match=message):
+        config_from_env({**SERVER, "FEDLEDGER_TIME_WINDOW_SECONDS": text})

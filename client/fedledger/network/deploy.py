@@ -60,7 +60,16 @@ def join_orderer(topo: Topology, layout: Layout, block: Path) -> None:
         "--client-key",
         str(admin_tls / "client.key"),
     ]
-    out = _run(cmd, {"PATH": "/usr/bin:/bin"}, "osnadmin channel join")
+    # The admin endpoint can open a moment after /healthz answers: retry a refused connection
+    # (only that: a join that reached the orderer must not be sent twice).
+    for attempt in range(10):
+        try:
+            out = _run(cmd, {"PATH": "/usr/bin:/bin"}, "osnadmin channel join")
+            break
+        except NetworkError as exc:
+            if "connection refused" not in str(exc) or attempt == 9:
+                raise
+            time.sleep(1.0)
     if '"status": "active"' not in out and "onboarding" not in out and "201" not in out:
         raise NetworkError(f"osnadmin channel join returned an unexpected answer: {out.strip()}")
 

@@ -54,6 +54,9 @@ def check_ports_free(host: str, ports: dict[str, int]) -> None:
         )
 
 
+_EXEC_WAIT_SECONDS = 5.0
+
+
 def start(
     name: str,
     kind: str,
@@ -65,7 +68,11 @@ def start(
     health_url: str | None = None,
     cwd: Path | None = None,
 ) -> NodeProcess:
-    """Start ``argv`` in its own session with output appended to ``log``; return its record."""
+    """Start ``argv`` in its own session with output appended to ``log``; return its record.
+
+    Returns once the new program's command line is visible in /proc (or it has exited), so that
+    :func:`alive` can be trusted from the first call.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
@@ -77,7 +84,21 @@ def start(
             start_new_session=True,
             cwd=cwd,
         )
-    return NodeProcess(name, kind, proc.pid, argv, str(log), dict(ports or {}), health_url)
+    node = NodeProcess(name, kind, proc.pid, argv, str(log), dict(ports or {}), health_url)
+    _wait_until_exec(proc, node)
+    return node
+
+
+def _wait_until_exec(proc: subprocess.Popen[bytes], node: NodeProcess) -> None:
+    """Wait until /proc shows the new program's command line.
+
+    Right after the spawn, while the kernel replaces the child's memory, /proc/PID/cmdline can
+    read empty or still show the parent: ``alive`` would then call a starting node dead, and a
+    failed ``up`` would leave it running when cleaning up.
+    """
+    deadline = time.monotonic() + _EXEC_WAIT_SECONDS
+    while time.monotonic() < deadline and proc.poll() is None and not alive(node):
+        time.sleep(0.005)
 
 
 def alive(node: NodeProcess) -> bool:

@@ -167,3 +167,16 @@ def test_channel_profile_uses_majority_endorsement_and_anchor_peers(tmp_path: Pa
     assert app["Policies"]["LifecycleEndorsement"]["Rule"] == "MAJORITY Endorsement"
     assert [o["AnchorPeers"][0]["Port"] for o in app["Organizations"]] == [7151, 7251, 7351]
     assert profile["Orderer"]["OrdererType"] == "etcdraft"
+
+
+def test_a_node_is_alive_from_the_moment_start_returns(tmp_path: Path) -> None:
+    # Without waiting for the exec, /proc briefly shows an empty or parent command line and a
+    # starting node looked dead (seen as "exited while starting" and leaked processes).
+    for attempt in range(30):
+        node = processes.start(
+            f"n{attempt}", "peer", ["sleep", "5"], {"PATH": "/usr/bin:/bin"}, tmp_path / "log"
+        )
+        try:
+            assert processes.alive(node)
+        finally:
+            assert processes.stop(node, grace=2) is True

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from fedledger.protocol.assets import certificate_der
 from fedledger.protocol.canonical import quote
 from fedledger.protocol.errors import ProtocolError
 from fedledger_chaincode.context import TransactionContext
@@ -139,9 +140,13 @@ async def execute(
     Returns an :class:`Outcome`: the function's payload, or a ``ProtocolError``'s exact message, or
     for any other exception "<Function> failed: internal error in the chaincode" (the traceback is
     logged here, never sent to the client). Writes stay buffered in ``ctx`` for the caller to apply
-    only when the outcome is ok.
+    only when the outcome is ok. Before anything else the creator's id bytes must be exactly one
+    canonical certificate (``fedledger.protocol.assets.certificate_der``): Fabric verifies the
+    signature against the first PEM block of any type and ignores the rest, so anything else
+    could let one signature speak for another identity, in any transaction.
     """
     try:
+        certificate_der(ctx.creator.certificate_pem)
         transaction = router.lookup(function)
         transaction.check_arity(len(args))
         payload = await transaction.function(ctx, *args)

@@ -259,17 +259,20 @@ def connect(
     *,
     timeouts: Timeouts | None = None,
     retry: RetryPolicy | None = None,
+    identity: Identity | None = None,
 ) -> GatewayContract:
     """Connect ``user`` of ``org`` to the chaincode through the org's gateway peer, over TLS.
 
     ``profile`` is a NetworkProfile, a network.json path or its state folder, or the parsed dict.
+    ``identity`` replaces the user's MSP folder as the signing identity (e.g. a key held
+    elsewhere); the connection still goes to ``org``'s peer.
     Returns the GatewayContract (close it, or use it as a context manager). The connection is
     lazy: an unreachable peer surfaces as GatewayError on the first call. Raises LedgerError when
     the profile, org, user, identity files or TLS CA certificate are missing or invalid.
     """
     network = profile if isinstance(profile, NetworkProfile) else load_profile(profile)
     org_profile = network.org(org)
-    identity = identity_from_profile(network, org, user)
+    identity = identity or identity_from_profile(network, org, user)
     try:
         tls_ca = org_profile.peer.tls_ca.read_bytes()
     except OSError as exc:

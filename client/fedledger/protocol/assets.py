@@ -47,6 +47,7 @@ __all__ = [
     "PartyRequest",
     "advertisement_id",
     "advertisement_record",
+    "canonical_pem",
     "certificate_der",
     "certificate_fingerprint",
     "parse_advertisement_id",
@@ -68,26 +69,67 @@ MAX_LABELS = 1024
 ADVERTISEMENT_ACTIVE = "active"
 ADVERTISEMENT_WITHDRAWN = "withdrawn"
 
-_PEM_CERT = re.compile(
-    rb"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----"
-)
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
+_PEM_END = b"-----END CERTIFICATE-----\n"
+_PEM_LINE = 64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ADVERTISEMENT_ID = re.compile(r"adv-[0-9a-f]{32}")
 
 
-def certificate_der(certificate_pem: bytes) -> bytes:
-    """Return the DER bytes of the first certificate in a PEM document.
+def canonical_pem(der: bytes) -> bytes:
+    """Return the one PEM spelling of a DER certificate: 64-character base64 lines, one newline
+    after each line and after the END line, no headers (what Go's pem.Encode and OpenSSL write)."""
+    text = base64.b64encode(der)
+    lines = [text[i : i + _PEM_LINE] for i in range(0, len(text), _PEM_LINE)]
+    return _PEM_BEGIN + b"".join(line + b"\n" for line in lines) + _PEM_END
 
-    Raises ``ProtocolError`` "creator certificate is not a PEM certificate" when there is none or
-    its base64 body is malformed.
+
+def _der_sequence_length(der: bytes) -> int | None:
+    """Return the total length a DER SEQUENCE announces in its header, None if it is not one."""
+    if len(der) < 2 or der[0] != 0x30:
+        return None
+    first = der[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(der) < 2 + count or der[2] == 0:
+        return None
+    return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
+
+
+def certificate_der(certificate_pem: bytes) -> bytes:
+    """Return the DER bytes of a creator's certificate, which must be its whole id bytes.
+
+    Fabric's MSP verifies the signature with the *first* PEM block of any type in the creator's
+    id bytes and ignores the rest; anything this contract fingerprints must be exactly that
+    certificate. So the id bytes must be exactly one canonical ``CERTIFICATE`` block (see
+    :func:`canonical_pem`) holding one DER SEQUENCE. Raises ``ProtocolError``: "creator id bytes
+    must be exactly one PEM CERTIFICATE block, with nothing before or after it", "creator
+    certificate is not canonical PEM …", "creator certificate is not a DER certificate".
     """
-    match = _PEM_CERT.search(certificate_pem)
-    if match is None:
-        raise ProtocolError("creator certificate is not a PEM certificate")
+    if not (
+        certificate_pem.startswith(_PEM_BEGIN)
+        and certificate_pem.endswith(_PEM_END)
+        and certificate_pem.count(b"-----BEGIN") == 1
+        and certificate_pem.count(b"-----END") == 1
+    ):
+        raise ProtocolError(
+            "creator id bytes must be exactly one PEM CERTIFICATE block, with nothing before or "
+            "after it"
+        )
+    body = certificate_pem[len(_PEM_BEGIN) : -len(_PEM_END)]
     try:
-        return base64.b64decode(b"".join(match.group(1).split()), validate=True)
+        der = base64.b64decode(b"".join(body.split(b"\n")), validate=True)
     except binascii.Error:
-        raise ProtocolError("creator certificate is not a PEM certificate") from None
+        der = b""
+    if not der or canonical_pem(der) != certificate_pem:
+        raise ProtocolError(
+            "creator certificate is not canonical PEM: 64-character base64 lines, no headers, "
+            "one newline after each line"
+        )
+    if _der_sequence_length(der) != len(der):
+        raise ProtocolError("creator certificate is not a DER certificate")
+    return der
 
 
 def certificate_fingerprint(certificate_pem: bytes) -> str:

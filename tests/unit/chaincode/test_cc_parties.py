@@ -139,13 +139,50 @@ def test_malformed_party_requests_are_rejected_with_exact_messages(
     assert contract.evaluate("ListParties") == b"[]"
 
 
-def test_a_creator_without_a_pem_certificate_cannot_register(ledger: InMemoryLedger) -> None:
-    contract = ledger.contract(Identity(msp_id="Org1MSP", certificate_pem=b"not a certificate"))
+ONE_BLOCK = (
+    "creator id bytes must be exactly one PEM CERTIFICATE block, with nothing before or after it"
+)
+NOT_CANONICAL = (
+    "creator certificate is not canonical PEM: 64-character base64 lines, no headers, one "
+    "newline after each line"
+)
 
-    message = reject(ledger, contract, "RegisterParty", party_json())
 
-    assert message == "creator certificate is not a PEM certificate"
-    assert contract.evaluate("ListParties") == b"[]"
+def _reflowed(pem: bytes) -> bytes:
+    """The same certificate with 76-character base64 lines (valid PEM, another spelling)."""
+    body = b"".join(pem.splitlines()[1:-1])
+    lines = [body[i : i + 76] for i in range(0, len(body), 76)]
+    return b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines) + b"\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize(
+    ("spell", "message"),
+    [
+        (lambda pem: b"not a certificate", ONE_BLOCK),
+        (lambda pem: b"\n" + pem, ONE_BLOCK),
+        (lambda pem: pem + b"\n", ONE_BLOCK),
+        (lambda pem: pem + pem, ONE_BLOCK),
+        (lambda pem: pem.replace(b"CERTIFICATE", b"PUBLIC KEY"), ONE_BLOCK),
+        (lambda pem: pem.replace(b"\n", b"\r\n"), ONE_BLOCK),
+        (_reflowed, NOT_CANONICAL),
+        (lambda pem: pem.replace(b"-----\n", b"-----\nProc-Type: 4\n\n", 1), NOT_CANONICAL),
+        (
+            lambda pem: b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            "creator certificate is not a DER certificate",
+        ),
+    ],
+)
+def test_a_creator_whose_id_bytes_are_not_one_canonical_certificate_cannot_register(
+    ledger: InMemoryLedger, org1: Identity, spell: object, message: str
+) -> None:
+    pem = spell(org1.certificate_pem)  # type: ignore[operator]
+    contract = ledger.contract(Identity(msp_id="Org1MSP", certificate_pem=pem))
+
+    assert reject(ledger, contract, "RegisterParty", party_json()) == message
+    with pytest.raises(ContractError) as query:
+        contract.evaluate("ListParties")
+    assert query.value.message == message
+    assert ledger.contract(org1).evaluate("ListParties") == b"[]"
 
 
 def test_get_party_rejects_unknown_and_malformed_ids(

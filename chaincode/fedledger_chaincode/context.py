@@ -34,6 +34,7 @@ __all__ = [
     "TxTimestamp",
     "composite_key_range_end",
     "create_composite_key",
+    "key_after",
     "load_record",
     "split_composite_key",
 ]
@@ -102,6 +103,11 @@ def composite_key_range_end(start_key: str) -> str:
     return start_key + _MAX_RUNE
 
 
+def key_after(key: str) -> str:
+    """Return the smallest string greater than ``key``: where a page after ``key`` starts."""
+    return key + _MIN_RUNE
+
+
 def split_composite_key(key: str) -> tuple[str, list[str]]:
     """Return (object type, attributes) of a composite key.
 
@@ -160,6 +166,13 @@ class TransactionContext(ABC):
         self, object_type: str, attributes: Sequence[str]
     ) -> list[tuple[str, bytes]]:
         """Return committed (key, value) pairs under a partial composite key, in key order."""
+
+    @abstractmethod
+    async def get_range_page(
+        self, object_type: str, attributes: Sequence[str], *, after: str | None, limit: int
+    ) -> list[tuple[str, bytes]]:
+        """Return at most ``limit`` committed pairs under a partial composite key, in key order,
+        starting after the state key ``after`` (from the first key when None)."""
 
     @abstractmethod
     async def history(self, key: str) -> list[HistoryRecord]:

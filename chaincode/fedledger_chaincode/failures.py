@@ -2,12 +2,19 @@
 
 Without it a round whose participants crashed would block the task: an open round past its
 deadline with fewer than the quorum of updates can never close, and a closed round whose
-decryption shares or accuracy reports never arrive is never decided, so the next round can never
-open. Any registered party may fail such a round, and only such a round:
+decryption shares or reports never reach a majority is never decided, so the next round can
+never open. The task's participants and its proposer (nobody else: the only evidence is the
+caller's own timestamp, and an outsider could otherwise fail rounds at will within the peers'
+time window) may fail such a round, and only such a round:
 
 - open, the transaction timestamp past the round's deadline, fewer than ``quorum`` updates;
 - closed and still undecided, the timestamp past the round's decision deadline
-  (``fedledger.protocol.rounds.decision_deadline``: its deadline plus the task's round_seconds).
+  (``fedledger.protocol.rounds.decision_deadline``: its deadline plus the task's round_seconds):
+  too few shares, or no outcome reported by a majority of contributors (a tie, a split, or
+  reports withheld). The reason names what was missing and the tally of the reports.
+
+The timestamp must not be before the round's high-water mark, nor before the latest update,
+share or report the check reads, so a round cannot be failed "in the past".
 
 A failed round is final like a rejected one (OpenRound carries its base round forward), and
 failing the task's last round finishes the task. The checks read the round's updates, shares and
@@ -32,9 +39,11 @@ from fedledger.protocol.rounds import (
     decision_deadline,
 )
 from fedledger_chaincode.context import TransactionContext
+from fedledger_chaincode.results import tally_text
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
+    check_high_water,
     finish_if_last,
     is_past,
     key,
@@ -42,6 +51,7 @@ from fedledger_chaincode.training_state import (
     load_task,
     put_record,
     read_records,
+    require_steward,
 )
 
 __all__ = ["register"]
@@ -57,7 +67,9 @@ async def _open_round_reason(
     deadline = record["deadline"]
     if not is_past(ctx.tx_timestamp, deadline):
         raise ProtocolError(f"{where} cannot fail: its deadline {deadline} has not passed")
-    count = len(await read_records(ctx, UPDATE_TYPE, task["id"], record["round"]))
+    updates = await read_records(ctx, UPDATE_TYPE, task["id"], record["round"])
+    check_high_water(ctx, record, *(u["submitted_at"] for u in updates))
+    count = len(updates)
     expected, quorum = len(task["participants"]), task["quorum"]
     if count >= quorum:
         raise ProtocolError(
@@ -81,30 +93,33 @@ async def _closed_round_reason(
             f"round {number} of {task_id} cannot fail before its decision deadline {due} (its "
             f"deadline {record['deadline']} plus the task's round_seconds {task['round_seconds']})"
         )
-    shares = len(await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number))
-    if shares < task["threshold"]:
+    shares = await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number)
+    reports = await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number)
+    stamps = [s["submitted_at"] for s in shares] + [r["reported_at"] for r in reports]
+    check_high_water(ctx, record, *stamps)
+    if len(shares) < task["threshold"]:
         return (
-            f"the decision deadline {due} passed with {shares} of the {task['threshold']} "
+            f"the decision deadline {due} passed with {len(shares)} of the {task['threshold']} "
             f"decryption shares it needs"
         )
-    reports = len(await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number))
     contributors = len(record["aggregate"]["contributors"])
     return (
-        f"the decision deadline {due} passed with {reports} of {contributors} contributors' "
-        f"results reported"
+        f"the decision deadline {due} passed with no outcome reported by a majority of the "
+        f"{contributors} contributors ({len(reports)} reported; {tally_text(reports)})"
     )
 
 
 async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
-    """FailRound: mark a round that can no longer succeed "failed"; any registered party.
+    """FailRound: mark a round that can no longer succeed "failed"; participants and proposer.
 
     Returns the stored round record (status "failed", with ``failed_at``, ``failed_tx`` and
     ``reason``) and emits "RoundFailed" ``{"task_id", "round", "reason", "task_status"}``. Raises
     ``ProtocolError`` when the round is decided already, its deadline (open) or decision deadline
     (closed) has not passed, or an open round has the quorum and should be closed instead.
     """
-    await caller_party(ctx)
+    party = await caller_party(ctx)
     task = await load_task(ctx, task_id)
+    require_steward(task, party, "fail a round")
     record = await load_round(ctx, task, round_number)
     number, status = record["round"], record["status"]
     if status == ROUND_OPEN:
@@ -115,8 +130,9 @@ async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -
         raise ProtocolError(
             f"round {number} of {task_id} is {status}; only an undecided round can fail"
         )
-    failed = {**record, "status": ROUND_FAILED, "failed_at": ctx.tx_timestamp.seconds,
-              "failed_tx": ctx.tx_id, "reason": reason}  # fmt: skip
+    now = ctx.tx_timestamp.seconds
+    failed = {**record, "status": ROUND_FAILED, "failed_at": now, "failed_tx": ctx.tx_id,
+              "reason": reason, "high_water": now}  # fmt: skip
     payload = put_record(ctx, key(ROUND_TYPE, task_id, number), failed)
     task_status = finish_if_last(ctx, task, number)
     event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}

@@ -1,15 +1,22 @@
-"""RoundResult: ReportResult records each contributor's accuracy and decides the round.
+"""RoundResult: ReportResult records each contributor's outcome and decides a round by majority.
 
-Every contributor to a closed round, once at least t decryption shares are in, reports the
-SHA-256 of the global weights it decrypted and its accuracy on its own validation data. All
-reports must name the same weights (a mismatch means a contributor combined differently and is
-refused, naming both hashes). The last contributor's report decides, with integers only
-(``fedledger.protocol.rounds.decide``): the lower median of the accuracies against the base
-round's median (0 for the initial weights) minus the task's tolerance. Deciding the task's last
-round finishes the task.
+Every contributor to a closed round, once at least t (verified) decryption shares are in, reports
+what it derived: the SHA-256 of the new global weights with its accuracy on its own validation
+data, or that the aggregate did not decode (with the reason). Every report is stored. The report
+that gives one outcome a strict majority of the round's contributors decides
+(``fedledger.protocol.rounds.majority_outcome``):
 
-The base round is always an accepted round (or 0): OpenRound carries a rejected or failed round's
-base forward, so a failed round (FailRound, ``failures.py``) never serves as a base here.
+- a weights digest: the acceptance rule runs over the majority's accuracies, integers only
+  (``fedledger.protocol.rounds.decide``: the lower median against the base round's median, 0
+  for the initial weights, minus the task's tolerance) — accepted or rejected;
+- "undecodable": the round fails with the reason (a contributor submitted values beyond the
+  encoding's bounds); the next round starts from the last accepted weights.
+
+The decision names the dissenters (contributors that reported another outcome). A report after
+the decision is refused (the round is no longer closed); a round that reaches no majority by its
+decision deadline is failed by FailRound (``failures.py``) with the tally. Deciding or failing the
+task's last round finishes the task. The base round is always an accepted round (or 0): OpenRound
+carries a rejected or failed round's base forward.
 """
 
 from __future__ import annotations
@@ -22,15 +29,19 @@ from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
     DECRYPTION_SHARE_TYPE,
+    OUTCOME_UNDECODABLE,
     ROUND_CLOSED,
+    ROUND_FAILED,
     ROUND_TYPE,
     decide,
+    majority_outcome,
     parse_result_request,
 )
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
+    check_high_water,
     finish_if_last,
     key,
     load_round,
@@ -40,10 +51,27 @@ from fedledger_chaincode.training_state import (
     require_participant,
 )
 
-__all__ = ["register"]
+__all__ = ["outcome_of", "register", "tally_text"]
 
 REPORTED = "ResultReported"
 DECRYPTED = "RoundDecrypted"
+FAILED = "RoundFailed"
+
+
+def outcome_of(report: dict[str, Any]) -> str:
+    """Return what a stored report votes for: its weights digest, or "undecodable"."""
+    digest = report["weights_hash"]
+    return str(digest) if digest is not None else OUTCOME_UNDECODABLE
+
+
+def tally_text(reports: list[dict[str, Any]]) -> str:
+    """Return the votes per outcome as a short text, e.g. "3f2a9c…: 1, undecodable: 1"."""
+    tally: dict[str, int] = {}
+    for report in reports:
+        outcome = outcome_of(report)
+        label = outcome if outcome == OUTCOME_UNDECODABLE else outcome[:12] + "…"
+        tally[label] = tally.get(label, 0) + 1
+    return ", ".join(f"{label}: {votes}" for label, votes in sorted(tally.items())) or "none"
 
 
 async def _base_median(ctx: TransactionContext, task_id: str, base_round: int) -> int:
@@ -59,25 +87,51 @@ async def _decide(
     task: dict[str, Any],
     record: dict[str, Any],
     reports: list[dict[str, Any]],
+    winner: str,
 ) -> dict[str, Any]:
-    """Write the decided round (and the finished task); return the decided round record."""
+    """Write the round decided by ``winner`` (and the finished task); return the round record."""
     task_id, number = task["id"], record["round"]
+    now = ctx.tx_timestamp.seconds
+    majority = [r for r in reports if outcome_of(r) == winner]
+    dissent = {r["party"]: outcome_of(r) for r in reports if outcome_of(r) != winner}
+    stamp = {"high_water": now}
+    if winner == OUTCOME_UNDECODABLE:
+        reason = (
+            f"the aggregate does not decode, as {len(majority)} of "
+            f"{len(record['aggregate']['contributors'])} contributors reported: "
+            f"{majority[0]['decode_error']}"
+        )
+        decided = {**record, **stamp, "status": ROUND_FAILED, "failed_at": now,
+                   "failed_tx": ctx.tx_id, "reason": reason, "dissent": dissent}  # fmt: skip
+        put_record(ctx, key(ROUND_TYPE, task_id, number), decided)
+        task_status = finish_if_last(ctx, task, number)
+        event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}
+        ctx.set_event(FAILED, dumps(event))
+        return decided
     base_median = await _base_median(ctx, task_id, record["base_round"])
-    accuracies = {r["party"]: r["accuracy_bp"] for r in reports}
+    accuracies = {r["party"]: r["accuracy_bp"] for r in majority}
     status, median = decide(list(accuracies.values()), base_median, task["tolerance_bp"])
     result = {
-        "weights_hash": reports[0]["weights_hash"],
+        "weights_hash": winner,
         "median_bp": median,
         "base_median_bp": base_median,
         "accuracies": accuracies,
-        "decided_at": ctx.tx_timestamp.seconds,
+        "dissent": dissent,
+        "decided_at": now,
         "decided_tx": ctx.tx_id,
     }
-    decided = {**record, "status": status, "result": result}
+    decided = {**record, **stamp, "status": status, "result": result}
     put_record(ctx, key(ROUND_TYPE, task_id, number), decided)
     task_status = finish_if_last(ctx, task, number)
-    event = {"task_id": task_id, "round": number, "status": status, "median_bp": median,
-             "weights_hash": result["weights_hash"], "task_status": task_status}  # fmt: skip
+    event = {
+        "task_id": task_id,
+        "round": number,
+        "status": status,
+        "median_bp": median,
+        "weights_hash": winner,
+        "dissent": sorted(dissent),
+        "task_status": task_status,
+    }
     ctx.set_event(DECRYPTED, dumps(event))
     return decided
 
@@ -94,6 +148,7 @@ async def _check_reportable(
         )
     if party not in record["aggregate"]["contributors"]:
         raise ProtocolError(f"party {party} did not contribute to {where}")
+    check_high_water(ctx, record)
     shares = len(await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number))
     if shares < task["threshold"]:
         raise ProtocolError(
@@ -109,12 +164,13 @@ async def _check_reportable(
 async def report_result(
     ctx: TransactionContext, task_id: str, round_number: str, result_json: str
 ) -> bytes:
-    """ReportResult: record the creator's weights hash and accuracy; the last report decides.
+    """ReportResult: record the creator's outcome; the report that makes a majority decides.
 
     Returns ``{"report": {"task_id", "round", "party", "weights_hash", "accuracy_bp",
-    "reported_at", "reported_tx"}, "round": <round record after this transaction>}``. Raises
-    ``ProtocolError`` for malformed JSON, a non-contributor, a round that is not closed, fewer than
-    t shares, a second report, or a weights hash that differs from earlier reports.
+    "decode_error", "reported_at", "reported_tx"}, "round": <round record after this
+    transaction>}``. Raises ``ProtocolError`` for malformed JSON, a non-contributor, a round that
+    is not closed, fewer than t shares, a second report, or a timestamp before the round's
+    high-water mark.
     """
     request = parse_result_request(result_json, "argument 3")
     party = await caller_party(ctx)
@@ -124,27 +180,25 @@ async def report_result(
     state_key = await _check_reportable(ctx, task, record, party)
     number = record["round"]
     reports = await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number)
-    if reports and reports[0]["weights_hash"] != request.weights_hash:
-        raise ProtocolError(
-            f"weights_hash {request.weights_hash} differs from {reports[0]['weights_hash']} "
-            f"reported by {reports[0]['party']} for round {number} of {task_id}"
-        )
     report = {
         "task_id": task_id,
         "round": number,
         "party": party,
         "weights_hash": request.weights_hash,
         "accuracy_bp": request.accuracy_bp,
+        "decode_error": request.decode_error,
         "reported_at": ctx.tx_timestamp.seconds,
         "reported_tx": ctx.tx_id,
     }
     put_record(ctx, state_key, report)
     reports = sorted([*reports, report], key=lambda r: str(r["party"]))
-    if len(reports) == len(record["aggregate"]["contributors"]):
-        record = await _decide(ctx, task, record, reports)
+    contributors = len(record["aggregate"]["contributors"])
+    winner = majority_outcome({r["party"]: outcome_of(r) for r in reports}, contributors)
+    if winner is not None:
+        record = await _decide(ctx, task, record, reports, winner)
     else:
         event = {"task_id": task_id, "round": number, "party": party, "reported": len(reports),
-                 "contributors": len(record["aggregate"]["contributors"])}  # fmt: skip
+                 "contributors": contributors}  # fmt: skip
         ctx.set_event(REPORTED, dumps(event))
     return dumps({"report": report, "round": record})
 

@@ -3,8 +3,14 @@
 A round opens only after the previous one was decided (accepted or rejected) or failed
 (FailRound, ``failures.py``), so rounds run one at a time and ``base_round`` — the last accepted
 round, 0 for the initial weights — says which global weights its updates start from. CloseRound
-multiplies the round's submissions, read with a composite-key range in party-id order, so every
-endorsing peer computes the same bytes.
+lists the round's submissions with a composite-key range over their summaries (phantom-protected:
+a submission racing the close conflicts with it), reads each vector by its own key, and
+multiplies them in party-id order, so every endorsing peer computes the same bytes.
+
+Time: a round records a high-water mark (``high_water``), the latest timestamp of the
+transactions that moved it; see ``training_state.check_high_water``. Closing before every
+participant submitted is for the task's participants and proposer only, since its only
+justification is a deadline that a client's timestamp claims has passed.
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ from fedledger.protocol.rounds import (
     ROUND_REJECTED,
     ROUND_TYPE,
     UPDATE_TYPE,
+    UPDATE_VECTOR_TYPE,
     parse_round,
 )
 from fedledger_chaincode.context import TransactionContext, load_record
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
+    check_high_water,
     is_past,
     key,
     load_round,
@@ -41,6 +49,7 @@ from fedledger_chaincode.training_state import (
     put_record,
     read_records,
     require_active,
+    require_steward,
 )
 
 __all__ = ["register"]
@@ -73,6 +82,7 @@ async def _base_round(ctx: TransactionContext, task: dict[str, Any], number: int
             f"round {number} of {task_id} cannot open while round {number - 1} is "
             f"{previous['status']}; it must be accepted, rejected or failed first"
         )
+    check_high_water(ctx, previous)
     if previous["status"] == ROUND_ACCEPTED:
         return number - 1
     base: int = previous["base_round"]
@@ -103,6 +113,7 @@ async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -
         "opened_at": opened_at,
         "opened_tx": ctx.tx_id,
         "deadline": opened_at + task["round_seconds"],
+        "high_water": opened_at,
         "closed_at": None,
         "closed_tx": None,
         "aggregate": None,
@@ -132,28 +143,45 @@ def _check_closable(task: dict[str, Any], record: dict[str, Any], count: int, la
         )
 
 
-async def close_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
-    """CloseRound: aggregate the round's updates; any registered party may call it.
+async def _vectors(
+    ctx: TransactionContext, task_id: str, number: int, parties: list[str]
+) -> list[CipherVector]:
+    """Read the submitted vectors one key at a time (each read is one bounded message)."""
+    vectors = []
+    for party in parties:
+        stored = json.loads(await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, number, party)))
+        vectors.append(CipherVector.from_base64(stored["vector"]))
+    return vectors
 
-    Allowed when every participant submitted, or after the deadline with at least the quorum.
-    Returns the stored round record (status "closed", with the aggregate's digest, contributors
-    and total samples). Raises ``ProtocolError`` saying how many submitted and why it cannot close.
+
+async def close_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
+    """CloseRound: aggregate the round's updates.
+
+    Allowed to any registered party when every participant submitted; after the deadline with at
+    least the quorum, to the task's participants and proposer only. Returns the stored round
+    record (status "closed", with the aggregate's digest, contributors and total samples).
+    Raises ``ProtocolError`` saying how many submitted and why it cannot close, or naming a
+    caller who may not close early or a timestamp before the round's high-water mark.
     """
-    await caller_party(ctx)
+    party = await caller_party(ctx)
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
     number = record["round"]
     if record["status"] != ROUND_OPEN:
         raise ProtocolError(f"round {number} of {task_id} is {record['status']}, not open")
     updates = await read_records(ctx, UPDATE_TYPE, task_id, number)
+    if len(updates) < len(task["participants"]):
+        require_steward(task, party, "close a round before every participant submitted")
     _check_closable(task, record, len(updates), is_past(ctx.tx_timestamp, record["deadline"]))
+    check_high_water(ctx, record, *(u["submitted_at"] for u in updates))
     n = int(task["public_key"]["n"])
-    total = homomorphic_sum([CipherVector.from_base64(u["vector"]) for u in updates], n)
+    contributors = [u["party"] for u in updates]
+    total = homomorphic_sum(await _vectors(ctx, task_id, number, contributors), n)
     raw = total.to_bytes()
     aggregate = {
         "digest": hashlib.sha256(raw).hexdigest(),
         "size": len(raw),
-        "contributors": [u["party"] for u in updates],
+        "contributors": contributors,
         "total_samples": sum(u["samples"] for u in updates),
     }
     closed = {"closed_at": ctx.tx_timestamp.seconds, "closed_tx": ctx.tx_id}
@@ -162,7 +190,8 @@ async def close_round(ctx: TransactionContext, task_id: str, round_number: str) 
         key(AGGREGATE_TYPE, task_id, number),
         {"task_id": task_id, "round": number, **aggregate, **closed, "vector": total.to_base64()},
     )
-    record = {**record, **closed, "status": ROUND_CLOSED, "aggregate": aggregate}
+    record = {**record, **closed, "status": ROUND_CLOSED, "aggregate": aggregate,
+              "high_water": ctx.tx_timestamp.seconds}  # fmt: skip
     payload = put_record(ctx, key(ROUND_TYPE, task_id, number), record)
     ctx.set_event(CLOSED, dumps({"task_id": task_id, "round": number, **aggregate}))
     return payload
@@ -182,7 +211,7 @@ async def get_round(ctx: TransactionContext, task_id: str, round_number: str) ->
     shares = await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number)
     reports = await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number)
     submission_fields = ("party", "samples", "size", "digest", "submitted_at")
-    report_fields = ("party", "weights_hash", "accuracy_bp", "reported_at")
+    report_fields = ("party", "weights_hash", "accuracy_bp", "decode_error", "reported_at")
     return dumps(
         {
             **record,

@@ -22,6 +22,7 @@ from fedledger_chaincode.context import (
     TxTimestamp,
     composite_key_range_end,
     create_composite_key,
+    key_after,
 )
 from fedledger_chaincode.protos import (
     chaincode_shim_pb2,
@@ -112,12 +113,14 @@ class ShimContext(TransactionContext):
         """Return the committed value of ``key`` (``b""`` when absent)."""
         return await self._call(_MSG.GET_STATE, chaincode_shim_pb2.GetState(key=key))
 
-    async def _query(self, first_type: int, request: Any) -> list[Any]:
-        """Run a paged query to its end; returns the raw QueryResultBytes items."""
+    async def _query(
+        self, first_type: int, request: Any, limit: int | None = None
+    ) -> list[Any]:
+        """Run a paged query to its end, or until ``limit`` results; returns QueryResultBytes."""
         reply = await self._call(first_type, request)
         response = chaincode_shim_pb2.QueryResponse.FromString(reply)
         results = list(response.results)
-        while response.has_more:
+        while response.has_more and (limit is None or len(results) < limit):
             more = await self._call(
                 _MSG.QUERY_STATE_NEXT, chaincode_shim_pb2.QueryStateNext(id=response.id)
             )
@@ -127,7 +130,7 @@ class ShimContext(TransactionContext):
             await self._call(
                 _MSG.QUERY_STATE_CLOSE, chaincode_shim_pb2.QueryStateClose(id=response.id)
             )
-        return results
+        return results if limit is None else results[:limit]
 
     async def get_range(
         self, object_type: str, attributes: Sequence[str]
@@ -138,11 +141,24 @@ class ShimContext(TransactionContext):
             startKey=start, endKey=composite_key_range_end(start)
         )
         results = await self._query(_MSG.GET_STATE_BY_RANGE, request)
-        pairs = []
-        for item in results:
-            kv = kv_query_result_pb2.KV.FromString(item.resultBytes)
-            pairs.append((kv.key, bytes(kv.value)))
-        return pairs
+        return [self._pair(item) for item in results]
+
+    async def get_range_page(
+        self, object_type: str, attributes: Sequence[str], *, after: str | None, limit: int
+    ) -> list[tuple[str, bytes]]:
+        """Return at most ``limit`` pairs under a partial composite key after the key ``after``."""
+        prefix = create_composite_key(object_type, attributes)
+        start = prefix if after is None else max(prefix, key_after(after))
+        request = chaincode_shim_pb2.GetStateByRange(
+            startKey=start, endKey=composite_key_range_end(prefix)
+        )
+        results = await self._query(_MSG.GET_STATE_BY_RANGE, request, limit)
+        return [self._pair(item) for item in results]
+
+    @staticmethod
+    def _pair(item: Any) -> tuple[str, bytes]:
+        kv = kv_query_result_pb2.KV.FromString(item.resultBytes)
+        return kv.key, bytes(kv.value)
 
     async def history(self, key: str) -> list[HistoryRecord]:
         """Return the committed modifications of ``key``, newest first."""

@@ -3,7 +3,10 @@
 A task is proposed by a registered party (its coordinator and key dealer) and becomes active only
 when every listed participant has approved it: initialisation by consensus. Approvals live in the
 task record, so two approvals in one block conflict (MVCC) and the later one is resubmitted by its
-client; that keeps "the last approval activates the task" exact.
+client; that keeps "the last approval activates the task" exact. ProposeTask enforces the bounds
+of ``fedledger.protocol.training`` (threshold ≥ 2, threshold data matching the key and the
+participants, rounds of at least five peer time windows, a bounded round size); whom to trust as
+a proposer is each participant's own decision, made before it approves.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.training import (
     TASK_ACTIVE,
+    TASK_INDEX_TYPE,
     TASK_PROPOSED,
+    TASK_SUMMARY_TYPE,
     TASK_TYPE,
+    parse_task_listing,
     parse_task_request,
     task_id,
     task_record,
 )
-from fedledger_chaincode.context import TransactionContext, load_record
+from fedledger_chaincode.context import TransactionContext, create_composite_key, load_record
 from fedledger_chaincode.parties import party_key
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
@@ -30,6 +36,7 @@ from fedledger_chaincode.training_state import (
     load_task,
     participant_ids,
     put_record,
+    put_task,
     require_participant,
     task_key,
 )
@@ -55,7 +62,9 @@ async def propose_task(ctx: TransactionContext, task_json: str) -> bytes:
     Returns the stored TrainingTask. Raises ``ProtocolError`` for a malformed request, an
     unregistered caller, a participant that is not a registered trainer, or an existing id.
     """
-    request = parse_task_request(task_json, "argument 1")
+    request = parse_task_request(
+        task_json, "argument 1", min_round_seconds=ctx.config.min_round_seconds
+    )
     proposer = await caller_party(ctx)
     for party, _ in request.participants:
         await _require_trainer(ctx, party)
@@ -65,7 +74,9 @@ async def propose_task(ctx: TransactionContext, task_json: str) -> bytes:
     record = task_record(
         request, task=new_id, proposer=proposer, at=ctx.tx_timestamp.seconds, tx_id=ctx.tx_id
     )
-    payload = put_record(ctx, task_key(new_id), record)
+    payload = put_task(ctx, record)
+    for party in participant_ids(record):
+        put_record(ctx, _index_key(party, new_id), {"task_id": new_id, "participant": party})
     event = {"task_id": new_id, "proposer": proposer, "participants": participant_ids(record)}
     ctx.set_event(PROPOSED, dumps(event))
     return payload
@@ -90,7 +101,7 @@ async def approve_task(ctx: TransactionContext, task: str) -> bytes:
     expected = len(record["participants"])
     if len(approvals) == expected:
         record.update(status=TASK_ACTIVE, activated_at=ctx.tx_timestamp.seconds)
-    payload = put_record(ctx, task_key(task), record)
+    payload = put_task(ctx, record)
     event = {"task_id": task, "party": party, "approved": len(approvals), "participants": expected}
     ctx.set_event(ACTIVATED if len(approvals) == expected else APPROVED, dumps(event))
     return payload
@@ -101,16 +112,45 @@ async def get_task(ctx: TransactionContext, task: str) -> bytes:
     return dumps(await load_task(ctx, task))
 
 
-async def list_tasks(ctx: TransactionContext) -> bytes:
-    """ListTasks: return a JSON array of every TrainingTask in id order."""
-    entries = await ctx.get_range(TASK_TYPE, ())
-    records: list[dict[str, Any]] = [json.loads(value) for _, value in entries]
-    return dumps(records)
+def _index_key(party: str, task: str) -> str:
+    return create_composite_key(TASK_INDEX_TYPE, (party, task))
+
+
+def _summary_key(task: str) -> str:
+    return create_composite_key(TASK_SUMMARY_TYPE, (task,))
+
+
+async def list_tasks(ctx: TransactionContext, query_json: str = "{}") -> bytes:
+    """ListTasks: one page of task summaries in task-id order, optionally of one participant.
+
+    ``query_json`` is ``{"participant"?, "page_size"? (1..100, default 50), "bookmark"?}``.
+    Returns ``{"tasks": [TaskSummary], "bookmark": the last id listed, or null on the last
+    page}``. Raises ``ProtocolError`` for a malformed query.
+    """
+    query = parse_task_listing(query_json, "argument 1")
+    limit = query.page_size + 1  # one more tells whether another page follows
+    summaries: list[dict[str, Any]] = []
+    if query.participant is None:
+        after = None if query.bookmark is None else _summary_key(query.bookmark)
+        entries = await ctx.get_range_page(TASK_SUMMARY_TYPE, (), after=after, limit=limit)
+        summaries = [json.loads(value) for _, value in entries]
+    else:
+        after = None if query.bookmark is None else _index_key(query.participant, query.bookmark)
+        entries = await ctx.get_range_page(
+            TASK_INDEX_TYPE, (query.participant,), after=after, limit=limit
+        )
+        for _, value in entries:
+            stored = await ctx.get_state(_summary_key(json.loads(value)["task_id"]))
+            summaries.append(json.loads(stored))
+    page = summaries[: query.page_size]
+    more = len(summaries) > query.page_size
+    return dumps({"tasks": page, "bookmark": page[-1]["id"] if more else None})
 
 
 def register(router: Router) -> None:
     """Route the task transactions."""
     router.add_object_type(TASK_TYPE)
+    router.add_object_type(TASK_SUMMARY_TYPE)
     router.add("ProposeTask", propose_task)
     router.add("ApproveTask", approve_task)
     router.add("GetTask", get_task)

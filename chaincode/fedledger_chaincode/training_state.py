@@ -13,7 +13,14 @@ from typing import Any
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.rounds import ROUND_TYPE, parse_round, round_key
-from fedledger.protocol.training import TASK_ACTIVE, TASK_FINISHED, TASK_TYPE, parse_task_id
+from fedledger.protocol.training import (
+    TASK_ACTIVE,
+    TASK_FINISHED,
+    TASK_SUMMARY_TYPE,
+    TASK_TYPE,
+    parse_task_id,
+    task_summary,
+)
 from fedledger_chaincode.context import (
     TransactionContext,
     TxTimestamp,
@@ -24,6 +31,8 @@ from fedledger_chaincode.parties import require_registered_caller
 
 __all__ = [
     "caller_party",
+    "check_high_water",
+    "declared_samples",
     "finish_if_last",
     "is_past",
     "key",
@@ -31,9 +40,11 @@ __all__ = [
     "load_task",
     "participant_ids",
     "put_record",
+    "put_task",
     "read_records",
     "require_active",
     "require_participant",
+    "require_steward",
     "task_key",
 ]
 
@@ -51,6 +62,12 @@ def key(object_type: str, task: str, number: int | None = None, party: str | Non
 def task_key(task: str) -> str:
     """Return the state key of a TrainingTask."""
     return key(TASK_TYPE, task)
+
+
+def put_task(ctx: TransactionContext, record: dict[str, Any]) -> bytes:
+    """Write a task and its summary (what listings read); return the task's bytes."""
+    put_record(ctx, key(TASK_SUMMARY_TYPE, record["id"]), task_summary(record))
+    return put_record(ctx, task_key(record["id"]), record)
 
 
 def put_record(ctx: TransactionContext, state_key: str, record: dict[str, Any]) -> bytes:
@@ -89,6 +106,46 @@ def require_participant(task: dict[str, Any], party: str) -> None:
     """Raise "party X is not a participant of task-…" unless ``party`` is listed."""
     if party not in participant_ids(task):
         raise ProtocolError(f"party {party} is not a participant of {task['id']}")
+
+
+def require_steward(task: dict[str, Any], party: str, action: str) -> None:
+    """Raise unless ``party`` is a participant or the proposer of ``task``.
+
+    Only they may fail a round, or close one before everybody submitted: an outsider could
+    otherwise cut a round short with a timestamp forged within the peers' time window.
+    """
+    if party != task["proposer"] and party not in participant_ids(task):
+        raise ProtocolError(
+            f"only the participants and the proposer of {task['id']} may {action}; "
+            f"{party} is neither"
+        )
+
+
+def declared_samples(task: dict[str, Any], party: str) -> int:
+    """Return the sample count the task declares for ``party`` (a participant)."""
+    for entry in task["participants"]:
+        if entry["party"] == party:
+            count: int = entry["samples"]
+            return count
+    raise ProtocolError(f"party {party} is not a participant of {task['id']}")
+
+
+def check_high_water(ctx: TransactionContext, record: dict[str, Any], *later: int) -> None:
+    """Refuse a transaction stamped before the round's high-water mark.
+
+    The mark is the latest timestamp (whole seconds) of the transactions that moved the round
+    (open, close, decide, fail), together with ``later``: timestamps of records the caller has
+    read (submissions, shares, reports). Nothing can then claim a time before something the
+    ledger already accepted, so a deadline that has visibly passed cannot be un-passed by a
+    backdated proposal. Raises ``ProtocolError`` naming both times.
+    """
+    mark = max([record["high_water"], *later])
+    if ctx.tx_timestamp.seconds < mark:
+        raise ProtocolError(
+            f"the transaction timestamp {ctx.tx_timestamp.seconds} is before the high-water mark "
+            f"{mark} of round {record['round']} of {record['task_id']}: a later time was already "
+            "accepted for it"
+        )
 
 
 def require_active(task: dict[str, Any]) -> None:
@@ -130,5 +187,5 @@ def finish_if_last(ctx: TransactionContext, task: dict[str, Any], number: int) -
     if number != task["rounds"]:
         return str(task["status"])
     finished = {**task, "status": TASK_FINISHED, "finished_at": ctx.tx_timestamp.seconds}
-    put_record(ctx, task_key(task["id"]), finished)
+    put_task(ctx, finished)
     return TASK_FINISHED

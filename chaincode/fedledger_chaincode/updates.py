@@ -1,10 +1,14 @@
 """GradientPerIterationValue transactions: SubmitUpdate and GetUpdate.
 
-Each participant's encrypted update for a round lives under its own key (Update, task, round,
-party) and is never overwritten, so submissions of different participants never conflict and a
-participant cannot replace its update once others have seen it. Everything is checked before the
-write: size first (cheap), then the wire format, then the key, length, encoding and every
-ciphertext's membership of Z*(n²) — a bad ciphertext would otherwise poison the whole aggregate.
+Each participant's encrypted update for a round lives under its own keys (Update for the summary,
+UpdateVector for the vector and its proof; task, round, party) and is never overwritten, so
+submissions of different participants never conflict and a participant cannot replace its update
+once others have seen it. Everything is checked before the write, cheapest first: the request,
+the caller, the round and its times, the declared sample count, the size, the wire format, the
+key, length, encoding and every ciphertext's membership of Z*(n²) (a bad ciphertext would poison
+the aggregate), and last the proof that the submitter knows every plaintext it submits
+(``fedledger.protocol.popk``), which makes copying, cancelling or re-randomising another party's
+update impossible.
 """
 
 from __future__ import annotations
@@ -13,14 +17,27 @@ import hashlib
 from typing import Any
 
 from fedledger.protocol.assets import parse_party_id
-from fedledger.protocol.canonical import dumps
 from fedledger.protocol.ciphervec import CipherVector, EncodingSpec, validate_cipher_vector
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.rounds import ROUND_OPEN, UPDATE_TYPE, parse_update_request, read_blob
+from fedledger.protocol.popk import (
+    PlaintextProof,
+    ProofContext,
+    proof_base64_chars,
+    verify_plaintext_proof,
+)
+from fedledger.protocol.rounds import (
+    ROUND_OPEN,
+    UPDATE_TYPE,
+    UPDATE_VECTOR_TYPE,
+    parse_update_request,
+    read_blob,
+)
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
+    check_high_water,
+    declared_samples,
     is_past,
     key,
     load_round,
@@ -35,12 +52,12 @@ __all__ = ["check_vector", "register"]
 SUBMITTED = "UpdateSubmitted"
 
 
-def check_vector(task: dict[str, Any], raw: bytes) -> None:
-    """Check decoded cipher-vector bytes against the task.
+def check_vector(task: dict[str, Any], raw: bytes) -> CipherVector:
+    """Check decoded cipher-vector bytes against the task; return the parsed vector.
 
-    Returns None. Raises ``ProtocolError`` "vector is invalid: <reason>" naming the first problem:
-    format, key fingerprint, width, ciphertext count, value count, encoding, or "ciphertext i is
-    not in Z*(n^2)".
+    Raises ``ProtocolError`` "vector is invalid: <reason>" naming the first problem: format, key
+    fingerprint, width, ciphertext count, value count, encoding, or "ciphertext i is not in
+    Z*(n^2)".
     """
     try:
         vector = CipherVector.from_bytes(raw)
@@ -57,17 +74,33 @@ def check_vector(task: dict[str, Any], raw: bytes) -> None:
             )
     except ProtocolError as exc:
         raise ProtocolError(f"vector is invalid: {exc}") from None
+    return vector
+
+
+def _check_proof(
+    task: dict[str, Any], number: int, party: str, vector: CipherVector, raw: bytes, proof: str
+) -> None:
+    n = int(task["public_key"]["n"])
+    read_blob(proof, "proof", max_chars=proof_base64_chars(n))
+    try:
+        parsed = PlaintextProof.from_base64(proof, n)
+    except ProtocolError as exc:
+        raise ProtocolError(f"proof is invalid: {exc}") from None
+    context = ProofContext(task["id"], number, party, task["public_key"]["fingerprint"])
+    digest = hashlib.sha256(raw).digest()
+    verify_plaintext_proof(n, vector.ciphertexts, digest, parsed, context)
 
 
 async def submit_update(
     ctx: TransactionContext, task_id: str, round_number: str, update_json: str
 ) -> bytes:
-    """SubmitUpdate: store the creator's encrypted update for an open round, once.
+    """SubmitUpdate: store the creator's encrypted, proven update for an open round, once.
 
-    Returns the stored record without the vector: ``{"task_id", "round", "party", "samples",
-    "size", "digest", "submitted_at", "submitted_tx"}``. Raises ``ProtocolError`` for malformed
-    JSON, a non-participant, an inactive task, a round that is not open or past its deadline, a
-    second submission, an oversized payload or an invalid vector.
+    Returns the stored summary: ``{"task_id", "round", "party", "samples", "size", "digest",
+    "submitted_at", "submitted_tx"}``. Raises ``ProtocolError`` for malformed JSON, a
+    non-participant, an inactive task, a round that is not open, past its deadline or stamped
+    before its high-water mark, a sample count other than the task's, a second submission, an
+    oversized payload, an invalid vector or a proof that does not verify for the caller.
     """
     request = parse_update_request(update_json, "argument 3")
     party = await caller_party(ctx)
@@ -86,33 +119,45 @@ async def submit_update(
             f"{where} stopped accepting updates at its deadline {record['deadline']}; the "
             f"transaction timestamp is {ctx.tx_timestamp.seconds}"
         )
+    check_high_water(ctx, record)
+    samples = declared_samples(task, party)
+    if request.samples != samples:
+        raise ProtocolError(
+            f"samples {request.samples} differs from the {samples} that {task_id} declares for "
+            f"party {party}; an update is weighted by the task's count"
+        )
     state_key = key(UPDATE_TYPE, task_id, number, party)
     if await ctx.get_state(state_key):
         raise ProtocolError(f"party {party} already submitted an update for {where}")
     raw = read_blob(request.vector, "vector", max_chars=task["max_update_bytes"])
-    check_vector(task, raw)
+    vector = check_vector(task, raw)
+    _check_proof(task, number, party, vector, raw, request.proof)
     summary = {
         "task_id": task_id,
         "round": number,
         "party": party,
-        "samples": request.samples,
+        "samples": samples,
         "size": len(raw),
         "digest": hashlib.sha256(raw).hexdigest(),
         "submitted_at": ctx.tx_timestamp.seconds,
         "submitted_tx": ctx.tx_id,
     }
-    put_record(ctx, state_key, {**summary, "vector": request.vector})
-    payload = dumps(summary)
+    payload = put_record(ctx, state_key, summary)
+    vector_record = {**summary, "vector": request.vector, "proof": request.proof}
+    put_record(ctx, key(UPDATE_VECTOR_TYPE, task_id, number, party), vector_record)
     ctx.set_event(SUBMITTED, payload)
     return payload
 
 
 async def get_update(ctx: TransactionContext, task_id: str, round_number: str, party: str) -> bytes:
-    """GetUpdate: the stored update with its ``"vector"``; raises "no update from X for round …"."""
+    """GetUpdate: one stored update with its ``"vector"`` and ``"proof"`` (base64).
+
+    Raises ``ProtocolError`` "no update from X for round …".
+    """
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
     parse_party_id(party)
-    stored = await ctx.get_state(key(UPDATE_TYPE, task_id, record["round"], party))
+    stored = await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, record["round"], party))
     if not stored:
         raise ProtocolError(f"no update from {party} for round {record['round']} of {task_id}")
     return stored
@@ -121,5 +166,6 @@ async def get_update(ctx: TransactionContext, task_id: str, round_number: str, p
 def register(router: Router) -> None:
     """Route the update transactions."""
     router.add_object_type(UPDATE_TYPE)
+    router.add_object_type(UPDATE_VECTOR_TYPE)
     router.add("SubmitUpdate", submit_update)
     router.add("GetUpdate", get_update)

@@ -41,6 +41,7 @@ from fedledger_chaincode.context import (
     TxTimestamp,
     composite_key_range_end,
     create_composite_key,
+    key_after,
 )
 from fedledger_chaincode.contract import build_router
 from fedledger_chaincode.protos import identities_pb2
@@ -105,6 +106,13 @@ class _MemoryContext(TransactionContext):
         start = create_composite_key(object_type, attributes)
         return self._ledger.range(start, composite_key_range_end(start))
 
+    async def get_range_page(
+        self, object_type: str, attributes: Sequence[str], *, after: str | None, limit: int
+    ) -> list[tuple[str, bytes]]:
+        prefix = create_composite_key(object_type, attributes)
+        start = prefix if after is None else max(prefix, key_after(after))
+        return self._ledger.range(start, composite_key_range_end(prefix))[:limit]
+
     async def history(self, key: str) -> list[HistoryRecord]:
         return self._ledger.history(key)
 
@@ -157,6 +165,13 @@ class InMemoryLedger:
         """Return the committed modifications of ``key``, newest first (as Fabric does)."""
         with self._lock:
             return list(reversed(self._history.get(key, [])))
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """Return everything a transaction could change: the height, the world state, every
+        key's history and the event log (for "a rejection changed nothing" checks)."""
+        with self._lock:
+            histories = tuple(sorted((k, tuple(v)) for k, v in self._history.items()))
+            return self._height, tuple(sorted(self._state.items())), histories, tuple(self._events)
 
     def event_log(self) -> list[ChaincodeEvent]:
         """Return every committed event, oldest first."""

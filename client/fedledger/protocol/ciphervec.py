@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from math import gcd
 from typing import Any
 
+from fedledger.protocol.bigint import product_mod
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.keyid import key_fingerprint
 
@@ -264,9 +265,8 @@ def homomorphic_sum(vectors: Sequence[CipherVector], n: int) -> CipherVector:
             f"{len(vectors)} summands exceed the encoding's headroom of {first.spec.max_summands}"
         )
     nsquare = n * n
-    totals = list(first.ciphertexts)
-    for vec in vectors[1:]:
-        totals = [a * b % nsquare for a, b in zip(totals, vec.ciphertexts, strict=True)]
+    columns = zip(*(vec.ciphertexts for vec in vectors), strict=True)
+    totals = [product_mod(column, nsquare) for column in columns]
     return CipherVector(
         first.key_fingerprint, first.spec, first.value_count, first.ciphertext_width, tuple(totals)
     )

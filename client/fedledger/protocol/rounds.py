@@ -2,17 +2,32 @@
 
 Object types (composite keys; ``<round>`` is six zero-padded digits, see :func:`round_key`)::
 
-    Round            (task, round)          the round: open → closed → accepted | rejected,
-                                            or open | closed → failed (FailRound)
-    Update           (task, round, party)   GradientPerIterationValue: one encrypted update
-    Aggregate        (task, round)          AggregateGradientsOutput: the homomorphic product
-    DecryptionShare  (task, round, party)   one participant's partial decryption (opaque)
-    AccuracyReport   (task, round, party)   one contributor's weights hash and accuracy
-    ModelWeights     (task,)                the initial global weights (float32 little-endian)
-    KeyEnvelope      (task, recipient)      key material sealed to the recipient
+    Round                (task, round)          the round: open → closed → accepted | rejected,
+                                                or open | closed → failed (FailRound, or a
+                                                majority reporting an undecodable aggregate)
+    Update               (task, round, party)   summary of one encrypted update (no vector)
+    UpdateVector         (task, round, party)   GradientPerIterationValue: the vector and proof
+    Aggregate            (task, round)          AggregateGradientsOutput: the homomorphic product
+    DecryptionShare      (task, round, party)   summary of one verified decryption share
+    DecryptionShareData  (task, round, party)   the share itself (values and proof)
+    AccuracyReport       (task, round, party)   one contributor's outcome: weights hash and
+                                                accuracy, or why the aggregate did not decode
+    ModelWeights         (task,)                the initial global weights (float32 little-endian)
+    KeyEnvelope          (task, recipient)      key material sealed to the recipient
 
-The acceptance rule is integer-only (:func:`decide`): the lower median of the contributors'
-accuracies, in basis points, must not fall below the base round's median minus the tolerance.
+Summaries and vectors live under separate keys so that a range read (CloseRound's check that
+everyone submitted, GetRound) never carries vectors: Fabric batches range results 100 at a time
+with no byte limit, and a batch of vectors could exceed the chaincode stream's message limit.
+
+Results by majority (:func:`majority_outcome`): every contributor reports an outcome, the digest
+of the global weights it derived (with its validation accuracy) or "undecodable" (with the
+reason). As soon as one outcome is reported by a strict majority of the round's contributors the
+round is decided by it and nothing can overturn it: for a weights digest, the acceptance rule
+(:func:`decide`, integer-only: the lower median of the majority's accuracies, in basis points,
+must not fall below the base round's median minus the tolerance); for "undecodable", the round
+fails with the reason. Contributors that reported something else are named as dissenters. Without
+a majority by the decision deadline (a tie, a split, or reports withheld) the round can only
+fail. So a single contributor can neither veto a round nor decide one unless it is the majority.
 
 A round that can no longer succeed by these rules may be failed by anyone (FailRound), so no round
 stalls for ever: an open round once its deadline has passed with fewer than the quorum of updates
@@ -34,28 +49,33 @@ from typing import Any
 
 from fedledger.protocol.canonical import parse_object, show
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.fields import check_fields, read_int
+from fedledger.protocol.fields import check_fields, read_int, read_text
 
 __all__ = [
     "ACCURACY_REPORT_TYPE",
     "AGGREGATE_TYPE",
     "DECRYPTION_SHARE_TYPE",
     "KEY_ENVELOPE_TYPE",
+    "MAX_DECODE_ERROR_CHARS",
     "MAX_ENVELOPE_CHARS",
     "MAX_ROUNDS",
     "MODEL_WEIGHTS_TYPE",
+    "OUTCOME_UNDECODABLE",
     "ROUND_ACCEPTED",
     "ROUND_CLOSED",
     "ROUND_FAILED",
     "ROUND_OPEN",
     "ROUND_REJECTED",
     "ROUND_TYPE",
+    "SHARE_DATA_TYPE",
     "UPDATE_TYPE",
+    "UPDATE_VECTOR_TYPE",
     "ResultRequest",
     "UpdateRequest",
     "decide",
     "decision_deadline",
     "lower_median",
+    "majority_outcome",
     "parse_result_request",
     "parse_round",
     "parse_update_request",
@@ -66,8 +86,10 @@ __all__ = [
 
 ROUND_TYPE = "Round"
 UPDATE_TYPE = "Update"
+UPDATE_VECTOR_TYPE = "UpdateVector"
 AGGREGATE_TYPE = "Aggregate"
 DECRYPTION_SHARE_TYPE = "DecryptionShare"
+SHARE_DATA_TYPE = "DecryptionShareData"
 ACCURACY_REPORT_TYPE = "AccuracyReport"
 MODEL_WEIGHTS_TYPE = "ModelWeights"
 KEY_ENVELOPE_TYPE = "KeyEnvelope"
@@ -80,6 +102,8 @@ ROUND_FAILED = "failed"
 
 MAX_ROUNDS = 999_999
 MAX_ENVELOPE_CHARS = 64 * 1024
+MAX_DECODE_ERROR_CHARS = 512
+OUTCOME_UNDECODABLE = "undecodable"
 _ROUND = re.compile(r"[1-9][0-9]{0,5}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -136,44 +160,79 @@ def round_key(number: int) -> str:
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    """A SubmitUpdate argument: the base64 cipher vector (not yet parsed) and the sample count."""
+    """A SubmitUpdate argument: the base64 cipher vector and proof (not yet parsed), the samples.
+
+    ``samples`` must equal the count the task declares for the submitter: it weighs the update
+    in FedAvg, so a participant may not choose it per round.
+    """
 
     vector: str
     samples: int
+    proof: str
 
 
 def parse_update_request(text: str, what: str = "argument 3") -> UpdateRequest:
-    """Parse ``{"vector": base64, "samples": positive int}``; the vector is checked by the caller.
+    """Parse ``{"vector": base64, "samples": positive int, "proof": base64}``.
 
-    Returns the request. Raises ``ProtocolError`` for malformed JSON, unknown or missing fields,
-    a vector that is not a string, or bad samples.
+    The vector and the proof are checked by the caller against the task. Returns the request.
+    Raises ``ProtocolError`` for malformed JSON, unknown or missing fields, a vector or proof that
+    is not a string, or bad samples.
     """
     obj = parse_object(text, what)
-    check_fields(obj, "update", required=("vector", "samples"))
-    vector = obj["vector"]
-    if not isinstance(vector, str):
-        raise ProtocolError(f"vector must be base64 text, got {show(vector)}")
-    return UpdateRequest(vector, read_int(obj["samples"], "samples", minimum=1))
+    check_fields(obj, "update", required=("vector", "samples", "proof"))
+    for name in ("vector", "proof"):
+        if not isinstance(obj[name], str):
+            raise ProtocolError(f"{name} must be base64 text, got {show(obj[name])}")
+    return UpdateRequest(
+        obj["vector"], read_int(obj["samples"], "samples", minimum=1), obj["proof"]
+    )
 
 
 @dataclass(frozen=True)
 class ResultRequest:
-    """A ReportResult argument: digest of the decrypted global weights and the local accuracy."""
+    """A ReportResult argument: the digest of the global weights a contributor derived and its
+    local accuracy, or (``weights_hash`` None) why the aggregate did not decode."""
 
-    weights_hash: str
-    accuracy_bp: int
+    weights_hash: str | None
+    accuracy_bp: int | None
+    decode_error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """What this report votes for: the weights digest, or ``"undecodable"``."""
+        return self.weights_hash if self.weights_hash is not None else OUTCOME_UNDECODABLE
 
 
 def parse_result_request(text: str, what: str = "argument 3") -> ResultRequest:
-    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000}``.
+    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000}`` or ``{"decode_error": text}``.
 
-    Returns the request. Raises ``ProtocolError`` with the field readers' messages.
+    Returns the request. Raises ``ProtocolError`` with the field readers' messages, or "a result
+    is either weights_hash with accuracy_bp or decode_error" for a mixture.
     """
     obj = parse_object(text, what)
+    if "decode_error" in obj:
+        if set(obj) != {"decode_error"}:
+            raise ProtocolError("a result is either weights_hash with accuracy_bp or decode_error")
+        reason = read_text(obj["decode_error"], "decode_error", max_chars=MAX_DECODE_ERROR_CHARS)
+        return ResultRequest(None, None, reason)
     check_fields(obj, "result", required=("weights_hash", "accuracy_bp"))
     weights_hash = read_hex64(obj["weights_hash"], "weights_hash")
     accuracy = read_int(obj["accuracy_bp"], "accuracy_bp", minimum=0, maximum=10_000)
     return ResultRequest(weights_hash, accuracy)
+
+
+def majority_outcome(outcomes: dict[str, str], contributors: int) -> str | None:
+    """Return the outcome that a strict majority of ``contributors`` reported, else None.
+
+    ``outcomes`` maps each reporting party to its outcome (a weights digest or "undecodable").
+    """
+    tally: dict[str, int] = {}
+    for outcome in outcomes.values():
+        tally[outcome] = tally.get(outcome, 0) + 1
+    for outcome, votes in sorted(tally.items()):
+        if 2 * votes > contributors:
+            return outcome
+    return None
 
 
 def lower_median(values: list[int]) -> int:

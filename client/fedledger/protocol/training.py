@@ -2,9 +2,19 @@
 
 A task fixes everything a round needs before the first round opens: the model (name and hashes of
 architecture and initial weights), the packed encoding, the Paillier modulus (by value and by
-fingerprint), the threshold verification data (opaque here), the participants with their sample
-counts, threshold t, quorum and the round schedule. The proposer is its coordinator and key
-dealer. Stored TrainingTask::
+fingerprint), the threshold verification data (parsed and checked against the modulus, the
+threshold and the participant count), the participants with their sample counts, threshold t,
+quorum and the round schedule. The proposer is its coordinator and key dealer.
+
+Bounds that protect the participants (a task that breaks one is refused at ProposeTask):
+- t ≥ 2 and quorum ≥ t: with t = 1 one key holder decrypts every update, and a "sum" of one
+  update is that update;
+- round_seconds ≥ :func:`min_round_seconds` of the peers' time window, so a client that forges its
+  timestamp within the window moves a deadline by at most a fifth of the round;
+- participants x max_update_bytes ≤ :data:`MAX_ROUND_BYTES`: CloseRound holds a round's updates at
+  once, within one chaincode message's limit.
+
+Stored TrainingTask::
 
     {"id", "proposer", "model", "model_hash", "initial_weights_hash", "value_count",
      "ciphertext_count", "encoding": {EncodingSpec fields}, "public_key": {"n": decimal string,
@@ -15,6 +25,10 @@ dealer. Stored TrainingTask::
      "proposed_at", "proposed_tx", "activated_at", "finished_at"}
 
 Every size limit on base64 data counts base64 characters, which is what crosses the wire.
+
+Listings read small summaries (TaskSummary, :func:`task_summary`), one page at a time, never the
+task records with their threshold data; TaskIndex keys (participant, task) let a participant list
+only the tasks that name it, so nobody can bury a participant's tasks under spam proposals.
 """
 
 from __future__ import annotations
@@ -31,32 +45,46 @@ from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.fields import check_fields, read_int, read_text
 from fedledger.protocol.keyid import key_fingerprint
 from fedledger.protocol.rounds import MAX_ROUNDS, read_blob, read_hex64
+from fedledger.protocol.threshold import threshold_public_from_bytes
 
 __all__ = [
     "DEFAULT_MAX_UPDATE_BYTES",
+    "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIME_WINDOW_SECONDS",
     "MAX_MAX_UPDATE_BYTES",
     "MAX_MODEL_CHARS",
     "MAX_MODULUS_BITS",
+    "MAX_PAGE_SIZE",
     "MAX_PARTICIPANTS",
+    "MAX_ROUND_BYTES",
     "MAX_ROUND_SECONDS",
     "MAX_THRESHOLD_PUBLIC_CHARS",
     "MAX_VALUE_COUNT",
     "MIN_MODULUS_BITS",
+    "MIN_THRESHOLD",
     "TASK_ACTIVE",
     "TASK_FINISHED",
+    "TASK_INDEX_TYPE",
     "TASK_PROPOSED",
+    "TASK_SUMMARY_TYPE",
     "TASK_TYPE",
+    "TaskListing",
     "TaskRequest",
     "min_round_seconds",
     "parse_task_id",
+    "parse_task_listing",
     "parse_task_request",
     "task_id",
     "task_record",
+    "task_summary",
     "update_base64_chars",
 ]
 
 TASK_TYPE = "TrainingTask"
+TASK_SUMMARY_TYPE = "TaskSummary"
+TASK_INDEX_TYPE = "TaskIndex"
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
 TASK_PROPOSED = "proposed"
 TASK_ACTIVE = "active"
 TASK_FINISHED = "finished"
@@ -70,6 +98,9 @@ MAX_ROUND_SECONDS = 366 * 24 * 3600
 MAX_THRESHOLD_PUBLIC_CHARS = 256 * 1024
 DEFAULT_MAX_UPDATE_BYTES = 4 * 1024 * 1024
 MAX_MAX_UPDATE_BYTES = 16 * 1024 * 1024
+# The chaincode server's gRPC message limit (fedledger_chaincode.server.MAX_MESSAGE_BYTES).
+MAX_ROUND_BYTES = 64 * 1024 * 1024
+MIN_THRESHOLD = 2
 
 # Peers accept a client's proposal timestamp within this many seconds of their own clock
 # (peer.authentication.timewindow; Fabric's sample default is 15 minutes, ours is set small).
@@ -207,6 +238,11 @@ def _read_participants(value: Any) -> tuple[tuple[str, int], ...]:
 
 def _read_counts(obj: dict[str, Any], participants: int) -> tuple[int, int]:
     threshold = read_int(obj["threshold"], "threshold", minimum=1)
+    if threshold < MIN_THRESHOLD:
+        raise ProtocolError(
+            f"threshold must be at least {MIN_THRESHOLD}, got {threshold}: with one share a "
+            "single key holder could decrypt every participant's update"
+        )
     if threshold > participants:
         raise ProtocolError(
             f"threshold must be at most the {participants} participants, got {threshold}"
@@ -220,12 +256,36 @@ def _read_counts(obj: dict[str, Any], participants: int) -> tuple[int, int]:
     return threshold, quorum
 
 
-def parse_task_request(text: str, what: str = "argument 1") -> TaskRequest:
-    """Parse a ProposeTask argument (module docstring lists the fields).
+def _check_threshold_public(raw: bytes, n: int, threshold: int, participants: int) -> None:
+    try:
+        public = threshold_public_from_bytes(raw)
+    except ProtocolError as exc:
+        raise ProtocolError(f"threshold_public is invalid: {exc}") from None
+    if public.n != n:
+        raise ProtocolError("threshold_public is for another modulus than public_key.n")
+    if public.threshold != threshold:
+        raise ProtocolError(
+            f"threshold_public has threshold {public.threshold}, the task says {threshold}"
+        )
+    if public.parties != participants:
+        raise ProtocolError(
+            f"threshold_public has shares for {public.parties} parties, the task has "
+            f"{participants} participants"
+        )
 
-    Returns the request. Raises ``ProtocolError`` naming the first bad field, e.g. "public_key.n
-    must be at least 2048 bits, got 1024", "encoding.max_summands is 2 but the task has 3
-    participants: the encrypted sum could overflow a slot".
+
+def parse_task_request(
+    text: str,
+    what: str = "argument 1",
+    *,
+    min_round_seconds: int = 1,
+) -> TaskRequest:
+    """Parse a ProposeTask argument (module docstring lists the fields and the bounds).
+
+    ``min_round_seconds`` is the shortest round the network's time window allows. Returns the
+    request. Raises ``ProtocolError`` naming the first bad field, e.g. "public_key.n must be at
+    least 2048 bits, got 1024", "encoding.max_summands is 2 but the task has 3 participants: the
+    encrypted sum could overflow a slot", "threshold must be at least 2, got 1: …".
     """
     obj = parse_object(text, what)
     check_fields(obj, "task", required=_REQUIRED, optional=("max_update_bytes",))
@@ -236,12 +296,20 @@ def parse_task_request(text: str, what: str = "argument 1") -> TaskRequest:
     participants = _read_participants(obj["participants"])
     n = _read_modulus(obj["public_key"])
     encoding = _read_encoding(obj["encoding"], n, len(participants))
-    read_blob(obj["threshold_public"], "threshold_public", max_chars=MAX_THRESHOLD_PUBLIC_CHARS)
+    raw_public = read_blob(
+        obj["threshold_public"], "threshold_public", max_chars=MAX_THRESHOLD_PUBLIC_CHARS
+    )
     threshold, quorum = _read_counts(obj, len(participants))
+    _check_threshold_public(raw_public, n, threshold, len(participants))
     rounds = read_int(obj["rounds"], "rounds", minimum=1, maximum=MAX_ROUNDS)
     round_seconds = read_int(
         obj["round_seconds"], "round_seconds", minimum=1, maximum=MAX_ROUND_SECONDS
     )
+    if round_seconds < min_round_seconds:
+        raise ProtocolError(
+            f"round_seconds must be at least {min_round_seconds} (five times the peers' time "
+            f"window), got {round_seconds}"
+        )
     tolerance_bp = read_int(obj["tolerance_bp"], "tolerance_bp", minimum=0, maximum=10_000)
     max_update_bytes = read_int(
         obj.get("max_update_bytes", DEFAULT_MAX_UPDATE_BYTES),
@@ -258,6 +326,13 @@ def parse_task_request(text: str, what: str = "argument 1") -> TaskRequest:
         raise ProtocolError(
             f"an update of {value_count} values needs {request.ciphertext_count} ciphertexts, "
             f"{needed} base64 characters, more than max_update_bytes {max_update_bytes}"
+        )
+    round_bytes = len(participants) * max_update_bytes
+    if round_bytes > MAX_ROUND_BYTES:
+        raise ProtocolError(
+            f"{len(participants)} participants x max_update_bytes {max_update_bytes} = "
+            f"{round_bytes} bytes per round, more than the {MAX_ROUND_BYTES} bytes one chaincode "
+            "message can carry; lower max_update_bytes or split the consortium"
         )
     return request
 
@@ -292,3 +367,52 @@ def task_record(
         "activated_at": None,
         "finished_at": None,
     }
+
+
+_SUMMARY_FIELDS = (
+    "id", "proposer", "model", "status", "rounds", "threshold", "quorum", "round_seconds",
+    "proposed_at", "activated_at", "finished_at",
+)  # fmt: skip
+
+
+def task_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """Return the TaskSummary of a stored task: what a listing shows, without key material."""
+    summary = {name: record[name] for name in _SUMMARY_FIELDS}
+    summary["participants"] = [entry["party"] for entry in record["participants"]]
+    summary["approvals"] = list(record["approvals"])
+    return summary
+
+
+@dataclass(frozen=True)
+class TaskListing:
+    """A validated ListTasks query: an optional participant filter, a page size and a bookmark."""
+
+    participant: str | None
+    page_size: int
+    bookmark: str | None
+
+
+def parse_task_listing(text: str, what: str = "argument 1") -> TaskListing:
+    """Parse ``{"participant"?: party id, "page_size"?: 1..100, "bookmark"?: task id}``.
+
+    The bookmark is the ``bookmark`` a previous page returned (the last task id it listed).
+    Raises ``ProtocolError`` with the field readers' messages.
+    """
+    obj = parse_object(text, what)
+    check_fields(
+        obj, "task listing", required=(), optional=("participant", "page_size", "bookmark")
+    )
+    participant = obj.get("participant")
+    if participant is not None:
+        if not isinstance(participant, str):
+            raise ProtocolError(f"participant must be a party id, got {show(participant)}")
+        parse_party_id(participant)
+    page_size = read_int(
+        obj.get("page_size", DEFAULT_PAGE_SIZE), "page_size", minimum=1, maximum=MAX_PAGE_SIZE
+    )
+    bookmark = obj.get("bookmark")
+    if bookmark is not None:
+        if not isinstance(bookmark, str):
+            raise ProtocolError(f"bookmark must be a task id, got {show(bookmark)}")
+        parse_task_id(bookmark)
+    return TaskListing(participant, page_size, bookmark)

@@ -138,7 +138,8 @@ def test_get_history_of_a_key_that_never_existed_is_empty(
             "Foo",
             '["a"]',
             "unknown object type 'Foo'; known types are AccuracyReport, Advertisement, Aggregate, "
-            "DecryptionShare, KeyEnvelope, ModelWeights, Party, Round, TrainingTask, Update",
+            "DecryptionShare, DecryptionShareData, KeyEnvelope, ModelWeights, Party, Round, "
+            "TaskSummary, TrainingTask, Update, UpdateVector",
         ),
         ("Party", "{}", "argument 2 must be a JSON array, got an object"),
         (
@@ -175,6 +176,11 @@ class _FixedContext(TransactionContext):
         self, object_type: str, attributes: Sequence[str]
     ) -> list[tuple[str, bytes]]:
         return sorted(self._state.items())
+
+    async def get_range_page(
+        self, object_type: str, attributes: Sequence[str], *, after: str | None, limit: int
+    ) -> list[tuple[str, bytes]]:
+        return sorted(self._state.items())[:limit]
 
     async def history(self, key: str) -> list[HistoryRecord]:
         return []

@@ -8,21 +8,18 @@ from typing import Any
 
 import pytest
 from cc_helpers import reject
-from training_helpers import Setup, round_view, update_json, vector
+from training_helpers import Setup, pid, round_view
 
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
 
 HASH = "a1" * 32
+OTHER_HASH = "b2" * 32
 ROUND_SECONDS = 600  # the task's round_seconds in training_helpers.task_fields
 
 
-def _share(tag: int) -> str:
-    return base64.b64encode(bytes([tag]) * 600).decode("ascii")
-
-
-def _result(accuracy: int) -> str:
-    return json.dumps({"weights_hash": HASH, "accuracy_bp": accuracy})
+def _result(accuracy: int, weights_hash: str = HASH) -> str:
+    return json.dumps({"weights_hash": weights_hash, "accuracy_bp": accuracy})
 
 
 def _open(setup: Setup, task_id: str, number: int) -> dict[str, Any]:
@@ -34,15 +31,21 @@ def _close(setup: Setup, task_id: str, number: int) -> dict[str, Any]:
     """Open round ``number``, collect every update and close it; return the open record."""
     opened = _open(setup, task_id, number)
     for contract in setup.participants:
-        contract.submit("SubmitUpdate", task_id, str(number), update_json(vector()))
+        setup.submit_update(contract, task_id, number)
     setup.outsider.submit("CloseRound", task_id, str(number))
     return opened
 
 
-def _decide(setup: Setup, task_id: str, number: int, accuracies: list[int]) -> None:
+def _shares(setup: Setup, task_id: str, number: int, contracts: list[Any]) -> None:
+    for contract in contracts:
+        share = setup.share(contract, task_id, number)
+        contract.submit("SubmitDecryptionShare", task_id, str(number), share)
+
+
+def _decide(setup: Setup, task_id: str, number: int, accuracy: int) -> None:
+    """Two shares and the two agreeing reports that make a majority of three."""
+    _shares(setup, task_id, number, setup.participants[:2])
     for contract in setup.participants[:2]:
-        contract.submit("SubmitDecryptionShare", task_id, str(number), _share(number))
-    for contract, accuracy in zip(setup.participants, accuracies, strict=True):
         contract.submit("ReportResult", task_id, str(number), _result(accuracy))
 
 
@@ -56,7 +59,7 @@ def _move_to(clock: ManualClock, second: int) -> None:
 
 
 def _fail(setup: Setup, task_id: str, number: int) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(setup.outsider.submit("FailRound", task_id, str(number)))
+    record: dict[str, Any] = json.loads(setup.trainers[1].submit("FailRound", task_id, str(number)))
     return record
 
 
@@ -65,7 +68,7 @@ def test_an_open_round_late_and_below_quorum_fails_and_emits_round_failed(
 ) -> None:
     task = setup.active_task()
     opened = _open(setup, task, 1)
-    setup.trainers[0].submit("SubmitUpdate", task, "1", update_json(vector()))
+    setup.submit_update(setup.trainers[0], task)
     deadline = opened["deadline"]
     _move_to(clock, deadline + 1)
 
@@ -82,6 +85,7 @@ def test_an_open_round_late_and_below_quorum_fails_and_emits_round_failed(
         "failed_at": deadline + 1,
         "failed_tx": event.tx_id,
         "reason": reason,
+        "high_water": deadline + 1,
     }
     assert event.name == "RoundFailed"
     assert json.loads(event.payload) == {
@@ -103,7 +107,7 @@ def test_a_closed_round_missing_shares_fails_after_its_decision_deadline(
 ) -> None:
     task = setup.active_task()
     opened = _close(setup, task, 1)
-    setup.trainers[1].submit("SubmitDecryptionShare", task, "1", _share(1))
+    _shares(setup, task, 1, [setup.trainers[1]])
     due = opened["deadline"] + ROUND_SECONDS
     _move_to(clock, due)
     clock.advance(nanos=1)
@@ -114,28 +118,31 @@ def test_a_closed_round_missing_shares_fails_after_its_decision_deadline(
     assert (failed["status"], failed["reason"], failed["failed_at"]) == ("failed", reason, due)
     assert failed["aggregate"] is not None and failed["result"] is None
     assert json.loads(setup.ledger.event_log()[-1].payload)["reason"] == reason
-    late = reject(setup.ledger, setup.coordinator, "SubmitDecryptionShare", task, "1", _share(2))
+    late_share = base64.b64encode(b"a late share").decode()
+    late = reject(setup.ledger, setup.coordinator, "SubmitDecryptionShare", task, "1", late_share)
     assert late == (
         f"round 1 of {task} is failed; decryption shares are accepted only while it is closed"
     )
     assert round_view(setup.outsider, task)["shares"] == [setup.ids[2]]
 
 
-def test_a_closed_round_missing_reports_fails_after_its_decision_deadline(
+def test_a_closed_round_without_a_majority_fails_after_its_decision_deadline(
     setup: Setup, clock: ManualClock
 ) -> None:
     task = setup.active_task()
     opened = _close(setup, task, 1)
-    for contract in setup.participants[:2]:
-        contract.submit("SubmitDecryptionShare", task, "1", _share(1))
-    for contract in setup.participants[:2]:
-        contract.submit("ReportResult", task, "1", _result(9000))
+    _shares(setup, task, 1, setup.participants[:2])
+    setup.coordinator.submit("ReportResult", task, "1", _result(9000))
+    setup.trainers[0].submit("ReportResult", task, "1", _result(9000, OTHER_HASH))
     due = opened["deadline"] + ROUND_SECONDS
     _move_to(clock, due + 1)
 
     failed = _fail(setup, task, 1)
 
-    reason = f"the decision deadline {due} passed with 2 of 3 contributors' results reported"
+    reason = (
+        f"the decision deadline {due} passed with no outcome reported by a majority of the 3 "
+        f"contributors (2 reported; a1a1a1a1a1a1…: 1, b2b2b2b2b2b2…: 1)"
+    )
     assert (failed["status"], failed["reason"]) == ("failed", reason)
     late = reject(setup.ledger, setup.trainers[1], "ReportResult", task, "1", _result(9000))
     assert late == f"round 1 of {task} is failed; results are accepted only while it is closed"
@@ -161,7 +168,7 @@ def test_after_a_failed_round_the_next_builds_on_the_last_accepted_round(
 ) -> None:
     task = setup.active_task()
     _close(setup, task, 1)
-    _decide(setup, task, 1, [9000, 9000, 9000])
+    _decide(setup, task, 1, 9000)
     opened = _open(setup, task, 2)
     _move_to(clock, opened["deadline"] + 1)
 
@@ -187,7 +194,7 @@ def test_failing_the_last_round_finishes_the_task(setup: Setup, clock: ManualClo
     stored = json.loads(setup.outsider.evaluate("GetTask", task))
     assert (stored["status"], stored["finished_at"]) == ("finished", _seconds(clock))
     assert json.loads(setup.ledger.event_log()[-1].payload)["task_status"] == "finished"
-    again = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    again = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
     assert again == f"round 1 of {task} is failed; only an undecided round can fail"
     next_round = reject(setup.ledger, setup.coordinator, "OpenRound", task, "2")
     assert next_round == f"{task} is finished, not active"
@@ -200,9 +207,9 @@ def test_an_open_round_cannot_fail_until_its_deadline_has_passed(
     task = setup.active_task()
     deadline = _open(setup, task, 1)["deadline"]
 
-    early = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    early = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
     _move_to(clock, deadline)
-    at_deadline = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    at_deadline = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
 
     expected = f"round 1 of {task} cannot fail: its deadline {deadline} has not passed"
     assert early == expected and at_deadline == expected
@@ -215,17 +222,17 @@ def test_a_late_open_round_with_the_quorum_cannot_fail_and_closes_instead(
     task = setup.active_task()
     opened = _open(setup, task, 1)
     for contract in setup.trainers:
-        contract.submit("SubmitUpdate", task, "1", update_json(vector()))
+        setup.submit_update(contract, task)
     _move_to(clock, opened["deadline"] + 1)
 
-    message = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    message = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
 
     assert message == (
         f"round 1 of {task} cannot fail: 2 of 3 participants submitted, at least the quorum 2; "
         f"close it instead"
     )
     assert round_view(setup.outsider, task)["status"] == "open"
-    closed = json.loads(setup.outsider.submit("CloseRound", task, "1"))
+    closed = json.loads(setup.trainers[1].submit("CloseRound", task, "1"))
     assert closed["status"] == "closed"
 
 
@@ -235,11 +242,11 @@ def test_a_closed_round_cannot_fail_until_its_decision_deadline_has_passed(
     task = setup.active_task()
     deadline = _close(setup, task, 1)["deadline"]
 
-    early = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    early = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
     _move_to(clock, deadline + 1)
-    after_deadline = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    after_deadline = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
     _move_to(clock, deadline + ROUND_SECONDS)
-    at_due = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    at_due = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
 
     expected = (
         f"round 1 of {task} cannot fail before its decision deadline {deadline + ROUND_SECONDS} "
@@ -252,12 +259,12 @@ def test_a_closed_round_cannot_fail_until_its_decision_deadline_has_passed(
 def test_decided_rounds_cannot_fail(setup: Setup, clock: ManualClock) -> None:
     task = setup.active_task()
     _close(setup, task, 1)
-    _decide(setup, task, 1, [9000, 9000, 9000])
+    _decide(setup, task, 1, 9000)
     _close(setup, task, 2)
-    _decide(setup, task, 2, [10, 10, 10])  # far below round 1's median: rejected
+    _decide(setup, task, 2, 10)  # far below round 1's median: rejected
     _move_to(clock, _seconds(clock) + 3 * ROUND_SECONDS)
 
-    accepted = reject(setup.ledger, setup.outsider, "FailRound", task, "1")
+    accepted = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")
     rejected = reject(setup.ledger, setup.trainers[0], "FailRound", task, "2")
 
     assert accepted == f"round 1 of {task} is accepted; only an undecided round can fail"
@@ -280,7 +287,7 @@ def test_fail_round_names_rounds_that_do_not_exist(
     task = setup.active_task()
     _move_to(clock, _open(setup, task, 1)["deadline"] + 1)
 
-    answer = reject(setup.ledger, setup.outsider, "FailRound", task, round_text)
+    answer = reject(setup.ledger, setup.trainers[1], "FailRound", task, round_text)
 
     assert answer == message.format(task=task)
     assert [r["status"] for r in json.loads(setup.outsider.evaluate("ListRounds", task))] == [
@@ -288,7 +295,7 @@ def test_fail_round_names_rounds_that_do_not_exist(
     ]
 
 
-def test_unregistered_callers_and_unknown_tasks_cannot_fail_rounds(
+def test_outsiders_unregistered_callers_and_unknown_tasks_cannot_fail_rounds(
     setup: Setup, clock: ManualClock, ledger: InMemoryLedger
 ) -> None:
     task = setup.active_task()
@@ -298,7 +305,12 @@ def test_unregistered_callers_and_unknown_tasks_cannot_fail_rounds(
 
     unregistered = reject(ledger, stranger, "FailRound", task, "1")
     missing = reject(ledger, setup.outsider, "FailRound", unknown, "1")
+    outsider = reject(ledger, setup.outsider, "FailRound", task, "1")
 
     assert unregistered.endswith("is not a registered party; call RegisterParty first")
     assert missing == f"task {unknown} does not exist"
+    assert outsider == (
+        f"only the participants and the proposer of {task} may fail a round; "
+        f"{pid(setup.outsider.identity)} is neither"
+    )
     assert round_view(setup.outsider, task)["status"] == "open"

@@ -1,4 +1,4 @@
-"""Decryption shares, accuracy reports, the acceptance rule, task completion, and history."""
+"""Decryption shares, reports decided by majority, the acceptance rule, completion, history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cc_helpers import reject
-from training_helpers import Setup, pid, round_view, update_json, vector
+from training_helpers import Setup, pid, round_view
 
 from fedledger.ledger.memory import ManualClock
 
@@ -16,14 +16,10 @@ HASH_A = "a1" * 32
 HASH_B = "b2" * 32
 
 
-def _share(tag: int) -> str:
-    return base64.b64encode(bytes([tag]) * 600).decode("ascii")
-
-
 def _closed_round(setup: Setup, task_id: str, number: int) -> None:
     setup.coordinator.submit("OpenRound", task_id, str(number))
     for contract in setup.participants:
-        contract.submit("SubmitUpdate", task_id, str(number), update_json(vector()))
+        setup.submit_update(contract, task_id, number)
     setup.outsider.submit("CloseRound", task_id, str(number))
 
 
@@ -38,37 +34,49 @@ def _result(weights_hash: str, accuracy: int) -> str:
     return json.dumps({"weights_hash": weights_hash, "accuracy_bp": accuracy})
 
 
+def _shares(setup: Setup, task_id: str, number: int) -> None:
+    for contract in setup.participants[:2]:
+        share = setup.share(contract, task_id, number)
+        contract.submit("SubmitDecryptionShare", task_id, str(number), share)
+
+
 def _decrypt(
     setup: Setup, task_id: str, number: int, accuracies: list[int], weights_hash: str = HASH_A
 ) -> dict[str, Any]:
-    """Two shares, then one report per participant; return the last ReportResult answer."""
-    for contract in setup.participants[:2]:
-        contract.submit("SubmitDecryptionShare", task_id, str(number), _share(number))
+    """Two shares, then reports in participant order until the round is decided; return the
+    deciding ReportResult answer."""
+    _shares(setup, task_id, number)
     answer: dict[str, Any] = {}
     for contract, accuracy in zip(setup.participants, accuracies, strict=True):
         text = contract.submit(
             "ReportResult", task_id, str(number), _result(weights_hash, accuracy)
         )
         answer = json.loads(text)
+        if answer["round"]["status"] != "closed":
+            break
     return answer
 
 
-def test_shares_are_stored_once_each_and_shares_ready_fires_at_the_threshold(
+def test_verified_shares_are_stored_once_each_and_shares_ready_fires_at_the_threshold(
     setup: Setup, task_id: str
 ) -> None:
     ledger = setup.ledger
+    share_c, share_a, share_b = (
+        setup.share(contract, task_id) for contract in (setup.trainers[1], *setup.participants[:2])
+    )
 
-    first = json.loads(setup.trainers[1].submit("SubmitDecryptionShare", task_id, "1", _share(1)))
+    first = json.loads(setup.trainers[1].submit("SubmitDecryptionShare", task_id, "1", share_c))
     first_event = ledger.event_log()[-1]
-    setup.coordinator.submit("SubmitDecryptionShare", task_id, "1", _share(2))
+    setup.coordinator.submit("SubmitDecryptionShare", task_id, "1", share_a)
     ready_event = ledger.event_log()[-1]
-    setup.trainers[0].submit("SubmitDecryptionShare", task_id, "1", _share(3))
+    setup.trainers[0].submit("SubmitDecryptionShare", task_id, "1", share_b)
     third_event = ledger.event_log()[-1]
-    again = reject(ledger, setup.coordinator, "SubmitDecryptionShare", task_id, "1", _share(4))
+    again = reject(ledger, setup.coordinator, "SubmitDecryptionShare", task_id, "1", share_a)
 
+    size = len(base64.b64decode(share_c))
     assert (first["party"], first["size"], first["shares"], first["threshold"]) == (
         setup.ids[2],
-        600,
+        size,
         1,
         2,
     )
@@ -82,9 +90,13 @@ def test_shares_are_stored_once_each_and_shares_ready_fires_at_the_threshold(
         again
         == f"party {setup.ids[0]} already submitted a decryption share for round 1 of {task_id}"
     )
-    shares = json.loads(setup.outsider.evaluate("GetDecryptionShares", task_id, "1"))
-    expected = {setup.ids[2]: _share(1), setup.ids[0]: _share(2), setup.ids[1]: _share(3)}
-    assert shares == [{"party": p, "share": expected[p]} for p in sorted(expected)]
+    summaries = json.loads(setup.outsider.evaluate("GetDecryptionShares", task_id, "1"))
+    assert [s["party"] for s in summaries] == sorted(setup.ids)
+    assert all("share" not in s and s["size"] == size for s in summaries)
+    expected = {setup.ids[2]: share_c, setup.ids[0]: share_a, setup.ids[1]: share_b}
+    for party, share in expected.items():
+        stored = json.loads(setup.outsider.evaluate("GetDecryptionShare", task_id, "1", party))
+        assert stored["share"] == share
     assert round_view(setup.outsider, task_id)["shares"] == sorted(expected)
 
 
@@ -95,11 +107,12 @@ def test_shares_are_refused_from_strangers_for_open_rounds_and_beyond_the_size_l
     setup.coordinator.submit("OpenRound", task, "1")
     ledger, outsider = setup.ledger, pid(setup.outsider.identity)
 
-    open_round = reject(ledger, setup.trainers[0], "SubmitDecryptionShare", task, "1", _share(1))
-    stranger = reject(ledger, setup.outsider, "SubmitDecryptionShare", task, "1", _share(1))
+    placeholder = base64.b64encode(b"share").decode()
+    open_round = reject(ledger, setup.trainers[0], "SubmitDecryptionShare", task, "1", placeholder)
+    stranger = reject(ledger, setup.outsider, "SubmitDecryptionShare", task, "1", placeholder)
     big = "A" * 3004
     for contract in setup.participants:
-        contract.submit("SubmitUpdate", task, "1", update_json(vector()))
+        setup.submit_update(contract, task)
     setup.outsider.submit("CloseRound", task, "1")
     oversized = reject(ledger, setup.trainers[0], "SubmitDecryptionShare", task, "1", big)
     not_b64 = reject(ledger, setup.trainers[0], "SubmitDecryptionShare", task, "1", "@@@@")
@@ -119,14 +132,14 @@ def test_reports_wait_for_t_shares_and_come_only_from_contributors(
     task = setup.active_task()
     setup.coordinator.submit("OpenRound", task, "1")
     for contract in setup.trainers:
-        contract.submit("SubmitUpdate", task, "1", update_json(vector()))
+        setup.submit_update(contract, task)
     clock.advance(seconds=601)
-    setup.outsider.submit("CloseRound", task, "1")
+    setup.trainers[0].submit("CloseRound", task, "1")
     ledger = setup.ledger
 
     too_soon = reject(ledger, setup.trainers[0], "ReportResult", task, "1", _result(HASH_A, 9000))
-    setup.trainers[0].submit("SubmitDecryptionShare", task, "1", _share(1))
-    setup.coordinator.submit("SubmitDecryptionShare", task, "1", _share(2))
+    for contract in (setup.trainers[0], setup.coordinator):
+        contract.submit("SubmitDecryptionShare", task, "1", setup.share(contract, task))
     not_contributor = reject(
         ledger, setup.coordinator, "ReportResult", task, "1", _result(HASH_A, 1)
     )
@@ -139,33 +152,45 @@ def test_reports_wait_for_t_shares_and_come_only_from_contributors(
     assert round_view(setup.outsider, task)["reports"] == []
 
 
-def test_reports_must_agree_on_the_weights_and_come_once_each(setup: Setup, task_id: str) -> None:
-    for contract in setup.participants[:2]:
-        contract.submit("SubmitDecryptionShare", task_id, "1", _share(1))
+def test_every_report_is_stored_once_and_a_dissenting_first_report_does_not_block(
+    setup: Setup, task_id: str
+) -> None:
+    _shares(setup, task_id, 1)
     ledger = setup.ledger
     first = json.loads(
-        setup.trainers[0].submit("ReportResult", task_id, "1", _result(HASH_A, 9100))
+        setup.trainers[0].submit("ReportResult", task_id, "1", _result(HASH_B, 9100))
     )
 
     twice = reject(ledger, setup.trainers[0], "ReportResult", task_id, "1", _result(HASH_A, 9200))
-    differs = reject(ledger, setup.trainers[1], "ReportResult", task_id, "1", _result(HASH_B, 9000))
     malformed = reject(
         ledger, setup.trainers[1], "ReportResult", task_id, "1", _result(HASH_A, 10_001)
     )
+    second = json.loads(
+        setup.trainers[1].submit("ReportResult", task_id, "1", _result(HASH_A, 9000))
+    )
+    deciding = json.loads(
+        setup.coordinator.submit("ReportResult", task_id, "1", _result(HASH_A, 8000))
+    )
 
     assert first["report"]["accuracy_bp"] == 9100 and first["round"]["status"] == "closed"
-    assert ledger.event_log()[-1].name == "ResultReported"
+    assert second["round"]["status"] == "closed"
     assert twice == f"party {setup.ids[1]} already reported a result for round 1 of {task_id}"
-    assert differs == (
-        f"weights_hash {HASH_B} differs from {HASH_A} reported by {setup.ids[1]} for round 1 of "
-        f"{task_id}"
-    )
     assert malformed == "accuracy_bp must be at most 10000, got 10001"
+    decided = deciding["round"]
+    assert decided["status"] == "accepted"
+    assert decided["result"]["weights_hash"] == HASH_A
+    assert decided["result"]["accuracies"] == {setup.ids[0]: 8000, setup.ids[2]: 9000}
+    assert decided["result"]["dissent"] == {setup.ids[1]: HASH_B}
+    assert decided["result"]["median_bp"] == 8000
     reports = round_view(setup.outsider, task_id)["reports"]
-    assert [(r["party"], r["accuracy_bp"]) for r in reports] == [(setup.ids[1], 9100)]
+    assert [(r["party"], r["weights_hash"]) for r in reports] == [
+        (setup.ids[0], HASH_A),
+        (setup.ids[1], HASH_B),
+        (setup.ids[2], HASH_A),
+    ]
 
 
-def test_the_last_report_decides_by_the_lower_median_and_emits_round_decrypted(
+def test_the_report_that_makes_a_majority_decides_by_the_lower_median_of_the_majority(
     setup: Setup, task_id: str
 ) -> None:
     answer = _decrypt(setup, task_id, 1, [9000, 8000, 9500])
@@ -174,27 +199,85 @@ def test_the_last_report_decides_by_the_lower_median_and_emits_round_decrypted(
     assert decided["status"] == "accepted"
     result = decided["result"]
     assert (result["median_bp"], result["base_median_bp"], result["weights_hash"]) == (
-        9000,
+        8000,
         0,
         HASH_A,
     )
-    assert result["accuracies"] == dict(zip(setup.ids, [9000, 8000, 9500], strict=True))
+    assert result["accuracies"] == dict(zip(setup.ids[:2], [9000, 8000], strict=True))
+    assert result["dissent"] == {}
     event = setup.ledger.event_log()[-1]
     assert event.name == "RoundDecrypted"
     assert json.loads(event.payload) == {
         "task_id": task_id,
         "round": 1,
         "status": "accepted",
-        "median_bp": 9000,
+        "median_bp": 8000,
         "weights_hash": HASH_A,
+        "dissent": [],
         "task_status": "active",
     }
     view = round_view(setup.outsider, task_id)
     assert (view["status"], view["result"]) == ("accepted", result)
-    late = reject(setup.ledger, setup.trainers[1], "SubmitDecryptionShare", task_id, "1", _share(9))
+    late_share = setup.share(setup.trainers[1], task_id)
+    late = reject(
+        setup.ledger, setup.trainers[1], "SubmitDecryptionShare", task_id, "1", late_share
+    )
+    late_report = reject(
+        setup.ledger, setup.trainers[1], "ReportResult", task_id, "1", _result(HASH_A, 9500)
+    )
     assert late == (
         f"round 1 of {task_id} is accepted; decryption shares are accepted only while it is closed"
     )
+    assert late_report == (
+        f"round 1 of {task_id} is accepted; results are accepted only while it is closed"
+    )
+
+
+def test_a_majority_reporting_an_undecodable_aggregate_fails_the_round(
+    setup: Setup, task_id: str
+) -> None:
+    _shares(setup, task_id, 1)
+    undecodable = json.dumps({"decode_error": "plaintext 3 is not a packing of 3 summand(s)"})
+
+    setup.trainers[0].submit("ReportResult", task_id, "1", _result(HASH_A, 9000))
+    setup.trainers[1].submit("ReportResult", task_id, "1", undecodable)
+    answer = json.loads(setup.coordinator.submit("ReportResult", task_id, "1", undecodable))
+
+    failed = answer["round"]
+    assert failed["status"] == "failed"
+    assert failed["reason"] == (
+        "the aggregate does not decode, as 2 of 3 contributors reported: plaintext 3 is not a "
+        "packing of 3 summand(s)"
+    )
+    assert failed["dissent"] == {setup.ids[1]: HASH_A}
+    assert setup.ledger.event_log()[-1].name == "RoundFailed"
+    opened = json.loads(setup.coordinator.submit("OpenRound", task_id, "2"))
+    assert opened["base_round"] == 0
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        (
+            '{"decode_error": "x", "weights_hash": "00"}',
+            "a result is either weights_hash with accuracy_bp or decode_error",
+        ),
+        ('{"decode_error": ""}', "decode_error must not be empty"),
+        ('{"decode_error": 5}', "decode_error must be a string, got 5"),
+        (
+            json.dumps({"decode_error": "x" * 513}),
+            "decode_error must be at most 512 characters, got 513",
+        ),
+        ('{"weights_hash": "ab"}', "result is missing field 'accuracy_bp'"),
+    ],
+)
+def test_malformed_reports_are_refused(
+    setup: Setup, task_id: str, result: str, message: str
+) -> None:
+    _shares(setup, task_id, 1)
+
+    assert reject(setup.ledger, setup.trainers[0], "ReportResult", task_id, "1", result) == message
+    assert round_view(setup.outsider, task_id)["reports"] == []
 
 
 def test_a_worse_round_beyond_tolerance_is_rejected_and_the_next_builds_on_the_last_accepted(

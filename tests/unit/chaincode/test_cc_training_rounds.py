@@ -17,6 +17,7 @@ from training_helpers import (
     N,
     Setup,
     pid,
+    proven_update,
     round_view,
     unit,
     update_json,
@@ -105,18 +106,16 @@ def test_round_one_needs_the_initial_weights(setup: Setup) -> None:
 def test_submit_update_stores_the_vector_under_the_party_and_returns_metadata(
     setup: Setup, task_id: str, clock: ManualClock
 ) -> None:
-    vec = vector()
+    vec, request = proven_update(task_id, 1, setup.ids[1], 200)
     raw = vec.to_bytes()
 
-    summary = json.loads(
-        setup.trainers[0].submit("SubmitUpdate", task_id, "1", update_json(vec, 250))
-    )
+    summary = json.loads(setup.trainers[0].submit("SubmitUpdate", task_id, "1", request))
 
     assert summary == {
         "task_id": task_id,
         "round": 1,
         "party": setup.ids[1],
-        "samples": 250,
+        "samples": 200,
         "size": len(raw),
         "digest": hashlib.sha256(raw).hexdigest(),
         "submitted_at": clock() // 10**9,
@@ -124,7 +123,7 @@ def test_submit_update_stores_the_vector_under_the_party_and_returns_metadata(
     }
     assert setup.ledger.event_log()[-1].name == "UpdateSubmitted"
     stored = json.loads(setup.outsider.evaluate("GetUpdate", task_id, "1", setup.ids[1]))
-    assert stored == {**summary, "vector": vec.to_base64()}
+    assert stored == {**summary, "vector": vec.to_base64(), "proof": json.loads(request)["proof"]}
     submissions = round_view(setup.outsider, task_id)["submissions"]
     assert submissions == [
         {k: summary[k] for k in ("party", "samples", "size", "digest", "submitted_at")}
@@ -185,10 +184,8 @@ def _bad_vectors() -> list[tuple[str, str]]:
 def test_invalid_vectors_are_rejected_with_exact_messages(
     setup: Setup, task_id: str, text: str, message: str
 ) -> None:
-    assert (
-        reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task_id, "1", update_json(text))
-        == message
-    )
+    update = update_json(text, samples=200)
+    assert reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task_id, "1", update) == message
     assert round_view(setup.outsider, task_id)["submissions"] == []
 
 
@@ -199,11 +196,21 @@ def test_invalid_vectors_are_rejected_with_exact_messages(
             '{"vector": "AAAA", "samples": 1',
             "argument 3 must be a JSON object: Expecting ',' delimiter: line 1 column 32 (char 31)",
         ),
-        ('{"vector": 12, "samples": 1}', "vector must be base64 text, got 12"),
-        ('{"vector": "AAAA", "samples": 0}', "samples must be a positive integer, got 0"),
-        ('{"vector": "AAAA", "samples": "3"}', 'samples must be a positive integer, got "3"'),
-        ('{"vector": "AAAA"}', "update is missing field 'samples'"),
-        ('{"vector": "AAAA", "samples": 1, "round": 1}', "update has unknown field 'round'"),
+        ('{"vector": 12, "samples": 1, "proof": "AAAA"}', "vector must be base64 text, got 12"),
+        ('{"vector": "AAAA", "samples": 1, "proof": 7}', "proof must be base64 text, got 7"),
+        (
+            '{"vector": "AAAA", "samples": 0, "proof": "AAAA"}',
+            "samples must be a positive integer, got 0",
+        ),
+        (
+            '{"vector": "AAAA", "samples": "3", "proof": "AAAA"}',
+            'samples must be a positive integer, got "3"',
+        ),
+        ('{"vector": "AAAA", "samples": 1}', "update is missing field 'proof'"),
+        (
+            '{"vector": "AAAA", "samples": 1, "proof": "AAAA", "round": 1}',
+            "update has unknown field 'round'",
+        ),
         (
             '{"vector": "AAAA", "vector": "AAAA", "samples": 1}',
             "argument 3 must be a JSON object: duplicate key 'vector'",
@@ -222,7 +229,8 @@ def test_an_update_over_the_size_limit_is_rejected_before_parsing(setup: Setup) 
     setup.coordinator.submit("OpenRound", task, "1")
     big = "A" * 3004
 
-    message = reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task, "1", update_json(big))
+    update = update_json(big, samples=200)
+    message = reject(setup.ledger, setup.trainers[0], "SubmitUpdate", task, "1", update)
 
     assert message == "vector is 3004 base64 characters, more than the limit of 3000"
     assert round_view(setup.outsider, task)["submissions"] == []
@@ -232,10 +240,10 @@ def test_second_submissions_strangers_and_wrong_rounds_are_rejected(
     setup: Setup, task_id: str
 ) -> None:
     ledger, trainer = setup.ledger, setup.trainers[0]
-    first = trainer.submit("SubmitUpdate", task_id, "1", update_json(vector()))
+    first = trainer.submit("SubmitUpdate", task_id, "1", setup.update(trainer, task_id))
     outsider = pid(setup.outsider.identity)
 
-    second = reject(ledger, trainer, "SubmitUpdate", task_id, "1", update_json(vector()))
+    second = reject(ledger, trainer, "SubmitUpdate", task_id, "1", setup.update(trainer, task_id))
     stranger = reject(ledger, setup.outsider, "SubmitUpdate", task_id, "1", update_json(vector()))
     not_open = reject(ledger, trainer, "SubmitUpdate", task_id, "2", update_json(vector()))
     beyond = reject(ledger, trainer, "SubmitUpdate", task_id, "9", update_json(vector()))
@@ -255,11 +263,18 @@ def test_updates_after_the_deadline_are_rejected(
 ) -> None:
     deadline = round_view(setup.outsider, task_id)["deadline"]
     clock.advance(seconds=600)
-    on_time = setup.trainers[0].submit("SubmitUpdate", task_id, "1", update_json(vector()))
+    on_time = setup.trainers[0].submit(
+        "SubmitUpdate", task_id, "1", setup.update(setup.trainers[0], task_id)
+    )
     clock.advance(nanos=1)
 
     late = reject(
-        setup.ledger, setup.trainers[1], "SubmitUpdate", task_id, "1", update_json(vector())
+        setup.ledger,
+        setup.trainers[1],
+        "SubmitUpdate",
+        task_id,
+        "1",
+        setup.update(setup.trainers[1], task_id),
     )
 
     assert json.loads(on_time)["submitted_at"] == deadline
@@ -275,9 +290,10 @@ def _submit_all(
     setup: Setup, task_id: str, contracts: list[InMemoryContract]
 ) -> list[CipherVector]:
     vectors = []
-    for index, contract in enumerate(contracts):
-        vec = vector()
-        contract.submit("SubmitUpdate", task_id, "1", update_json(vec, 100 + index))
+    for contract in contracts:
+        party = pid(contract.identity)
+        vec, request = proven_update(task_id, 1, party, setup.samples(contract))
+        contract.submit("SubmitUpdate", task_id, "1", request)
         vectors.append(vec)
     return vectors
 
@@ -302,7 +318,7 @@ def test_close_round_when_everyone_submitted_stores_the_slot_wise_product(
         "digest": hashlib.sha256(raw).hexdigest(),
         "size": len(raw),
         "contributors": sorted(setup.ids),
-        "total_samples": 303,
+        "total_samples": 600,
     }
     assert aggregate["digest"] == closed["aggregate"]["digest"]
     event = setup.ledger.event_log()[-1]
@@ -314,11 +330,16 @@ def test_closing_too_early_is_rejected_with_the_count(setup: Setup, task_id: str
     _submit_all(setup, task_id, setup.trainers)
     deadline = round_view(setup.outsider, task_id)["deadline"]
 
-    message = reject(setup.ledger, setup.outsider, "CloseRound", task_id, "1")
+    message = reject(setup.ledger, setup.trainers[0], "CloseRound", task_id, "1")
+    outsider = reject(setup.ledger, setup.outsider, "CloseRound", task_id, "1")
 
     assert message == (
         f"round 1 of {task_id} cannot close yet: 2 of 3 participants submitted and the deadline "
         f"{deadline} has not passed"
+    )
+    assert outsider == (
+        f"only the participants and the proposer of {task_id} may close a round before every "
+        f"participant submitted; {pid(setup.outsider.identity)} is neither"
     )
     assert round_view(setup.outsider, task_id)["status"] == "open"
     with pytest.raises(ContractError) as query:
@@ -335,9 +356,14 @@ def test_after_the_deadline_a_quorum_closes_the_round(
     closed = json.loads(setup.trainers[0].submit("CloseRound", task_id, "1"))
 
     assert closed["aggregate"]["contributors"] == sorted(setup.ids[1:])
-    assert closed["aggregate"]["total_samples"] == 201
+    assert closed["aggregate"]["total_samples"] == 500
     late = reject(
-        setup.ledger, setup.coordinator, "SubmitUpdate", task_id, "1", update_json(vector())
+        setup.ledger,
+        setup.coordinator,
+        "SubmitUpdate",
+        task_id,
+        "1",
+        setup.update(setup.coordinator, task_id),
     )
     again = reject(setup.ledger, setup.coordinator, "CloseRound", task_id, "1")
     assert late == f"round 1 of {task_id} is closed; updates are accepted only while it is open"
@@ -351,7 +377,7 @@ def test_after_the_deadline_fewer_than_the_quorum_cannot_close(
     deadline = round_view(setup.outsider, task_id)["deadline"]
     clock.advance(seconds=601)
 
-    message = reject(setup.ledger, setup.outsider, "CloseRound", task_id, "1")
+    message = reject(setup.ledger, setup.trainers[0], "CloseRound", task_id, "1")
 
     assert message == (
         f"round 1 of {task_id} cannot close: the deadline {deadline} has passed with 1 of 3 "

@@ -18,14 +18,17 @@ from training_helpers import (
     WEIGHTS_HASH,
     N,
     Setup,
+    listed,
     pid,
     task_json,
+    threshold_public,
 )
 
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.ciphervec import key_fingerprint
+from fedledger.protocol.training import task_summary
 
 
 def _weights_b64(data: bytes = WEIGHTS) -> str:
@@ -49,7 +52,7 @@ def test_propose_task_stores_the_validated_task_with_its_key_fingerprint(
     assert task["threshold_public"] == THRESHOLD_PUBLIC
     stored = json.loads(setup.outsider.evaluate("GetTask", task["id"]))
     assert stored == task
-    assert json.loads(setup.outsider.evaluate("ListTasks")) == [task]
+    assert listed(setup.outsider) == [task_summary(task)]
     event = setup.ledger.event_log()[-1]
     assert event.name == "TaskProposed"
     assert json.loads(event.payload) == {
@@ -160,6 +163,11 @@ SMALL_N = SAFE_2048_P * 3
             "'frac_bits', 'max_summands', 'slot_bits', 'slots']",
         ),
         (_fields_with(threshold=0), "threshold must be a positive integer, got 0"),
+        (
+            _fields_with(threshold=1, quorum=1),
+            "threshold must be at least 2, got 1: with one share a single key holder could "
+            "decrypt every participant's update",
+        ),
         (_fields_with(threshold=4), "threshold must be at most the 3 participants, got 4"),
         (
             _fields_with(quorum=1),
@@ -171,6 +179,28 @@ SMALL_N = SAFE_2048_P * 3
         ),
         (_fields_with(rounds=0), "rounds must be a positive integer, got 0"),
         (_fields_with(round_seconds=1.5), "round_seconds must be a positive integer, got 1.5"),
+        (
+            _fields_with(round_seconds=299),
+            "round_seconds must be at least 300 (five times the peers' time window), got 299",
+        ),
+        (
+            _fields_with(threshold_public=threshold_public(3, other_key=True)),
+            "threshold_public is for another modulus than public_key.n",
+        ),
+        (
+            _fields_with(threshold=3, quorum=3),
+            "threshold_public has threshold 2, the task says 3",
+        ),
+        (
+            _fields_with(threshold_public=threshold_public(4)),
+            "threshold_public has shares for 4 parties, the task has 3 participants",
+        ),
+        (
+            _fields_with(threshold_public=base64.b64encode(b"FLTP\x01").decode()),
+            "threshold_public is invalid: threshold public key truncated: 5 bytes, the header "
+            "alone is 7",
+        ),
+
         (_fields_with(tolerance_bp=10_001), "tolerance_bp must be at most 10000, got 10001"),
         (_fields_with(tolerance_bp=-1), "tolerance_bp must be a non-negative integer, got -1"),
         (_fields_with(threshold_public=""), "threshold_public must not be empty"),
@@ -199,7 +229,7 @@ def test_malformed_tasks_are_rejected_with_exact_messages(
         reject(setup.ledger, setup.coordinator, "ProposeTask", task_json(setup.ids, **overrides))
         == message
     )
-    assert setup.outsider.evaluate("ListTasks") == b"[]"
+    assert listed(setup.outsider) == []
 
 
 def test_participant_lists_are_checked(setup: Setup) -> None:
@@ -229,9 +259,11 @@ def test_participant_lists_are_checked(setup: Setup) -> None:
         ],
     }
     for message, participants in cases.items():
-        text = task_json(ids, participants=participants, threshold=1, quorum=1)
+        text = task_json(
+            ids, participants=participants, threshold_public=threshold_public(2), quorum=2
+        )
         assert reject(setup.ledger, setup.coordinator, "ProposeTask", text) == message
-    assert setup.outsider.evaluate("ListTasks") == b"[]"
+    assert listed(setup.outsider) == []
     assert outsider not in ids
 
 
@@ -242,10 +274,11 @@ def test_every_participant_needs_the_trainer_role(
     consumer.submit("RegisterParty", party_json(["consumer"]))
     participants = [setup.ids[0], pid(consumer.identity)]
 
-    message = reject(ledger, setup.coordinator, "ProposeTask", task_json(participants))
+    text = task_json(participants, threshold_public=threshold_public(2), quorum=2)
+    message = reject(ledger, setup.coordinator, "ProposeTask", text)
 
     assert message == f"participant {participants[1]} does not have the trainer role"
-    assert setup.outsider.evaluate("ListTasks") == b"[]"
+    assert listed(setup.outsider) == []
 
 
 def test_malformed_json_and_unregistered_proposers_are_rejected(
@@ -262,7 +295,7 @@ def test_malformed_json_and_unregistered_proposers_are_rejected(
     assert unregistered == (
         f"caller {pid(stranger.identity)} is not a registered party; call RegisterParty first"
     )
-    assert setup.outsider.evaluate("ListTasks") == b"[]"
+    assert listed(setup.outsider) == []
 
 
 def test_initial_weights_are_stored_once_by_the_proposer_and_checked(setup: Setup) -> None:

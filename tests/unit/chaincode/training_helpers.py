@@ -1,8 +1,10 @@
-"""Helpers for the training-transaction tests: fixed moduli, cipher vectors, tasks and a set-up.
+"""Helpers for the training-transaction tests: fixed keys, cipher vectors, tasks and a set-up.
 
-Ciphertexts are random elements of Z*(n²) under a fixed 2048-bit modulus: the chaincode never
-decrypts, so these exercise every check and the aggregation without the crypto package. The
-moduli come from the shared test keys (support.keys) that the crypto tests use too.
+The task key is the shared 2048-bit safe-prime test key (support.keys), dealt once 2-of-3 so the
+chaincode sees real threshold data. Valid updates are real encryptions with their proof of
+plaintext knowledge and valid shares real partial decryptions of the stored aggregate
+(:meth:`Setup.update`, :meth:`Setup.share`); random elements of Z*(n²) (:func:`vector`) exercise
+the checks that come before the proof.
 """
 
 from __future__ import annotations
@@ -12,16 +14,24 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from math import gcd
 from typing import Any
 
 from cc_helpers import party_json
 from support.keys import OTHER_2048_P, OTHER_2048_Q, SAFE_2048_P, SAFE_2048_Q
 
+from fedledger.crypto.encoding import EncodingParams
+from fedledger.crypto.keys import PrivateKey, PublicKey
+from fedledger.crypto.randomness import RandomnessPool
+from fedledger.crypto.threshold import KeyShare, ThresholdKey, deal, partial_decrypt
+from fedledger.crypto.vectors import encrypt_update
+from fedledger.crypto.wire import decryption_share_to_base64, threshold_key_to_base64
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.ciphervec import CipherVector, EncodingSpec, key_fingerprint
+from fedledger.protocol.popk import ProofContext
 
 N = SAFE_2048_P * SAFE_2048_Q
 OTHER_N = OTHER_2048_P * OTHER_2048_Q
@@ -32,7 +42,37 @@ VALUE_COUNT = 200
 CIPHERTEXTS = SPEC.ciphertext_count(VALUE_COUNT)
 WEIGHTS = bytes(range(256)) * 3 + bytes(32)  # 800 bytes: 200 float32 values
 WEIGHTS_HASH = hashlib.sha256(WEIGHTS).hexdigest()
-THRESHOLD_PUBLIC = base64.b64encode(b"threshold verification data").decode("ascii")
+PUBLIC_KEY = PublicKey(N)
+
+
+@cache
+def dealing() -> tuple[ThresholdKey, tuple[KeyShare, ...]]:
+    """The task key dealt 2-of-3 (once per test session)."""
+    tkey, shares = deal(PrivateKey(PUBLIC_KEY, SAFE_2048_P, SAFE_2048_Q), threshold=2, parties=3)
+    return tkey, tuple(shares)
+
+
+@cache
+def pool() -> RandomnessPool:
+    return RandomnessPool(PUBLIC_KEY)
+
+
+THRESHOLD_PUBLIC = threshold_key_to_base64(dealing()[0])
+
+
+@cache
+def threshold_public(parties: int, threshold: int = 2, *, other_key: bool = False) -> str:
+    """Threshold data of a fresh dealing of the test key (or the other test key) for a task."""
+    p, q = (OTHER_2048_P, OTHER_2048_Q) if other_key else (SAFE_2048_P, SAFE_2048_Q)
+    tkey, _ = deal(PrivateKey(PublicKey(p * q), p, q), threshold=threshold, parties=parties)
+    return threshold_key_to_base64(tkey)
+
+
+def listed(contract: InMemoryContract, **query: Any) -> list[dict[str, Any]]:
+    """The task summaries of one ListTasks page."""
+    page: dict[str, Any] = json.loads(contract.evaluate("ListTasks", json.dumps(query)))
+    tasks: list[dict[str, Any]] = page["tasks"]
+    return tasks
 
 
 def unit(n: int = N) -> int:
@@ -57,9 +97,25 @@ def vector(
     return CipherVector(key_fingerprint(n), spec, value_count, width, tuple(values))
 
 
-def update_json(vec: CipherVector | str, samples: int = 100) -> str:
+def update_json(vec: CipherVector | str, samples: int = 100, proof: str = "AAAA") -> str:
+    """An update request; the default proof is a placeholder for tests that fail before it."""
     text = vec if isinstance(vec, str) else vec.to_base64()
-    return json.dumps({"vector": text, "samples": samples})
+    return json.dumps({"vector": text, "samples": samples, "proof": proof})
+
+
+def proven_update(
+    task_id: str, number: int, party: str, samples: int, values: list[float] | None = None
+) -> tuple[CipherVector, str]:
+    """A real encrypted update of ``values`` (random by default) for ``party``, and its request."""
+    values = (
+        values
+        if values is not None
+        else [secrets.randbelow(2001) / 1000 - 1 for _ in range(VALUE_COUNT)]
+    )
+    context = ProofContext(task_id, number, party, PUBLIC_KEY.fingerprint)
+    params = EncodingParams.from_spec(SPEC)
+    vec, proof = encrypt_update(values, PUBLIC_KEY, params, pool(), context)
+    return vec, update_json(vec, samples, proof.to_base64())
 
 
 def pid(identity: Identity) -> str:
@@ -118,6 +174,41 @@ class Setup:
             self.coordinator.submit("ProposeTask", task_json(self.ids, **overrides))
         )
         return task
+
+    def samples(self, contract: InMemoryContract) -> int:
+        """The sample count task_fields declares for ``contract``'s party."""
+        return 100 * (self.ids.index(pid(contract.identity)) + 1)
+
+    def update(
+        self,
+        contract: InMemoryContract,
+        task_id: str,
+        number: int = 1,
+        values: list[float] | None = None,
+    ) -> str:
+        """A valid SubmitUpdate argument for ``contract``'s party."""
+        party = pid(contract.identity)
+        return proven_update(task_id, number, party, self.samples(contract), values)[1]
+
+    def submit_update(
+        self, contract: InMemoryContract, task_id: str, number: int = 1
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = json.loads(
+            contract.submit(
+                "SubmitUpdate", task_id, str(number), self.update(contract, task_id, number)
+            )
+        )
+        return answer
+
+    def share(self, contract: InMemoryContract, task_id: str, number: int = 1) -> str:
+        """A valid decryption share of the round's stored aggregate by ``contract``'s party."""
+        tkey, shares = dealing()
+        stored = json.loads(self.outsider.evaluate("GetAggregate", task_id, str(number)))
+        aggregate = CipherVector.from_base64(stored["vector"])
+        key_share = shares[self.ids.index(pid(contract.identity))]
+        return decryption_share_to_base64(
+            tkey, partial_decrypt(tkey, key_share, aggregate.ciphertexts)
+        )
 
     def active_task(self, **overrides: Any) -> str:
         """Propose, store the initial weights and approve by everyone; return the task id."""

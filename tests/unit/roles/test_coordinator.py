@@ -15,14 +15,15 @@ from fedledger.crypto.encoding import EncodingParams
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.randomness import RandomnessPool
-from fedledger.crypto.vectors import encrypt_vector
+from fedledger.crypto.vectors import encrypt_update
 from fedledger.learning.models import parameter_count
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
 from fedledger.protocol.ciphervec import EncodingSpec
+from fedledger.protocol.popk import ProofContext
 from fedledger.roles.coordinator import Coordinator, TaskPlan
 from fedledger.roles.ledger_io import query, register_party
 
-ROUND_SECONDS = 60
+ROUND_SECONDS = 300  # the shortest round the default 60 s time window allows
 PLAN = TaskPlan(model="mlp32", rounds=2, threshold=2, round_seconds=ROUND_SECONDS)
 
 
@@ -59,8 +60,13 @@ class Consortium:
         params = EncodingParams.from_spec(EncodingSpec.from_dict(task["encoding"]))
         for contract, party in zip(self.members, self.parties, strict=True):
             values = [0.001] * task["value_count"]
-            vector = encrypt_vector(values, public, params, RandomnessPool(public))
-            request = {"vector": vector.to_base64(), "samples": party["samples"]}
+            context = ProofContext(self.task_id, number, party["id"], public.fingerprint)
+            vector, proof = encrypt_update(values, public, params, RandomnessPool(public), context)
+            request = {
+                "vector": vector.to_base64(),
+                "samples": party["samples"],
+                "proof": proof.to_base64(),
+            }
             contract.submit("SubmitUpdate", self.task_id, str(number), json.dumps(request))
 
 

@@ -29,7 +29,9 @@ from fedledger.protocol.ciphervec import CipherVector
 from fedledger.roles.coordinator import Coordinator, TaskPlan
 from fedledger.roles.dataplan import DataPlan, participant_data
 from fedledger.roles.ledger_io import get_round, query, register_party
+from fedledger.roles.model_io import weights_hash
 from fedledger.roles.participant import Participant, RoundMetrics, TaskState
+from fedledger.roles.task_policy import TaskPolicy
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 
@@ -47,6 +49,7 @@ class Run:
     states: list[TaskState] = field(default_factory=list)
     expected_sum: dict[int, np.ndarray] = field(default_factory=dict)
     derived: dict[int, np.ndarray] = field(default_factory=dict)
+    derived_hashes: dict[int, set[str]] = field(default_factory=dict)
     bases: dict[int, np.ndarray] = field(default_factory=dict)
     decided: dict[int, dict[str, Any]] = field(default_factory=dict)
     rejections: dict[str, tuple[str, bool]] = field(default_factory=dict)
@@ -91,14 +94,19 @@ def _train(coordinator_contract: GatewayContract, contracts: list[GatewayContrac
     def b64_public(key: bytes) -> str:
         return base64.b64encode(public_key_bytes(key)).decode()
 
-    register_party(coordinator_contract, ["coordinator"], b64_public(generate_private_key()))
+    coordinator_party = register_party(
+        coordinator_contract, ["coordinator"], b64_public(generate_private_key())
+    )
+    policy = TaskPolicy.trusting([coordinator_party["id"]])
     plan = DataPlan(participants=3, seed=0)
     participants, records = [], []
     for index, (contract, key) in enumerate(zip(contracts, kx_keys, strict=True), start=1):
         party = register_party(contract, ["trainer"], b64_public(key))
         data = participant_data(plan, index)
         participants.append(
-            Participant(contract, party["id"], key, data.train, data.validation, seed=index)
+            Participant(
+                contract, party["id"], key, data.train, data.validation, policy=policy, seed=index
+            )
         )
         records.append({**party, "samples": len(data.train)})
     coordinator = Coordinator(coordinator_contract)
@@ -148,7 +156,7 @@ def _round(
             "SubmitUpdate",
             task_id,
             "1",
-            json.dumps({"vector": "AAAA", "samples": 1}),
+            json.dumps({"vector": "AAAA", "samples": 1, "proof": "AAAA"}),
         )
     aggregates = [
         p.submit_share(s, number, _metrics(number))
@@ -160,7 +168,9 @@ def _round(
         p.decrypt_and_report(s, closed, aggregates[0], _metrics(number), STEP_TIMEOUT)
         for p, s in zip(participants, states, strict=True)
     ]
-    result.derived[number] = derived[0]
+    assert all(weights is not None for weights in derived)
+    result.derived[number] = derived[0]  # type: ignore[assignment]
+    result.derived_hashes[number] = {weights_hash(w) for w in derived if w is not None}
     decided = coordinator.wait_decided(task_id, number, STEP_TIMEOUT)
     result.decided[number] = decided
     if decided["status"] == "accepted":
@@ -202,7 +212,7 @@ def _try_bad_vectors(
             "SubmitUpdate",
             task_id,
             str(number),
-            json.dumps({"vector": payload, "samples": len(participant.train)}),
+            json.dumps({"vector": payload, "samples": len(participant.train), "proof": "AAAA"}),
         )
 
 
@@ -211,7 +221,9 @@ def _try_bad_submissions(
 ) -> None:
     task_id = result.task_id
     own = query(participants[0].contract, "GetUpdate", task_id, "2", participants[0].party_id)
-    request = json.dumps({"vector": own["vector"], "samples": len(participants[0].train)})
+    request = json.dumps(
+        {"vector": own["vector"], "samples": len(participants[0].train), "proof": own["proof"]}
+    )
     result.rejections["second submission"] = _rejected(
         participants[0].contract, task_id, 2, "SubmitUpdate", task_id, "2", request
     )
@@ -225,14 +237,12 @@ def _try_one_share(
     result: Run, participant: Participant, state: TaskState, aggregate: CipherVector
 ) -> None:
     """Fewer than t shares must not decrypt."""
-    shares = query(participant.contract, "GetDecryptionShares", result.task_id, "1")
+    summaries = query(participant.contract, "GetDecryptionShares", result.task_id, "1")
+    first = summaries[0]["party"]
+    share = query(participant.contract, "GetDecryptionShare", result.task_id, "1", first)
     with pytest.raises(CryptoError) as caught:
         decrypt_aggregate(
-            state.tkey,
-            aggregate,
-            [(shares[0]["party"], shares[0]["share"])],
-            indices=state.indices,
-            summands=3,
+            state.tkey, aggregate, [(first, share["share"])], indices=state.indices, summands=3
         )
     result.too_few_shares = str(caught.value)
 
@@ -248,10 +258,13 @@ def test_the_decrypted_aggregate_is_the_plaintext_weighted_sum_of_the_same_updat
         assert np.max(np.abs(run.expected_sum[number])) > 1e-3  # the update is not trivially 0
 
 
-def test_every_participant_derives_and_reports_the_same_global_weights(run: Run) -> None:
+def test_every_participant_derives_the_same_global_weights_and_a_majority_decides(
+    run: Run,
+) -> None:
     for number in range(1, ROUNDS + 1):
         result = run.decided[number]["result"]
-        assert len(result["accuracies"]) == 3
+        assert run.derived_hashes[number] == {result["weights_hash"]}
+        assert len(result["accuracies"]) >= 2 and result["dissent"] == {}
         assert run.decided[number]["status"] == "accepted"
 
 

@@ -26,9 +26,13 @@ from fedledger.cli.output import progress, say
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
+from fedledger.ledger.identity import identity_from_profile
+from fedledger.ledger.profile import load_profile
+from fedledger.protocol.assets import party_id
 from fedledger.roles.coordinator import Coordinator, TaskPlan, generate_task_key
 from fedledger.roles.ledger_io import query, register_party
 
+COORDINATOR_ORG, COORDINATOR_USER = "Org1", "Admin"
 READY_TIMEOUT = 600.0
 ROUND_TIMEOUT = 1200.0
 
@@ -36,7 +40,7 @@ ROUND_TIMEOUT = 1200.0
 class ParticipantProcesses:
     """The participant processes and a queue of the JSON lines they print."""
 
-    def __init__(self, paths: Paths, args: argparse.Namespace) -> None:
+    def __init__(self, paths: Paths, args: argparse.Namespace, coordinator: str) -> None:
         self.lines: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.procs: dict[str, subprocess.Popen[str]] = {}
         self.logs: dict[str, Path] = {}
@@ -64,6 +68,8 @@ class ParticipantProcesses:
                 args.partition,
                 "--seed",
                 str(args.seed),
+                "--coordinator",
+                coordinator,
                 *(["--data", args.data] if args.data else []),
             ]
             self.logs[org] = logs / f"participant-{org}.log"
@@ -156,7 +162,8 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         f"{len(network.topo.orgs)} orgs, channel {network.topo.channel}"
     )
     started = time.monotonic()
-    participants = ParticipantProcesses(paths, args)
+    coordinator = coordinator_party_id(paths)
+    participants = ParticipantProcesses(paths, args, coordinator)
     try:
         report = _run(paths, args, participants)
     finally:
@@ -164,6 +171,12 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
     report["total_seconds"] = round(time.monotonic() - started, 1)
     demo_report.finish(args, report)
     return 0
+
+
+def coordinator_party_id(paths: Paths) -> str:
+    """The party id of the demo's coordinator (Org1's Admin), which the participants trust."""
+    identity = identity_from_profile(load_profile(paths.state), COORDINATOR_ORG, COORDINATOR_USER)
+    return party_id(identity.msp_id, identity.certificate_pem)
 
 
 def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) -> dict[str, Any]:
@@ -178,8 +191,8 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
     keygen = ThreadPoolExecutor(max_workers=1)
     key = keygen.submit(generate_task_key, plan, progress)
     keygen.shutdown(wait=False)
-    coordinator_args = argparse.Namespace(org="Org1", user="Admin")
-    kx_key = kx_private_key(paths, "Org1", "Admin")
+    coordinator_args = argparse.Namespace(org=COORDINATOR_ORG, user=COORDINATOR_USER)
+    kx_key = kx_private_key(paths, COORDINATOR_ORG, COORDINATOR_USER)
     with contract_for(paths, coordinator_args) as contract:
         register_party(
             contract, ["coordinator"], base64.b64encode(public_key_bytes(kx_key)).decode()

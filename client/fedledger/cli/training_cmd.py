@@ -17,6 +17,7 @@ from fedledger.learning.models import MODELS
 from fedledger.roles.dataplan import DataPlan, participant_data
 from fedledger.roles.ledger_io import query, register_party
 from fedledger.roles.participant import Participant, find_task_for
+from fedledger.roles.task_policy import TaskPolicy
 
 TASK_WAIT_SECONDS = 900.0
 STEP_WAIT_SECONDS = 900.0
@@ -33,6 +34,20 @@ def add_parsers(
     run = psub.add_parser("run", parents=[common], help="join the task listing this party, train")
     run.add_argument("--index", type=int, required=True, help="this org's part of the data (1..N)")
     run.add_argument("--task", default=None, help="join this task (default: wait for a new one)")
+    run.add_argument(
+        "--coordinator",
+        action="append",
+        required=True,
+        metavar="PARTY_ID",
+        help="a coordinator whose tasks this participant may join (repeat for several); a task "
+        "proposed by anybody else is refused",
+    )
+    run.add_argument(
+        "--min-quorum",
+        type=int,
+        default=2,
+        help="refuse tasks whose rounds may close with fewer updates than this (default 2)",
+    )
     _data_args(run)
     run.set_defaults(func=cmd_participant_run)
 
@@ -106,9 +121,18 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             ),
         )
         _line(args, "ready", party=party["id"], samples=samples)
-        task_id = args.task or find_task_for(contract, party["id"], TASK_WAIT_SECONDS)
+        policy = TaskPolicy.trusting(
+            args.coordinator, min_quorum=args.min_quorum, expected_samples=samples
+        )
+        task_id = args.task or find_task_for(contract, party["id"], policy, TASK_WAIT_SECONDS)
         participant = Participant(
-            contract, party["id"], key, data.train, data.validation, seed=args.seed + args.index
+            contract,
+            party["id"],
+            key,
+            data.train,
+            data.validation,
+            policy=policy,
+            seed=args.seed + args.index,
         )
         state = participant.join(task_id)
         _line(args, "joined", task=task_id)

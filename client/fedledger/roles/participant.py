@@ -1,11 +1,18 @@
 """A participant: joins a task, trains locally, submits encrypted updates, decrypts the aggregate.
 
+Joining: a participant checks the whole task against its policy (:mod:`task_policy`: a trusted
+proposer, t ≥ 2, the quorum, the key and its threshold data, the encoding, the sizes) before it
+approves it, and joins nothing else.
+
 Per round: take the global weights of the round's base, train for the task's local epochs,
 scale the update by this party's share of the declared samples (n_i / N, so the encrypted sum is
-the FedAvg average), encrypt it with randomness prepared before training, and submit it. After
-the round closes: publish a verifiable decryption share; once t shares are on the ledger, combine
-them, apply the decrypted average to the base weights, evaluate, and report accuracy and the
-weights' digest. Every participant derives the same new global weights.
+the FedAvg average), encrypt it with randomness prepared before training, prove knowledge of its
+plaintexts, and submit it. After the round closes: publish a verifiable decryption share; once t
+shares are on the ledger (the chaincode verified each), combine them, apply the decrypted average
+to the base weights, evaluate, and report accuracy and the weights' digest — or, when the
+aggregate does not decode (someone submitted values beyond the encoding's bounds), report that,
+so a majority fails the round and training goes on. Every honest participant derives the same
+new global weights.
 """
 
 from __future__ import annotations
@@ -24,15 +31,17 @@ from fedledger.crypto.keys import PublicKey
 from fedledger.crypto.quorum import decrypt_aggregate
 from fedledger.crypto.randomness import RandomnessPool
 from fedledger.crypto.threshold import KeyShare, ThresholdKey
-from fedledger.crypto.vectors import encrypt_vector, partial_decrypt_vector
-from fedledger.crypto.wire import decryption_share_to_base64, threshold_key_from_base64
-from fedledger.errors import FedLedgerError
+from fedledger.crypto.vectors import encrypt_update, partial_decrypt_vector
+from fedledger.crypto.wire import decryption_share_to_base64
+from fedledger.errors import ContractError, EncodingError, FedLedgerError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.learning.fedavg import rescale_partial_sum, scale_update
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig, train_local
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.ciphervec import CipherVector, EncodingSpec
+from fedledger.protocol.popk import ProofContext
+from fedledger.protocol.rounds import MAX_DECODE_ERROR_CHARS
 from fedledger.roles.coordinator import key_share_context
 from fedledger.roles.ledger_io import (
     DECIDED,
@@ -45,10 +54,10 @@ from fedledger.roles.ledger_io import (
 from fedledger.roles.model_io import (
     FloatVector,
     canonical_weights,
-    model_hash,
     weights_from_bytes,
     weights_hash,
 )
+from fedledger.roles.task_policy import TaskPolicy, check_task
 
 
 @dataclass
@@ -93,11 +102,13 @@ class Participant:
         train: Dataset,
         validation: Dataset,
         *,
+        policy: TaskPolicy,
         config: TrainingConfig = DEFAULT_TRAINING,
         seed: int = 0,
     ) -> None:
         self.contract = contract
         self.party_id = party_id
+        self.policy = policy
         self._kx_private_key = kx_private_key
         self.train = train
         self.validation = validation
@@ -106,22 +117,18 @@ class Participant:
 
     # ------------------------------------------------------------------ joining
     def join(self, task_id: str, timeout: float = 300.0) -> TaskState:
-        """Approve the task, open this party's key share, fetch and check the initial weights.
+        """Check the task against this party's policy, approve it, open this party's key share,
+        fetch and check the initial weights.
 
         Waits up to ``timeout`` seconds for the coordinator to publish the sealed key share and
-        the initial weights. Raises FedLedgerError subclasses when the task does not list this
-        party, the envelope cannot be opened, or the initial weights do not match the digest.
+        the initial weights. Raises TaskRefused (before anything is submitted) when the task
+        breaks the policy, FedLedgerError subclasses when the envelope cannot be opened or the
+        initial weights do not match the digest.
         """
         task = query(self.contract, "GetTask", task_id)
-        if self.party_id not in [p["party"] for p in task["participants"]]:
-            raise FedLedgerError(f"{task_id} does not list {self.party_id} as a participant")
-        if task["model_hash"] != model_hash(task["model"]):
-            raise FedLedgerError(f"{task_id} names model {task['model']} with another architecture")
+        tkey = check_task(task, self.party_id, self.policy)
         if self.party_id not in task["approvals"] and task["status"] == "proposed":
             self.contract.submit("ApproveTask", task_id)
-        tkey = threshold_key_from_base64(task["threshold_public"])
-        if tkey.public_key.n != int(task["public_key"]["n"]):
-            raise FedLedgerError(f"{task_id}'s threshold data is for another key than its own")
         envelope = wait_for(
             lambda: query_or_none(self.contract, "GetKeyEnvelope", task_id, self.party_id),
             lambda found: found is not None,
@@ -182,13 +189,18 @@ class Participant:
         started = time.perf_counter()
         scaled = scale_update(result.update, own, total)
         metrics.clipped_values = int(np.count_nonzero(np.abs(scaled) > state.encoding.clip))
-        vector = encrypt_vector(scaled.tolist(), state.public_key, state.encoding, pool)
+        context = ProofContext(
+            state.task["id"], number, self.party_id, state.public_key.fingerprint
+        )
+        vector, proof = encrypt_update(
+            scaled.tolist(), state.public_key, state.encoding, pool, context
+        )
         payload = vector.to_base64()
         metrics.encrypt_online_s = time.perf_counter() - started
         metrics.update_bytes = len(payload)
 
         started = time.perf_counter()
-        request = {"vector": payload, "samples": own}
+        request = {"vector": payload, "samples": own, "proof": proof.to_base64()}
         self.contract.submit("SubmitUpdate", state.task["id"], str(number), json.dumps(request))
         metrics.ledger_s += time.perf_counter() - started
         return metrics
@@ -220,10 +232,12 @@ class Participant:
         timeout: float,
         *,
         report: bool = True,
-    ) -> FloatVector:
+    ) -> FloatVector | None:
         """Combine t shares into the new global weights, evaluate them, report; return them.
 
-        Only contributors report (``report``); anyone holding the shares can decrypt.
+        Returns None when the aggregate does not decode (then that is what is reported). Only
+        contributors report (``report``); anyone holding the shares can decrypt. A report that
+        comes after a majority already decided the round is not needed and not an error.
         """
         task_id, number = state.task["id"], record["round"]
         threshold = state.task["threshold"]
@@ -236,21 +250,33 @@ class Participant:
         )
         if ready["status"] == "failed":
             raise RoundFailed(f"round {number} of {task_id} failed: {ready['reason']}")
-        shares = query(self.contract, "GetDecryptionShares", task_id, str(number))
+        shares = [
+            (
+                party,
+                query(self.contract, "GetDecryptionShare", task_id, str(number), party)["share"],
+            )
+            for party in ready["shares"][:threshold]
+        ]
         metrics.ledger_s += time.perf_counter() - started
 
         started = time.perf_counter()
         contributors = record["aggregate"]["contributors"]
-        decrypted = decrypt_aggregate(
-            state.tkey,
-            aggregate,
-            [(s["party"], s["share"]) for s in shares],
-            indices=state.indices,
-            summands=len(contributors),
-        )
-        _, total = self._samples(state)
+        declared = {p["party"]: p["samples"] for p in state.task["participants"]}
+        try:
+            decrypted = decrypt_aggregate(
+                state.tkey, aggregate, shares, indices=state.indices, summands=len(contributors)
+            )
+        except EncodingError as exc:
+            metrics.decrypt_s += time.perf_counter() - started
+            metrics.status = "undecodable"
+            if report:
+                reason = str(exc)[:MAX_DECODE_ERROR_CHARS]
+                self._report(task_id, number, {"decode_error": reason}, metrics)
+            return None
         average = rescale_partial_sum(
-            np.asarray(decrypted.values), total, record["aggregate"]["total_samples"]
+            np.asarray(decrypted.values),
+            sum(declared.values()),
+            sum(declared[party] for party in contributors),
         )
         new_weights = canonical_weights(state.models[record["base_round"]] + average)
         metrics.decrypt_s += time.perf_counter() - started
@@ -260,10 +286,21 @@ class Participant:
         metrics.weights_hash = weights_hash(new_weights)
         if report:
             result = {"weights_hash": metrics.weights_hash, "accuracy_bp": round(accuracy * 10000)}
-            started = time.perf_counter()
-            self.contract.submit("ReportResult", task_id, str(number), json.dumps(result))
-            metrics.ledger_s += time.perf_counter() - started
+            self._report(task_id, number, result, metrics)
         return new_weights
+
+    def _report(
+        self, task_id: str, number: int, result: dict[str, Any], metrics: RoundMetrics
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            self.contract.submit("ReportResult", task_id, str(number), json.dumps(result))
+        except ContractError as exc:
+            # A majority may have decided the round while this participant computed: its
+            # report is then no longer needed. Any other refusal is an error.
+            if "results are accepted only while it is closed" not in exc.message:
+                raise
+        metrics.ledger_s += time.perf_counter() - started
 
     def run_round(self, state: TaskState, number: int, timeout: float) -> RoundMetrics:
         """Take part in round ``number`` from its opening to its decision; return the metrics.
@@ -308,6 +345,11 @@ class Participant:
         )
         metrics.status = decided["status"]
         if decided["status"] == "accepted":
+            if new_weights is None:
+                raise FedLedgerError(
+                    f"round {number} was accepted with weights {decided['result']['weights_hash']}"
+                    " but this participant could not decode its aggregate"
+                )
             if decided["result"]["weights_hash"] != metrics.weights_hash:
                 raise FedLedgerError(
                     f"round {number} was accepted with weights {decided['result']['weights_hash']}"
@@ -317,27 +359,36 @@ class Participant:
         return metrics
 
 
-def find_task_for(contract: Contract, party_id: str, timeout: float) -> str:
-    """Wait for a proposed task listing ``party_id`` that it has not approved; return its id.
+def find_task_for(contract: Contract, party_id: str, policy: TaskPolicy, timeout: float) -> str:
+    """Wait for a proposed task listing ``party_id``, by a coordinator it trusts, that it has
+    not approved yet; return its id (the newest if there are several).
 
-    Tasks already active or finished are someone else's business (or an earlier run's), so only
-    a task still waiting for this party's approval is picked; the newest if there are several.
+    Tasks already active or finished are someone else's business (or an earlier run's); tasks
+    by anybody else are never joined, whatever they promise. The listing reads this party's own
+    index (ListTasks filtered by participant), page by page.
     """
 
-    def listing(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [
-            t
-            for t in tasks
-            if t["status"] == "proposed"
-            and party_id not in t["approvals"]
-            and party_id in [p["party"] for p in t["participants"]]
-        ]
+    def candidates() -> list[dict[str, Any]]:
+        found, bookmark = [], None
+        while True:
+            query_json = {"participant": party_id, **({"bookmark": bookmark} if bookmark else {})}
+            page = query(contract, "ListTasks", json.dumps(query_json))
+            found += [
+                t
+                for t in page["tasks"]
+                if t["status"] == "proposed"
+                and party_id not in t["approvals"]
+                and t["proposer"] in policy.trusted_coordinators
+            ]
+            bookmark = page["bookmark"]
+            if bookmark is None:
+                return found
 
     tasks = wait_for(
-        lambda: query(contract, "ListTasks"),
-        lambda ts: bool(listing(ts)),
-        what=f"a training task listing {party_id}",
+        candidates,
+        bool,
+        what=f"a training task listing {party_id} by a trusted coordinator",
         timeout=timeout,
     )
-    newest = max(listing(tasks), key=lambda t: (t["proposed_at"], t["id"]))
+    newest = max(tasks, key=lambda t: (t["proposed_at"], t["id"]))
     return str(newest["id"])

@@ -1,0 +1,153 @@
+"""What a participant checks in a task before it approves it: who proposed it and every bound.
+
+Approving a task is consent to have one's updates encrypted under its key and aggregated by its
+rules, so a participant approves only a task that
+
+- was proposed by a coordinator it was told to trust (the proposer deals the threshold key: a
+  dealer that keeps the key can decrypt every update, so only a trusted one may deal it);
+- lists this participant with the sample count it expects (its weight in every average);
+- needs at least two shares to decrypt (t ≥ 2) and at least ``min_quorum`` updates per round
+  (quorum ≥ max(t, 2, min_quorum)): an aggregate of k updates reveals the last one to a coalition
+  of the other k - 1, so a larger quorum protects against more colluding members;
+- uses a modulus of at least 2048 bits, with threshold verification data that parses and
+  belongs to that modulus, that threshold and this number of participants;
+- packs updates with headroom for every participant's summand and a packing that fits the
+  modulus, for the model the task names (its architecture digest and parameter count);
+- gives rounds at least ``min_round_seconds`` and updates a size one round can carry.
+
+The chaincode enforces the same bounds at ProposeTask (``fedledger.protocol.training``); a
+participant checks them itself because it must not rely on the peers it talks to. Every refusal
+is a :class:`TaskRefused` naming the reason, raised before anything is submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fedledger.crypto.keys import MIN_MODULUS_BITS, PublicKey
+from fedledger.crypto.threshold import ThresholdKey
+from fedledger.crypto.wire import threshold_key_from_base64
+from fedledger.errors import FedLedgerError
+from fedledger.learning.models import MODELS, parameter_count
+from fedledger.protocol.ciphervec import EncodingSpec
+from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.keyid import key_fingerprint
+from fedledger.protocol.training import (
+    MAX_ROUND_BYTES,
+    MIN_THRESHOLD,
+    update_base64_chars,
+)
+from fedledger.roles.model_io import model_hash
+
+__all__ = ["TaskPolicy", "TaskRefused", "check_task"]
+
+
+class TaskRefused(FedLedgerError):
+    """A participant refuses to approve or join a task; the message says why."""
+
+
+@dataclass(frozen=True)
+class TaskPolicy:
+    """One participant's conditions for a task (module docstring)."""
+
+    trusted_coordinators: frozenset[str]
+    min_quorum: int = 2
+    min_round_seconds: int = 300
+    expected_samples: int | None = None
+
+    @classmethod
+    def trusting(cls, coordinators: Iterable[str], **conditions: Any) -> TaskPolicy:
+        """A policy that trusts the given coordinator party ids; raises TaskRefused for none."""
+        trusted = frozenset(coordinators)
+        if not trusted:
+            raise TaskRefused("a participant must be told which coordinator(s) to trust")
+        return cls(trusted, **conditions)
+
+
+def _check_counts(task: dict[str, Any], policy: TaskPolicy) -> None:
+    threshold, quorum = task["threshold"], task["quorum"]
+    if threshold < MIN_THRESHOLD:
+        raise TaskRefused(f"threshold {threshold} lets fewer than two key holders decrypt")
+    floor = max(threshold, MIN_THRESHOLD, policy.min_quorum)
+    if quorum < floor:
+        raise TaskRefused(
+            f"quorum {quorum} is below {floor} (the threshold {threshold} and this "
+            f"participant's minimum {policy.min_quorum})"
+        )
+    if task["round_seconds"] < policy.min_round_seconds:
+        raise TaskRefused(
+            f"rounds of {task['round_seconds']} s are shorter than this participant's minimum "
+            f"of {policy.min_round_seconds} s"
+        )
+
+
+def _check_key(task: dict[str, Any]) -> ThresholdKey:
+    n = int(task["public_key"]["n"])
+    if n.bit_length() < MIN_MODULUS_BITS:
+        raise TaskRefused(f"the task's modulus has {n.bit_length()} bits, fewer than 2048")
+    if task["public_key"]["fingerprint"] != key_fingerprint(n):
+        raise TaskRefused("the task's key fingerprint is not the fingerprint of its modulus")
+    try:
+        tkey = threshold_key_from_base64(task["threshold_public"])
+    except FedLedgerError as exc:
+        raise TaskRefused(f"the task's threshold data is unusable: {exc}") from None
+    if tkey.public_key != PublicKey(n):
+        raise TaskRefused("the task's threshold data is for another key than its own")
+    parties = len(task["participants"])
+    if (tkey.threshold, tkey.parties) != (task["threshold"], parties):
+        raise TaskRefused(
+            f"the task's threshold data deals {tkey.threshold} of {tkey.parties} shares, the "
+            f"task says {task['threshold']} of {parties}"
+        )
+    return tkey
+
+
+def _check_model_and_encoding(task: dict[str, Any]) -> None:
+    model = task["model"]
+    if model not in MODELS or task["model_hash"] != model_hash(model):
+        raise TaskRefused(f"the task names model {model!r}, whose architecture this code lacks")
+    if task["value_count"] != parameter_count(model):
+        raise TaskRefused(
+            f"the task packs {task['value_count']} values, model {model} has "
+            f"{parameter_count(model)}"
+        )
+    try:
+        spec = EncodingSpec.from_dict(task["encoding"])
+    except ProtocolError as exc:
+        raise TaskRefused(f"the task's encoding is invalid: {exc}") from None
+    n = int(task["public_key"]["n"])
+    parties = len(task["participants"])
+    if spec.max_summands < parties or not spec.fits_modulus(n):
+        raise TaskRefused(
+            "the task's encoding lacks headroom for every participant's update or does not "
+            "fit its modulus"
+        )
+    needed = update_base64_chars(spec.ciphertext_count(task["value_count"]), n)
+    if needed > task["max_update_bytes"] or parties * task["max_update_bytes"] > MAX_ROUND_BYTES:
+        raise TaskRefused("the task's update size limits cannot carry its updates in one round")
+
+
+def check_task(task: dict[str, Any], party_id: str, policy: TaskPolicy) -> ThresholdKey:
+    """Check ``task`` against ``policy`` for the participant ``party_id``.
+
+    Returns the task's threshold key. Raises TaskRefused with the reason for the first condition
+    that fails (module docstring).
+    """
+    if task["proposer"] not in policy.trusted_coordinators:
+        raise TaskRefused(
+            f"{task['id']} was proposed by {task['proposer']}, who is not a coordinator this "
+            "participant trusts"
+        )
+    declared = {p["party"]: p["samples"] for p in task["participants"]}
+    if party_id not in declared:
+        raise TaskRefused(f"{task['id']} does not list {party_id} as a participant")
+    if policy.expected_samples is not None and declared[party_id] != policy.expected_samples:
+        raise TaskRefused(
+            f"{task['id']} declares {declared[party_id]} samples for this participant, which "
+            f"holds {policy.expected_samples}"
+        )
+    _check_counts(task, policy)
+    _check_model_and_encoding(task)
+    return _check_key(task)

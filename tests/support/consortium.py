@@ -1,0 +1,120 @@
+"""An in-memory consortium with real keys for role tests: a trusted coordinator, three
+participants with their own X25519 keys and tiny local data, and a registered stranger.
+
+The task key is the shared 2048-bit safe-prime test key (no key search), dealt by the real
+ceremony and sealed to the participants' registered keys. The model is a 784-1-10 MLP registered
+under the name ``tiny`` for the duration of the consortium (use it as a context manager), so a
+round has eight ciphertexts and decrypts in well under a second.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fedledger.crypto.envelope import generate_private_key, public_key_bytes
+from fedledger.crypto.keys import PrivateKey, PublicKey
+from fedledger.learning import models
+from fedledger.learning.datasets import Dataset
+from fedledger.learning.models import ModelSpec, parameter_count
+from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
+from fedledger.roles.coordinator import Coordinator, TaskPlan
+from fedledger.roles.ledger_io import register_party
+from fedledger.roles.participant import Participant
+from fedledger.roles.task_policy import TaskPolicy
+from support.identities import make_identity
+from support.keys import SAFE_2048_P, SAFE_2048_Q
+
+TINY = "tiny"
+SAMPLES = (40, 60, 80)
+PLAN = TaskPlan(model=TINY, rounds=2, threshold=2, round_seconds=600)
+
+
+def keypair() -> tuple[PublicKey, PrivateKey]:
+    public = PublicKey(SAFE_2048_P * SAFE_2048_Q)
+    return public, PrivateKey(public, SAFE_2048_P, SAFE_2048_Q)
+
+
+def _data(count: int, seed: int) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = rng.random((count, 784), dtype=np.float32)
+    return Dataset(x, rng.integers(0, 10, size=count).astype(np.int64))
+
+
+@dataclass
+class Member:
+    """A participant: its contract, party record, X25519 key and role object."""
+
+    contract: InMemoryContract
+    party: dict[str, Any]
+    kx_key: bytes
+    role: Participant
+
+
+class Consortium:
+    """The consortium on one in-memory ledger (module docstring)."""
+
+    def __init__(self) -> None:
+        self._patch = pytest.MonkeyPatch()
+        self._patch.setitem(models.MODELS, TINY, ModelSpec(TINY, hidden=1))
+        self.clock = ManualClock()
+        self.ledger = InMemoryLedger(clock=self.clock)
+        self.coordinator_contract = self.ledger.contract(make_identity("Org0MSP", "coordinator"))
+        coordinator = register_party(self.coordinator_contract, ["coordinator"], self._kx()[1])
+        self.coordinator_id: str = coordinator["id"]
+        self.coordinator = Coordinator(self.coordinator_contract, clock=self.now)
+        self.policy = TaskPolicy.trusting([self.coordinator_id])
+        self.members = [self._member(index) for index in (1, 2, 3)]
+        self.stranger = self.ledger.contract(make_identity("Org9MSP", "stranger"))
+        register_party(self.stranger, ["trainer", "coordinator"], self._kx()[1])
+
+    def _member(self, index: int) -> Member:
+        contract = self.ledger.contract(make_identity(f"Org{index}MSP", f"trainer{index}"))
+        key, public = self._kx()
+        party = register_party(contract, ["trainer"], public)
+        samples = SAMPLES[index - 1]
+        role = Participant(
+            contract,
+            party["id"],
+            key,
+            _data(samples, index),
+            _data(20, 100 + index),
+            policy=replace(self.policy, expected_samples=samples),
+            seed=index,
+        )
+        return Member(contract, {**party, "samples": samples}, key, role)
+
+    @staticmethod
+    def _kx() -> tuple[bytes, str]:
+        key = generate_private_key()
+        return key, base64.b64encode(public_key_bytes(key)).decode()
+
+    def now(self) -> float:
+        """The ledger's clock in seconds, for the coordinator's deadlines."""
+        return self.clock() / 1e9
+
+    @property
+    def parties(self) -> list[dict[str, Any]]:
+        return [m.party for m in self.members]
+
+    def propose(self, plan: TaskPlan = PLAN, by: InMemoryContract | None = None) -> str:
+        """Propose a task over the test key (by the trusted coordinator unless ``by``)."""
+        proposer = self.coordinator if by is None else Coordinator(by, clock=self.now)
+        initial = np.zeros(parameter_count(plan.model))
+        return proposer.propose_task(plan, self.parties, initial, keypair())
+
+    def __enter__(self) -> Consortium:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._patch.undo()

@@ -3,8 +3,10 @@
 Runs the real contract on the in-memory ledger (the same code the chaincode server runs, without
 the peer's gRPC hops) for 101,770-parameter updates (784-128-10 MLP) under a 2048-bit key, with
 3, 5 and 8 participants: each SubmitUpdate parses and validates a packed ciphertext vector (every
-ciphertext in Z*(n^2)), and CloseRound reads the round by composite-key range and multiplies the
-vectors. Progress lines go to stdout; with ``--json`` the last line is one JSON object.
+ciphertext in Z*(n^2)) and verifies its proof of plaintext knowledge, and CloseRound lists the
+round's submissions by composite-key range, reads each vector and multiplies them. The task key is
+a fresh safe-prime key dealt t-of-n, so the contract sees real threshold data. Progress lines go
+to stdout; with ``--json`` the last line is one JSON object.
 
 Usage: python benchmarks/aggregation.py [--json] [--participants 3,5,8]
 """
@@ -22,19 +24,22 @@ from typing import Any
 import numpy as np
 
 from fedledger.crypto.encoding import EncodingParams
-from fedledger.crypto.keys import generate_keypair
+from fedledger.crypto.keys import PrivateKey, PublicKey, generate_keypair
 from fedledger.crypto.randomness import RandomnessPool
-from fedledger.crypto.vectors import encrypt_vector
+from fedledger.crypto.threshold import deal
+from fedledger.crypto.vectors import encrypt_update
+from fedledger.crypto.wire import threshold_key_to_base64
 from fedledger.ledger.identity import self_signed_identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
+from fedledger.protocol.popk import ProofContext
 
 PARAMS = 784 * 128 + 128 + 128 * 10 + 10
 KEY_BITS = 2048
 
 
 def _setup(
-    ledger: InMemoryLedger, count: int, n: int, params: EncodingParams
-) -> tuple[InMemoryContract, list[InMemoryContract], str]:
+    ledger: InMemoryLedger, count: int, private: PrivateKey, params: EncodingParams
+) -> tuple[InMemoryContract, list[tuple[InMemoryContract, str]], str]:
     coordinator = ledger.contract(self_signed_identity("Org0MSP", "coordinator"))
     members = [ledger.contract(self_signed_identity(f"Org{i}MSP", "user")) for i in range(count)]
     kx = base64.b64encode(bytes(32)).decode()
@@ -56,8 +61,10 @@ def _setup(
                     "initial_weights_hash": hashlib.sha256(weights).hexdigest(),
                     "value_count": PARAMS,
                     "encoding": params.to_spec().to_dict(),
-                    "public_key": {"n": str(n)},
-                    "threshold_public": base64.b64encode(b"verification data").decode(),
+                    "public_key": {"n": str(private.public_key.n)},
+                    "threshold_public": threshold_key_to_base64(
+                        deal(private, threshold=2, parties=count)[0]
+                    ),
                     "threshold": 2,
                     "participants": [{"party": p, "samples": 1000} for p in ids],
                     "quorum": count,
@@ -72,22 +79,25 @@ def _setup(
     for member in members:
         member.submit("ApproveTask", task["id"])
     coordinator.submit("OpenRound", task["id"], "1")
-    return coordinator, members, task["id"]
+    return coordinator, list(zip(members, ids, strict=True)), task["id"]
 
 
-def measure(count: int, public: Any, rng: np.random.Generator) -> dict[str, Any]:
+def measure(count: int, private: PrivateKey, rng: np.random.Generator) -> dict[str, Any]:
+    public: PublicKey = private.public_key
     params = EncodingParams.create(
         frac_bits=16, clip=0.5, max_summands=count, modulus_bits=KEY_BITS
     )
     ledger = InMemoryLedger()
-    coordinator, members, task_id = _setup(ledger, count, public.n, params)
+    coordinator, members, task_id = _setup(ledger, count, private, params)
     submit_s, size = [], 0
-    for member in members:
+    for member, party in members:
         pool = RandomnessPool(public)
         values = rng.uniform(-0.5, 0.5, PARAMS).tolist()
-        payload = encrypt_vector(values, public, params, pool).to_base64()
+        context = ProofContext(task_id, 1, party, public.fingerprint)
+        vector, proof = encrypt_update(values, public, params, pool, context)
+        payload = vector.to_base64()
         size = len(payload)
-        request = json.dumps({"vector": payload, "samples": 1000})
+        request = json.dumps({"vector": payload, "samples": 1000, "proof": proof.to_base64()})
         start = time.perf_counter()
         member.submit("SubmitUpdate", task_id, "1", request)
         submit_s.append(time.perf_counter() - start)
@@ -117,9 +127,9 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(c) for c in args.participants.split(",")]
     print(f"chaincode aggregation, {PARAMS} parameters, {KEY_BITS}-bit key (in-memory ledger)")
-    public, _ = generate_keypair(KEY_BITS, safe_primes=False)
+    _, private = generate_keypair(KEY_BITS, processes=2)
     rng = np.random.default_rng(0)
-    rows = [measure(count, public, rng) for count in counts]
+    rows = [measure(count, private, rng) for count in counts]
     if args.json:
         print(
             json.dumps(

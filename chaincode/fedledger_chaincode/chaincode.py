@@ -13,6 +13,7 @@ from typing import Any
 
 from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
 from fabric_chaincode_python.fabric_shim.response import error, success
+from fabric_protos.peer.proposal_response_pb2 import Response
 
 from fedledger.protocol.errors import ProtocolError
 from fedledger_chaincode.config import ContractConfig
@@ -45,7 +46,7 @@ class FedLedgerChaincode(Chaincode):  # type: ignore[misc]  # the shim is untype
             return error(str(exc))
         outcome = await execute(self._router, ctx, function, args)
         if outcome.error is not None:
-            return error(outcome.error)
+            return Response(status=outcome.status, message=outcome.error)
         try:
             await ctx.flush(stub)
         except Exception:

@@ -19,10 +19,11 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fedledger.protocol.canonical import show
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.codec import Record
+from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger_chaincode.config import ContractConfig
 
 __all__ = [
@@ -35,9 +36,12 @@ __all__ = [
     "composite_key_range_end",
     "create_composite_key",
     "key_after",
+    "load",
     "load_record",
     "split_composite_key",
 ]
+
+_R = TypeVar("_R", bound=Record)
 
 # Fabric's composite key layout: U+0000, object type, U+0000, each attribute followed by U+0000.
 COMPOSITE_KEY_NAMESPACE = "\x00"
@@ -210,11 +214,23 @@ class TransactionContext(ABC):
 async def load_record(ctx: TransactionContext, state_key: str, missing: str) -> dict[str, Any]:
     """Return the JSON record committed under ``state_key``.
 
-    Raises ``ProtocolError(missing)`` when the key has no value: callers pass the exact message
+    Raises ``NotFoundError(missing)`` when the key has no value: callers pass the exact message
     the client sees, which is part of the chaincode's interface.
     """
     stored = await ctx.get_state(state_key)
     if not stored:
-        raise ProtocolError(missing)
+        raise NotFoundError(missing)
     record: dict[str, Any] = json.loads(stored)
     return record
+
+
+async def load(ctx: TransactionContext, kind: type[_R], state_key: str, missing: str) -> _R:
+    """Return the typed record committed under ``state_key``.
+
+    Raises ``NotFoundError(missing)`` when the key has no value (callers pass the exact message
+    the client sees).
+    """
+    stored = await ctx.get_state(state_key)
+    if not stored:
+        raise NotFoundError(missing)
+    return kind.from_bytes(stored)

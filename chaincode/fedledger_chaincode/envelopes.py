@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.events import KEY_ENVELOPE_STORED
+from fedledger.protocol.round_records import KeyEnvelopeRecord
 from fedledger.protocol.rounds import KEY_ENVELOPE_TYPE, MAX_ENVELOPE_CHARS, read_blob
 from fedledger_chaincode.context import TransactionContext, create_composite_key
 from fedledger_chaincode.router import Router
@@ -21,8 +23,6 @@ from fedledger_chaincode.training_state import (
 )
 
 __all__ = ["register"]
-
-STORED = "KeyEnvelopeStored"
 
 
 def _envelope_key(task: str, recipient: str) -> str:
@@ -40,9 +40,9 @@ async def put_key_envelope(
     """
     party = await caller_party(ctx)
     record = await load_task(ctx, task)
-    if party != record["proposer"]:
+    if party != record.proposer:
         raise ProtocolError(
-            f"only the proposer {record['proposer']} of {task} may store its key envelopes"
+            f"only the proposer {record.proposer} of {task} may store its key envelopes"
         )
     parse_party_id(recipient)
     require_participant(record, recipient)
@@ -50,16 +50,12 @@ async def put_key_envelope(
     if await ctx.get_state(state_key):
         raise ProtocolError(f"the key envelope of {recipient} for {task} is already stored")
     raw = read_blob(envelope_b64, "envelope", max_chars=MAX_ENVELOPE_CHARS)
-    summary = {
-        "task_id": task,
-        "recipient": recipient,
-        "size": len(raw),
-        "stored_at": ctx.tx_timestamp.seconds,
-        "stored_tx": ctx.tx_id,
-    }
-    put_record(ctx, state_key, {**summary, "envelope": envelope_b64})
-    payload = dumps(summary)
-    ctx.set_event(STORED, payload)
+    stored = KeyEnvelopeRecord(
+        task, recipient, len(raw), ctx.tx_timestamp.seconds, ctx.tx_id, envelope_b64
+    )
+    put_record(ctx, state_key, stored)
+    payload = dumps({k: v for k, v in stored.to_dict().items() if k != "envelope"})
+    ctx.set_event(KEY_ENVELOPE_STORED, payload)
     return payload
 
 
@@ -72,7 +68,7 @@ async def get_key_envelope(ctx: TransactionContext, task: str, party: str) -> by
     parse_party_id(party)
     stored = await ctx.get_state(_envelope_key(task, party))
     if not stored:
-        raise ProtocolError(f"no key envelope for {party} in {task}")
+        raise NotFoundError(f"no key envelope for {party} in {task}")
     return stored
 
 

@@ -24,20 +24,22 @@ late CloseRound, share or report in the same block conflicts with it and only on
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
+from fedledger.protocol import events
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.round_records import ReportRecord, RoundRecord, ShareSummary, UpdateSummary
 from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
     DECRYPTION_SHARE_TYPE,
     ROUND_CLOSED,
     ROUND_FAILED,
     ROUND_OPEN,
-    ROUND_TYPE,
     UPDATE_TYPE,
     decision_deadline,
 )
+from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.results import tally_text
 from fedledger_chaincode.router import Router
@@ -46,31 +48,25 @@ from fedledger_chaincode.training_state import (
     check_high_water,
     finish_if_last,
     is_past,
-    key,
     load_round,
     load_task,
-    put_record,
-    read_records,
+    put_round,
+    read_range,
     require_steward,
 )
 
 __all__ = ["register"]
 
-FAILED = "RoundFailed"
 
-
-async def _open_round_reason(
-    ctx: TransactionContext, task: dict[str, Any], record: dict[str, Any]
-) -> str:
+async def _open_round_reason(ctx: TransactionContext, task: TaskRecord, record: RoundRecord) -> str:
     """Return why the open ``record`` fails, or raise why it may still close."""
-    where = f"round {record['round']} of {task['id']}"
-    deadline = record["deadline"]
+    where = f"round {record.round} of {task.id}"
+    deadline = record.deadline
     if not is_past(ctx.tx_timestamp, deadline):
         raise ProtocolError(f"{where} cannot fail: its deadline {deadline} has not passed")
-    updates = await read_records(ctx, UPDATE_TYPE, task["id"], record["round"])
-    check_high_water(ctx, record, *(u["submitted_at"] for u in updates))
-    count = len(updates)
-    expected, quorum = len(task["participants"]), task["quorum"]
+    updates = await read_range(ctx, UpdateSummary, UPDATE_TYPE, task.id, record.round)
+    check_high_water(ctx, record, *(u.submitted_at for u in updates))
+    count, expected, quorum = len(updates), len(task.participants), task.quorum
     if count >= quorum:
         raise ProtocolError(
             f"{where} cannot fail: {count} of {expected} participants submitted, at least the "
@@ -83,26 +79,26 @@ async def _open_round_reason(
 
 
 async def _closed_round_reason(
-    ctx: TransactionContext, task: dict[str, Any], record: dict[str, Any]
+    ctx: TransactionContext, task: TaskRecord, record: RoundRecord
 ) -> str:
     """Return why the closed ``record`` fails, or raise because it may still be decided."""
-    task_id, number = task["id"], record["round"]
-    due = decision_deadline(record["deadline"], task["round_seconds"])
+    task_id, number = task.id, record.round
+    due = decision_deadline(record.deadline, task.round_seconds)
     if not is_past(ctx.tx_timestamp, due):
         raise ProtocolError(
             f"round {number} of {task_id} cannot fail before its decision deadline {due} (its "
-            f"deadline {record['deadline']} plus the task's round_seconds {task['round_seconds']})"
+            f"deadline {record.deadline} plus the task's round_seconds {task.round_seconds})"
         )
-    shares = await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number)
-    reports = await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number)
-    stamps = [s["submitted_at"] for s in shares] + [r["reported_at"] for r in reports]
+    shares = await read_range(ctx, ShareSummary, DECRYPTION_SHARE_TYPE, task_id, number)
+    reports = await read_range(ctx, ReportRecord, ACCURACY_REPORT_TYPE, task_id, number)
+    stamps = [s.submitted_at for s in shares] + [r.reported_at for r in reports]
     check_high_water(ctx, record, *stamps)
-    if len(shares) < task["threshold"]:
+    if len(shares) < task.threshold:
         return (
-            f"the decision deadline {due} passed with {len(shares)} of the {task['threshold']} "
+            f"the decision deadline {due} passed with {len(shares)} of the {task.threshold} "
             f"decryption shares it needs"
         )
-    contributors = len(record["aggregate"]["contributors"])
+    contributors = len(record.aggregate.contributors) if record.aggregate else 0
     return (
         f"the decision deadline {due} passed with no outcome reported by a majority of the "
         f"{contributors} contributors ({len(reports)} reported; {tally_text(reports)})"
@@ -114,14 +110,15 @@ async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -
 
     Returns the stored round record (status "failed", with ``failed_at``, ``failed_tx`` and
     ``reason``) and emits "RoundFailed" ``{"task_id", "round", "reason", "task_status"}``. Raises
-    ``ProtocolError`` when the round is decided already, its deadline (open) or decision deadline
-    (closed) has not passed, or an open round has the quorum and should be closed instead.
+    ``ProtocolError`` when the caller is neither a participant nor the proposer, the round is
+    decided already, its deadline (open) or decision deadline (closed) has not passed, or an
+    open round has the quorum and should be closed instead.
     """
     party = await caller_party(ctx)
     task = await load_task(ctx, task_id)
     require_steward(task, party, "fail a round")
     record = await load_round(ctx, task, round_number)
-    number, status = record["round"], record["status"]
+    number, status = record.round, record.status
     if status == ROUND_OPEN:
         reason = await _open_round_reason(ctx, task, record)
     elif status == ROUND_CLOSED:
@@ -131,12 +128,14 @@ async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -
             f"round {number} of {task_id} is {status}; only an undecided round can fail"
         )
     now = ctx.tx_timestamp.seconds
-    failed = {**record, "status": ROUND_FAILED, "failed_at": now, "failed_tx": ctx.tx_id,
-              "reason": reason, "high_water": now}  # fmt: skip
-    payload = put_record(ctx, key(ROUND_TYPE, task_id, number), failed)
+    failed = dataclasses.replace(
+        record, status=ROUND_FAILED, failed_at=now, failed_tx=ctx.tx_id, reason=reason,
+        high_water=now,
+    )  # fmt: skip
+    payload = put_round(ctx, failed)
     task_status = finish_if_last(ctx, task, number)
     event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}
-    ctx.set_event(FAILED, dumps(event))
+    ctx.set_event(events.ROUND_FAILED, dumps(event))
     return payload
 
 

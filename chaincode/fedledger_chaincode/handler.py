@@ -114,9 +114,7 @@ class FedLedgerHandler(Handler):  # type: ignore[misc]  # the shim is untyped
         else:
             await self.context.write(new_error_msg(msg, self.state))
 
-    async def chat_with_peer(
-        self, stream: AsyncIterable[Any], context: Any
-    ) -> None:
+    async def chat_with_peer(self, stream: AsyncIterable[Any], context: Any) -> None:
         """Register with the peer, then handle its messages until the stream ends."""
         self.state = STATES.CREATED
         self.context = SerialWriter(context)

@@ -17,7 +17,7 @@ from fedledger.protocol.assets import (
     party_record,
 )
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger_chaincode.context import TransactionContext, create_composite_key, load_record
 from fedledger_chaincode.router import Router
 
@@ -46,11 +46,14 @@ async def require_registered_caller(ctx: TransactionContext) -> dict[str, Any]:
     first".
     """
     msp_id, fingerprint = caller_identity(ctx)
-    return await load_record(
-        ctx,
-        party_key(msp_id, fingerprint),
-        f"caller {msp_id}/{fingerprint} is not a registered party; call RegisterParty first",
-    )
+    try:
+        return await load_record(
+            ctx,
+            party_key(msp_id, fingerprint),
+            f"caller {msp_id}/{fingerprint} is not a registered party; call RegisterParty first",
+        )
+    except NotFoundError as exc:
+        raise ProtocolError(str(exc)) from None  # a refusal of the caller, not a missing asset
 
 
 async def register_party(ctx: TransactionContext, party_json: str) -> bytes:
@@ -78,7 +81,7 @@ async def get_party(ctx: TransactionContext, party_id: str) -> bytes:
     msp_id, fingerprint = parse_party_id(party_id)
     stored = await ctx.get_state(party_key(msp_id, fingerprint))
     if not stored:
-        raise ProtocolError(f"party {msp_id}/{fingerprint} is not registered")
+        raise NotFoundError(f"party {msp_id}/{fingerprint} is not registered")
     return stored
 
 

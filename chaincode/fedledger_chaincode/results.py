@@ -21,11 +21,12 @@ carries a rejected or failed round's base forward.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import dataclasses
 
+from fedledger.protocol import events
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.round_records import ReportRecord, RoundRecord, RoundResult, ShareSummary
 from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
     DECRYPTION_SHARE_TYPE,
@@ -37,6 +38,7 @@ from fedledger.protocol.rounds import (
     majority_outcome,
     parse_result_request,
 )
+from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
@@ -47,28 +49,19 @@ from fedledger_chaincode.training_state import (
     load_round,
     load_task,
     put_record,
-    read_records,
+    put_round,
+    read_range,
     require_participant,
 )
 
-__all__ = ["outcome_of", "register", "tally_text"]
-
-REPORTED = "ResultReported"
-DECRYPTED = "RoundDecrypted"
-FAILED = "RoundFailed"
+__all__ = ["register", "tally_text"]
 
 
-def outcome_of(report: dict[str, Any]) -> str:
-    """Return what a stored report votes for: its weights digest, or "undecodable"."""
-    digest = report["weights_hash"]
-    return str(digest) if digest is not None else OUTCOME_UNDECODABLE
-
-
-def tally_text(reports: list[dict[str, Any]]) -> str:
+def tally_text(reports: list[ReportRecord]) -> str:
     """Return the votes per outcome as a short text, e.g. "3f2a9c…: 1, undecodable: 1"."""
     tally: dict[str, int] = {}
     for report in reports:
-        outcome = outcome_of(report)
+        outcome = report.outcome
         label = outcome if outcome == OUTCOME_UNDECODABLE else outcome[:12] + "…"
         tally[label] = tally.get(label, 0) + 1
     return ", ".join(f"{label}: {votes}" for label, votes in sorted(tally.items())) or "none"
@@ -77,51 +70,46 @@ def tally_text(reports: list[dict[str, Any]]) -> str:
 async def _base_median(ctx: TransactionContext, task_id: str, base_round: int) -> int:
     if base_round == 0:
         return 0
-    base: dict[str, Any] = json.loads(await ctx.get_state(key(ROUND_TYPE, task_id, base_round)))
-    median: int = base["result"]["median_bp"]
-    return median
+    base = RoundRecord.from_bytes(await ctx.get_state(key(ROUND_TYPE, task_id, base_round)))
+    if base.result is None:  # pragma: no cover - a base round is always an accepted round
+        raise ProtocolError(f"round {base_round} of {task_id} has no result")
+    return base.result.median_bp
 
 
 async def _decide(
     ctx: TransactionContext,
-    task: dict[str, Any],
-    record: dict[str, Any],
-    reports: list[dict[str, Any]],
+    task: TaskRecord,
+    record: RoundRecord,
+    reports: list[ReportRecord],
     winner: str,
-) -> dict[str, Any]:
+) -> RoundRecord:
     """Write the round decided by ``winner`` (and the finished task); return the round record."""
-    task_id, number = task["id"], record["round"]
-    now = ctx.tx_timestamp.seconds
-    majority = [r for r in reports if outcome_of(r) == winner]
-    dissent = {r["party"]: outcome_of(r) for r in reports if outcome_of(r) != winner}
-    stamp = {"high_water": now}
+    task_id, number, now = task.id, record.round, ctx.tx_timestamp.seconds
+    majority = [r for r in reports if r.outcome == winner]
+    dissent = {r.party: r.outcome for r in reports if r.outcome != winner}
+    contributors = len(record.aggregate.contributors) if record.aggregate else 0
     if winner == OUTCOME_UNDECODABLE:
         reason = (
-            f"the aggregate does not decode, as {len(majority)} of "
-            f"{len(record['aggregate']['contributors'])} contributors reported: "
-            f"{majority[0]['decode_error']}"
+            f"the aggregate does not decode, as {len(majority)} of {contributors} contributors "
+            f"reported: {majority[0].decode_error}"
         )
-        decided = {**record, **stamp, "status": ROUND_FAILED, "failed_at": now,
-                   "failed_tx": ctx.tx_id, "reason": reason, "dissent": dissent}  # fmt: skip
-        put_record(ctx, key(ROUND_TYPE, task_id, number), decided)
+        decided = dataclasses.replace(
+            record, status=ROUND_FAILED, failed_at=now, failed_tx=ctx.tx_id, reason=reason,
+            dissent=dissent, high_water=now,
+        )  # fmt: skip
+        put_round(ctx, decided)
         task_status = finish_if_last(ctx, task, number)
         event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}
-        ctx.set_event(FAILED, dumps(event))
+        ctx.set_event(events.ROUND_FAILED, dumps(event))
         return decided
-    base_median = await _base_median(ctx, task_id, record["base_round"])
-    accuracies = {r["party"]: r["accuracy_bp"] for r in majority}
-    status, median = decide(list(accuracies.values()), base_median, task["tolerance_bp"])
-    result = {
-        "weights_hash": winner,
-        "median_bp": median,
-        "base_median_bp": base_median,
-        "accuracies": accuracies,
-        "dissent": dissent,
-        "decided_at": now,
-        "decided_tx": ctx.tx_id,
-    }
-    decided = {**record, **stamp, "status": status, "result": result}
-    put_record(ctx, key(ROUND_TYPE, task_id, number), decided)
+    base_median = await _base_median(ctx, task_id, record.base_round)
+    accuracies = {r.party: r.accuracy_bp for r in majority if r.accuracy_bp is not None}
+    status, median = decide(list(accuracies.values()), base_median, task.tolerance_bp)
+    result = RoundResult(winner, median, base_median, accuracies, now, ctx.tx_id)
+    decided = dataclasses.replace(
+        record, status=status, result=result, dissent=dissent, high_water=now
+    )
+    put_round(ctx, decided)
     task_status = finish_if_last(ctx, task, number)
     event = {
         "task_id": task_id,
@@ -132,27 +120,27 @@ async def _decide(
         "dissent": sorted(dissent),
         "task_status": task_status,
     }
-    ctx.set_event(DECRYPTED, dumps(event))
+    ctx.set_event(events.ROUND_DECRYPTED, dumps(event))
     return decided
 
 
 async def _check_reportable(
-    ctx: TransactionContext, task: dict[str, Any], record: dict[str, Any], party: str
+    ctx: TransactionContext, task: TaskRecord, record: RoundRecord, party: str
 ) -> str:
     """Check the round accepts ``party``'s report now; return its state key."""
-    task_id, number = task["id"], record["round"]
+    task_id, number = task.id, record.round
     where = f"round {number} of {task_id}"
-    if record["status"] != ROUND_CLOSED:
+    if record.status != ROUND_CLOSED or record.aggregate is None:
         raise ProtocolError(
-            f"{where} is {record['status']}; results are accepted only while it is closed"
+            f"{where} is {record.status}; results are accepted only while it is closed"
         )
-    if party not in record["aggregate"]["contributors"]:
+    if party not in record.aggregate.contributors:
         raise ProtocolError(f"party {party} did not contribute to {where}")
     check_high_water(ctx, record)
-    shares = len(await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number))
-    if shares < task["threshold"]:
+    shares = len(await read_range(ctx, ShareSummary, DECRYPTION_SHARE_TYPE, task_id, number))
+    if shares < task.threshold:
         raise ProtocolError(
-            f"{where} has {shares} of the {task['threshold']} decryption shares it needs; "
+            f"{where} has {shares} of the {task.threshold} decryption shares it needs; "
             f"report a result once they are in"
         )
     state_key = key(ACCURACY_REPORT_TYPE, task_id, number, party)
@@ -166,11 +154,9 @@ async def report_result(
 ) -> bytes:
     """ReportResult: record the creator's outcome; the report that makes a majority decides.
 
-    Returns ``{"report": {"task_id", "round", "party", "weights_hash", "accuracy_bp",
-    "decode_error", "reported_at", "reported_tx"}, "round": <round record after this
-    transaction>}``. Raises ``ProtocolError`` for malformed JSON, a non-contributor, a round that
-    is not closed, fewer than t shares, a second report, or a timestamp before the round's
-    high-water mark.
+    Returns ``{"report": ReportRecord, "round": <round record after this transaction>}``.
+    Raises ``ProtocolError`` for malformed JSON, a non-contributor, a round that is not closed,
+    fewer than t shares, a second report, or a timestamp before the round's high-water mark.
     """
     request = parse_result_request(result_json, "argument 3")
     party = await caller_party(ctx)
@@ -178,29 +164,23 @@ async def report_result(
     require_participant(task, party)
     record = await load_round(ctx, task, round_number)
     state_key = await _check_reportable(ctx, task, record, party)
-    number = record["round"]
-    reports = await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number)
-    report = {
-        "task_id": task_id,
-        "round": number,
-        "party": party,
-        "weights_hash": request.weights_hash,
-        "accuracy_bp": request.accuracy_bp,
-        "decode_error": request.decode_error,
-        "reported_at": ctx.tx_timestamp.seconds,
-        "reported_tx": ctx.tx_id,
-    }
+    number = record.round
+    reports = await read_range(ctx, ReportRecord, ACCURACY_REPORT_TYPE, task_id, number)
+    report = ReportRecord(
+        task_id, number, party, request.weights_hash, request.accuracy_bp, request.decode_error,
+        ctx.tx_timestamp.seconds, ctx.tx_id,
+    )  # fmt: skip
     put_record(ctx, state_key, report)
-    reports = sorted([*reports, report], key=lambda r: str(r["party"]))
-    contributors = len(record["aggregate"]["contributors"])
-    winner = majority_outcome({r["party"]: outcome_of(r) for r in reports}, contributors)
+    reports = sorted([*reports, report], key=lambda r: r.party)
+    contributors = len(record.aggregate.contributors) if record.aggregate else 0
+    winner = majority_outcome({r.party: r.outcome for r in reports}, contributors)
     if winner is not None:
         record = await _decide(ctx, task, record, reports, winner)
     else:
         event = {"task_id": task_id, "round": number, "party": party, "reported": len(reports),
                  "contributors": contributors}  # fmt: skip
-        ctx.set_event(REPORTED, dumps(event))
-    return dumps({"report": report, "round": record})
+        ctx.set_event(events.RESULT_REPORTED, dumps(event))
+    return dumps({"report": report.to_dict(), "round": record.to_dict()})
 
 
 def register(router: Router) -> None:

@@ -15,29 +15,39 @@ justification is a deadline that a client's timestamp claims has passed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
-from typing import Any
 
+from fedledger.protocol import events
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.ciphervec import CipherVector, homomorphic_sum
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.round_records import (
+    AggregateRecord,
+    AggregateSummary,
+    ReportRecord,
+    RoundRecord,
+    RoundView,
+    ShareSummary,
+    UpdateRecord,
+    UpdateSummary,
+)
 from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
     AGGREGATE_TYPE,
     DECRYPTION_SHARE_TYPE,
+    FINAL_STATUSES,
     MODEL_WEIGHTS_TYPE,
     ROUND_ACCEPTED,
     ROUND_CLOSED,
-    ROUND_FAILED,
     ROUND_OPEN,
-    ROUND_REJECTED,
     ROUND_TYPE,
     UPDATE_TYPE,
     UPDATE_VECTOR_TYPE,
     parse_round,
 )
-from fedledger_chaincode.context import TransactionContext, load_record
+from fedledger.protocol.task_records import TaskRecord
+from fedledger_chaincode.context import TransactionContext, load
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
@@ -47,46 +57,42 @@ from fedledger_chaincode.training_state import (
     load_round,
     load_task,
     put_record,
-    read_records,
+    put_round,
+    read_range,
     require_active,
     require_steward,
 )
 
 __all__ = ["register"]
 
-OPENED = "RoundOpened"
-CLOSED = "RoundClosed"
-# Final states: a failed round counts like a rejected one, its base carries forward.
-_FINAL = (ROUND_ACCEPTED, ROUND_REJECTED, ROUND_FAILED)
 
-
-async def _base_round(ctx: TransactionContext, task: dict[str, Any], number: int) -> int:
+async def _base_round(ctx: TransactionContext, task: TaskRecord, number: int) -> int:
     """Check that round ``number`` may open now; return the round its updates start from."""
-    task_id = task["id"]
-    if await ctx.get_state(key(ROUND_TYPE, task_id, number)):
-        raise ProtocolError(f"round {number} of {task_id} was already opened")
+    if await ctx.get_state(key(ROUND_TYPE, task.id, number)):
+        raise ProtocolError(f"round {number} of {task.id} was already opened")
     if number == 1:
-        if not await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task_id)):
+        if not await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task.id)):
             raise ProtocolError(
-                f"round 1 of {task_id} cannot open before the initial weights are stored "
+                f"round 1 of {task.id} cannot open before the initial weights are stored "
                 f"(PutModelWeights)"
             )
         return 0
-    previous = await load_record(
-        ctx,
-        key(ROUND_TYPE, task_id, number - 1),
-        f"round {number} of {task_id} cannot open before round {number - 1}",
-    )
-    if previous["status"] not in _FINAL:
+    try:
+        previous = await load(
+            ctx,
+            RoundRecord,
+            key(ROUND_TYPE, task.id, number - 1),
+            f"round {number} of {task.id} cannot open before round {number - 1}",
+        )
+    except NotFoundError as exc:
+        raise ProtocolError(str(exc)) from None  # out of order, not a missing asset
+    if previous.status not in FINAL_STATUSES:
         raise ProtocolError(
-            f"round {number} of {task_id} cannot open while round {number - 1} is "
-            f"{previous['status']}; it must be accepted, rejected or failed first"
+            f"round {number} of {task.id} cannot open while round {number - 1} is "
+            f"{previous.status}; it must be accepted, rejected or failed first"
         )
     check_high_water(ctx, previous)
-    if previous["status"] == ROUND_ACCEPTED:
-        return number - 1
-    base: int = previous["base_round"]
-    return base
+    return number - 1 if previous.status == ROUND_ACCEPTED else previous.base_round
 
 
 async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
@@ -97,60 +103,58 @@ async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -
     """
     party = await caller_party(ctx)
     task = await load_task(ctx, task_id)
-    if party != task["proposer"]:
-        raise ProtocolError(f"only the proposer {task['proposer']} of {task_id} may open rounds")
+    if party != task.proposer:
+        raise ProtocolError(f"only the proposer {task.proposer} of {task_id} may open rounds")
     require_active(task)
     number = parse_round(round_number)
-    if number > task["rounds"]:
-        raise ProtocolError(f"{task_id} has {task['rounds']} rounds, got round {number}")
+    if number > task.rounds:
+        raise ProtocolError(f"{task_id} has {task.rounds} rounds, got round {number}")
     base_round = await _base_round(ctx, task, number)
-    opened_at = ctx.tx_timestamp.seconds
-    record = {
-        "task_id": task_id,
-        "round": number,
-        "status": ROUND_OPEN,
-        "base_round": base_round,
-        "opened_at": opened_at,
-        "opened_tx": ctx.tx_id,
-        "deadline": opened_at + task["round_seconds"],
-        "high_water": opened_at,
-        "closed_at": None,
-        "closed_tx": None,
-        "aggregate": None,
-        "result": None,
-    }
-    payload = put_record(ctx, key(ROUND_TYPE, task_id, number), record)
-    event = {"task_id": task_id, "round": number, "deadline": record["deadline"],
+    now = ctx.tx_timestamp.seconds
+    record = RoundRecord(
+        task_id=task_id,
+        round=number,
+        status=ROUND_OPEN,
+        base_round=base_round,
+        opened_at=now,
+        opened_tx=ctx.tx_id,
+        deadline=now + task.round_seconds,
+        high_water=now,
+    )
+    payload = put_round(ctx, record)
+    event = {"task_id": task_id, "round": number, "deadline": record.deadline,
              "base_round": base_round}  # fmt: skip
-    ctx.set_event(OPENED, dumps(event))
+    ctx.set_event(events.ROUND_OPENED, dumps(event))
     return payload
 
 
-def _check_closable(task: dict[str, Any], record: dict[str, Any], count: int, late: bool) -> None:
-    where = f"round {record['round']} of {task['id']}"
-    expected = len(task["participants"])
+def _check_closable(task: TaskRecord, record: RoundRecord, count: int, late: bool) -> None:
+    where = f"round {record.round} of {task.id}"
+    expected = len(task.participants)
     if count == expected:
         return
     if not late:
         raise ProtocolError(
             f"{where} cannot close yet: {count} of {expected} participants submitted and the "
-            f"deadline {record['deadline']} has not passed"
+            f"deadline {record.deadline} has not passed"
         )
-    if count < task["quorum"]:
+    if count < task.quorum:
         raise ProtocolError(
-            f"{where} cannot close: the deadline {record['deadline']} has passed with {count} of "
-            f"{expected} participants submitted, fewer than the quorum {task['quorum']}"
+            f"{where} cannot close: the deadline {record.deadline} has passed with {count} of "
+            f"{expected} participants submitted, fewer than the quorum {task.quorum}"
         )
 
 
 async def _vectors(
-    ctx: TransactionContext, task_id: str, number: int, parties: list[str]
+    ctx: TransactionContext, task_id: str, number: int, parties: tuple[str, ...]
 ) -> list[CipherVector]:
     """Read the submitted vectors one key at a time (each read is one bounded message)."""
     vectors = []
     for party in parties:
-        stored = json.loads(await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, number, party)))
-        vectors.append(CipherVector.from_base64(stored["vector"]))
+        stored = UpdateRecord.from_bytes(
+            await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, number, party))
+        )
+        vectors.append(CipherVector.from_base64(stored.vector))
     return vectors
 
 
@@ -166,80 +170,72 @@ async def close_round(ctx: TransactionContext, task_id: str, round_number: str) 
     party = await caller_party(ctx)
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
-    number = record["round"]
-    if record["status"] != ROUND_OPEN:
-        raise ProtocolError(f"round {number} of {task_id} is {record['status']}, not open")
-    updates = await read_records(ctx, UPDATE_TYPE, task_id, number)
-    if len(updates) < len(task["participants"]):
+    number = record.round
+    if record.status != ROUND_OPEN:
+        raise ProtocolError(f"round {number} of {task_id} is {record.status}, not open")
+    updates = await read_range(ctx, UpdateSummary, UPDATE_TYPE, task_id, number)
+    if len(updates) < len(task.participants):
         require_steward(task, party, "close a round before every participant submitted")
-    _check_closable(task, record, len(updates), is_past(ctx.tx_timestamp, record["deadline"]))
-    check_high_water(ctx, record, *(u["submitted_at"] for u in updates))
-    n = int(task["public_key"]["n"])
-    contributors = [u["party"] for u in updates]
-    total = homomorphic_sum(await _vectors(ctx, task_id, number, contributors), n)
+    _check_closable(task, record, len(updates), is_past(ctx.tx_timestamp, record.deadline))
+    check_high_water(ctx, record, *(u.submitted_at for u in updates))
+    contributors = tuple(u.party for u in updates)
+    total = homomorphic_sum(await _vectors(ctx, task_id, number, contributors), task.n)
     raw = total.to_bytes()
-    aggregate = {
-        "digest": hashlib.sha256(raw).hexdigest(),
-        "size": len(raw),
-        "contributors": contributors,
-        "total_samples": sum(u["samples"] for u in updates),
-    }
-    closed = {"closed_at": ctx.tx_timestamp.seconds, "closed_tx": ctx.tx_id}
-    put_record(
-        ctx,
-        key(AGGREGATE_TYPE, task_id, number),
-        {"task_id": task_id, "round": number, **aggregate, **closed, "vector": total.to_base64()},
+    now = ctx.tx_timestamp.seconds
+    aggregate = AggregateSummary(
+        hashlib.sha256(raw).hexdigest(), len(raw), contributors, sum(u.samples for u in updates)
     )
-    record = {**record, **closed, "status": ROUND_CLOSED, "aggregate": aggregate,
-              "high_water": ctx.tx_timestamp.seconds}  # fmt: skip
-    payload = put_record(ctx, key(ROUND_TYPE, task_id, number), record)
-    ctx.set_event(CLOSED, dumps({"task_id": task_id, "round": number, **aggregate}))
+    stored = AggregateRecord(
+        task_id, number, aggregate.digest, aggregate.size, contributors,
+        aggregate.total_samples, now, ctx.tx_id, total.to_base64(),
+    )  # fmt: skip
+    put_record(ctx, key(AGGREGATE_TYPE, task_id, number), stored)
+    closed = dataclasses.replace(
+        record, status=ROUND_CLOSED, closed_at=now, closed_tx=ctx.tx_id, aggregate=aggregate,
+        high_water=now,
+    )  # fmt: skip
+    payload = put_round(ctx, closed)
+    event = {"task_id": task_id, "round": number, **aggregate.to_dict()}
+    ctx.set_event(events.ROUND_CLOSED, dumps(event))
     return payload
 
 
 async def get_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
-    """GetRound: the round record plus what has been submitted to it so far (no vectors).
+    """GetRound: the round with what has been submitted to it so far, as a RoundView.
 
-    Returns the record with ``"submissions": [{"party", "samples", "size", "digest",
-    "submitted_at"}]``, ``"shares": [party ids]`` and ``"reports": [{"party", "weights_hash",
-    "accuracy_bp", "reported_at"}]``, each in party-id order.
+    Returns ``{"round": RoundRecord, "submissions": [UpdateSummary], "shares": [ShareSummary],
+    "reports": [ReportRecord]}``, each list in party-id order; never a vector or a share.
     """
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
-    number = record["round"]
-    updates = await read_records(ctx, UPDATE_TYPE, task_id, number)
-    shares = await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number)
-    reports = await read_records(ctx, ACCURACY_REPORT_TYPE, task_id, number)
-    submission_fields = ("party", "samples", "size", "digest", "submitted_at")
-    report_fields = ("party", "weights_hash", "accuracy_bp", "decode_error", "reported_at")
-    return dumps(
-        {
-            **record,
-            "submissions": [{f: u[f] for f in submission_fields} for u in updates],
-            "shares": [s["party"] for s in shares],
-            "reports": [{f: r[f] for f in report_fields} for r in reports],
-        }
+    number = record.round
+    view = RoundView(
+        record,
+        tuple(await read_range(ctx, UpdateSummary, UPDATE_TYPE, task_id, number)),
+        tuple(await read_range(ctx, ShareSummary, DECRYPTION_SHARE_TYPE, task_id, number)),
+        tuple(await read_range(ctx, ReportRecord, ACCURACY_REPORT_TYPE, task_id, number)),
     )
+    return view.to_bytes()
 
 
 async def list_rounds(ctx: TransactionContext, task_id: str) -> bytes:
     """ListRounds: a JSON array of the task's round records, in round order."""
     await load_task(ctx, task_id)
     entries = await ctx.get_range(ROUND_TYPE, (task_id,))
-    return dumps([json.loads(value) for _, value in entries])
+    return dumps([RoundRecord.from_bytes(value).to_dict() for _, value in entries])
 
 
 async def get_aggregate(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
-    """GetAggregate: the stored aggregate with its ``"vector"`` (base64 cipher vector).
+    """GetAggregate: the stored AggregateRecord with its ``"vector"`` (base64 cipher vector).
 
-    Raises ``ProtocolError`` "round 2 of task-… has no aggregate yet; it is open".
+    Raises ``NotFoundError`` "round 2 of task-… has no aggregate yet; it is open".
     """
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
-    stored = await ctx.get_state(key(AGGREGATE_TYPE, task_id, record["round"]))
+    stored = await ctx.get_state(key(AGGREGATE_TYPE, task_id, record.round))
     if not stored:
-        raise ProtocolError(
-            f"round {record['round']} of {task_id} has no aggregate yet; it is {record['status']}"
+        raise NotFoundError(
+            f"round {record.round} of {task_id} has no aggregate yet; it is {record.status}"
         )
     return stored
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from fedledger.protocol.assets import certificate_der
 from fedledger.protocol.canonical import quote
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NOT_FOUND_STATUS, NotFoundError, ProtocolError
 from fedledger_chaincode.context import TransactionContext
 
 __all__ = ["Outcome", "Router", "Transaction", "TransactionFunction", "decode_arguments", "execute"]
 
 LOGGER = logging.getLogger("fedledger_chaincode")
+ERROR_STATUS = 500  # Fabric's shim.ERROR: the proposal is refused
 
 TransactionFunction = Callable[..., Awaitable[bytes]]
 
@@ -100,10 +101,12 @@ class Router:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one call: the payload on success, else the message for the client."""
+    """The result of one call: the payload on success, else the message and status for the
+    client (404 when the named asset does not exist, 500 for every other refusal)."""
 
     payload: bytes = b""
     error: str | None = None
+    status: int = 200
 
     @property
     def ok(self) -> bool:
@@ -150,12 +153,14 @@ async def execute(
         transaction = router.lookup(function)
         transaction.check_arity(len(args))
         payload = await transaction.function(ctx, *args)
+    except NotFoundError as exc:
+        return Outcome(error=str(exc), status=NOT_FOUND_STATUS)
     except ProtocolError as exc:
-        return Outcome(error=str(exc))
+        return Outcome(error=str(exc), status=ERROR_STATUS)
     except Exception:
         LOGGER.exception("transaction %s (%s) raised an unexpected error", function, ctx.tx_id)
-        return Outcome(error=f"{function} failed: internal error in the chaincode")
+        return Outcome(error=f"{function} failed: internal error in the chaincode", status=500)
     if not isinstance(payload, bytes):
         LOGGER.error("transaction %s returned %s, not bytes", function, type(payload).__name__)
-        return Outcome(error=f"{function} failed: internal error in the chaincode")
+        return Outcome(error=f"{function} failed: internal error in the chaincode", status=500)
     return Outcome(payload=payload)

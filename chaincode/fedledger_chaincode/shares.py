@@ -18,13 +18,13 @@ later one is resubmitted, keeping the count exact.
 from __future__ import annotations
 
 import base64
-import json
-from typing import Any
 
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.ciphervec import CipherVector
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.events import SHARE_SUBMITTED, SHARES_READY
+from fedledger.protocol.round_records import AggregateRecord, ShareRecord, ShareSummary
 from fedledger.protocol.rounds import (
     AGGREGATE_TYPE,
     DECRYPTION_SHARE_TYPE,
@@ -32,6 +32,7 @@ from fedledger.protocol.rounds import (
     SHARE_DATA_TYPE,
     read_blob,
 )
+from fedledger.protocol.task_records import TaskRecord
 from fedledger.protocol.threshold import (
     ShareProofError,
     decryption_share_from_bytes,
@@ -46,32 +47,30 @@ from fedledger_chaincode.training_state import (
     key,
     load_round,
     load_task,
-    participant_ids,
     put_record,
-    read_records,
+    read_range,
     require_participant,
 )
 
 __all__ = ["register"]
 
-SUBMITTED = "DecryptionShareSubmitted"
-READY = "SharesReady"
-
 
 async def _check_share(
-    ctx: TransactionContext, task: dict[str, Any], number: int, party: str, raw: bytes
+    ctx: TransactionContext, task: TaskRecord, number: int, party: str, raw: bytes
 ) -> None:
     """Raise "share is invalid: …" unless ``raw`` is ``party``'s valid share of the aggregate."""
-    public = threshold_public_from_bytes(base64.b64decode(task["threshold_public"]))
-    dealt = participant_ids(task).index(party) + 1
+    public = threshold_public_from_bytes(base64.b64decode(task.threshold_public))
+    dealt = task.share_index(party)
     try:
         share = decryption_share_from_bytes(raw, public)
         if share.index != dealt:
             raise ProtocolError(
                 f"it claims share index {share.index}, party {party} was dealt index {dealt}"
             )
-        stored = json.loads(await ctx.get_state(key(AGGREGATE_TYPE, task["id"], number)))
-        verify_share(public, CipherVector.from_base64(stored["vector"]).ciphertexts, share)
+        stored = AggregateRecord.from_bytes(
+            await ctx.get_state(key(AGGREGATE_TYPE, task.id, number))
+        )
+        verify_share(public, CipherVector.from_base64(stored.vector).ciphertexts, share)
     except ShareProofError as exc:
         raise ProtocolError(f"share is invalid: {exc.reason}") from None
     except ProtocolError as exc:
@@ -93,31 +92,25 @@ async def submit_decryption_share(
     task = await load_task(ctx, task_id)
     require_participant(task, party)
     record = await load_round(ctx, task, round_number)
-    number = record["round"]
+    number = record.round
     where = f"round {number} of {task_id}"
-    if record["status"] != ROUND_CLOSED:
+    if record.status != ROUND_CLOSED:
         raise ProtocolError(
-            f"{where} is {record['status']}; decryption shares are accepted only while it is closed"
+            f"{where} is {record.status}; decryption shares are accepted only while it is closed"
         )
     check_high_water(ctx, record)
     state_key = key(DECRYPTION_SHARE_TYPE, task_id, number, party)
     if await ctx.get_state(state_key):
         raise ProtocolError(f"party {party} already submitted a decryption share for {where}")
-    raw = read_blob(share_b64, "share", max_chars=task["max_update_bytes"])
+    raw = read_blob(share_b64, "share", max_chars=task.max_update_bytes)
     await _check_share(ctx, task, number, party, raw)
-    count = len(await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, number)) + 1
-    stored = {
-        "task_id": task_id,
-        "round": number,
-        "party": party,
-        "size": len(raw),
-        "submitted_at": ctx.tx_timestamp.seconds,
-        "submitted_tx": ctx.tx_id,
-    }
-    put_record(ctx, state_key, stored)
-    put_record(ctx, key(SHARE_DATA_TYPE, task_id, number, party), {**stored, "share": share_b64})
-    payload = dumps({**stored, "shares": count, "threshold": task["threshold"]})
-    ctx.set_event(READY if count == task["threshold"] else SUBMITTED, payload)
+    count = len(await read_range(ctx, ShareSummary, DECRYPTION_SHARE_TYPE, task_id, number)) + 1
+    summary = ShareSummary(task_id, number, party, len(raw), ctx.tx_timestamp.seconds, ctx.tx_id)
+    put_record(ctx, state_key, summary)
+    stored = ShareRecord(**summary.to_dict(), share=share_b64)
+    put_record(ctx, key(SHARE_DATA_TYPE, task_id, number, party), stored)
+    payload = dumps({**summary.to_dict(), "shares": count, "threshold": task.threshold})
+    ctx.set_event(SHARES_READY if count == task.threshold else SHARE_SUBMITTED, payload)
     return payload
 
 
@@ -126,7 +119,8 @@ async def get_decryption_shares(ctx: TransactionContext, task_id: str, round_num
     "submitted_tx", …}]`` in party-id order, without the shares (see GetDecryptionShare)."""
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
-    return dumps(await read_records(ctx, DECRYPTION_SHARE_TYPE, task_id, record["round"]))
+    summaries = await read_range(ctx, ShareSummary, DECRYPTION_SHARE_TYPE, task_id, record.round)
+    return dumps([summary.to_dict() for summary in summaries])
 
 
 async def get_decryption_share(
@@ -139,10 +133,10 @@ async def get_decryption_share(
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
     parse_party_id(party)
-    stored = await ctx.get_state(key(SHARE_DATA_TYPE, task_id, record["round"], party))
+    stored = await ctx.get_state(key(SHARE_DATA_TYPE, task_id, record.round, party))
     if not stored:
-        raise ProtocolError(
-            f"no decryption share from {party} for round {record['round']} of {task_id}"
+        raise NotFoundError(
+            f"no decryption share from {party} for round {record.round} of {task_id}"
         )
     return stored
 

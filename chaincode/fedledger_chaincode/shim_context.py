@@ -113,9 +113,7 @@ class ShimContext(TransactionContext):
         """Return the committed value of ``key`` (``b""`` when absent)."""
         return await self._call(_MSG.GET_STATE, chaincode_shim_pb2.GetState(key=key))
 
-    async def _query(
-        self, first_type: int, request: Any, limit: int | None = None
-    ) -> list[Any]:
+    async def _query(self, first_type: int, request: Any, limit: int | None = None) -> list[Any]:
         """Run a paged query to its end, or until ``limit`` results; returns QueryResultBytes."""
         reply = await self._call(first_type, request)
         response = chaincode_shim_pb2.QueryResponse.FromString(reply)

@@ -7,26 +7,32 @@ client; that keeps "the last approval activates the task" exact. ProposeTask enf
 of ``fedledger.protocol.training`` (threshold ≥ 2, threshold data matching the key and the
 participants, rounds of at least five peer time windows, a bounded round size); whom to trust as
 a proposer is each participant's own decision, made before it approves.
+
+Listings read TaskSummary records one page at a time; TaskIndex keys (participant, task) let a
+participant list only the tasks that name it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
 
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.events import TASK_ACTIVATED, TASK_APPROVED, TASK_PROPOSED
+from fedledger.protocol.task_records import TaskSummary, task_record
 from fedledger.protocol.training import (
     TASK_ACTIVE,
     TASK_INDEX_TYPE,
-    TASK_PROPOSED,
     TASK_SUMMARY_TYPE,
     TASK_TYPE,
     parse_task_listing,
     parse_task_request,
     task_id,
-    task_record,
+)
+from fedledger.protocol.training import (
+    TASK_PROPOSED as STATUS_PROPOSED,
 )
 from fedledger_chaincode.context import TransactionContext, create_composite_key, load_record
 from fedledger_chaincode.parties import party_key
@@ -34,8 +40,6 @@ from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
     load_task,
-    participant_ids,
-    put_record,
     put_task,
     require_participant,
     task_key,
@@ -43,17 +47,24 @@ from fedledger_chaincode.training_state import (
 
 __all__ = ["register"]
 
-PROPOSED = "TaskProposed"
-APPROVED = "TaskApproved"
-ACTIVATED = "TaskActivated"
-
 
 async def _require_trainer(ctx: TransactionContext, party: str) -> None:
-    record = await load_record(
-        ctx, party_key(*parse_party_id(party)), f"participant {party} is not a registered party"
-    )
+    try:
+        record = await load_record(
+            ctx, party_key(*parse_party_id(party)), f"participant {party} is not a registered party"
+        )
+    except NotFoundError as exc:
+        raise ProtocolError(str(exc)) from None  # the task is refused, nothing is missing
     if "trainer" not in record["roles"]:
         raise ProtocolError(f"participant {party} does not have the trainer role")
+
+
+def _index_key(party: str, task: str) -> str:
+    return create_composite_key(TASK_INDEX_TYPE, (party, task))
+
+
+def _summary_key(task: str) -> str:
+    return create_composite_key(TASK_SUMMARY_TYPE, (task,))
 
 
 async def propose_task(ctx: TransactionContext, task_json: str) -> bytes:
@@ -75,10 +86,11 @@ async def propose_task(ctx: TransactionContext, task_json: str) -> bytes:
         request, task=new_id, proposer=proposer, at=ctx.tx_timestamp.seconds, tx_id=ctx.tx_id
     )
     payload = put_task(ctx, record)
-    for party in participant_ids(record):
-        put_record(ctx, _index_key(party, new_id), {"task_id": new_id, "participant": party})
-    event = {"task_id": new_id, "proposer": proposer, "participants": participant_ids(record)}
-    ctx.set_event(PROPOSED, dumps(event))
+    for party in record.participant_ids:
+        index = {"task_id": new_id, "participant": party}
+        ctx.put_state(_index_key(party, new_id), dumps(index))
+    event = {"task_id": new_id, "proposer": proposer, "participants": list(record.participant_ids)}
+    ctx.set_event(TASK_PROPOSED, dumps(event))
     return payload
 
 
@@ -91,33 +103,27 @@ async def approve_task(ctx: TransactionContext, task: str) -> bytes:
     """
     party = await caller_party(ctx)
     record = await load_task(ctx, task)
-    if record["status"] != TASK_PROPOSED:
-        raise ProtocolError(f"{task} is {record['status']}; only a proposed task can be approved")
+    if record.status != STATUS_PROPOSED:
+        raise ProtocolError(f"{task} is {record.status}; only a proposed task can be approved")
     require_participant(record, party)
-    if party in record["approvals"]:
+    if party in record.approvals:
         raise ProtocolError(f"party {party} already approved {task}")
-    approvals = sorted([*record["approvals"], party])
-    record = {**record, "approvals": approvals}
-    expected = len(record["participants"])
+    approvals = tuple(sorted([*record.approvals, party]))
+    record = dataclasses.replace(record, approvals=approvals)
+    expected = len(record.participants)
     if len(approvals) == expected:
-        record.update(status=TASK_ACTIVE, activated_at=ctx.tx_timestamp.seconds)
+        record = dataclasses.replace(
+            record, status=TASK_ACTIVE, activated_at=ctx.tx_timestamp.seconds
+        )
     payload = put_task(ctx, record)
     event = {"task_id": task, "party": party, "approved": len(approvals), "participants": expected}
-    ctx.set_event(ACTIVATED if len(approvals) == expected else APPROVED, dumps(event))
+    ctx.set_event(TASK_ACTIVATED if len(approvals) == expected else TASK_APPROVED, dumps(event))
     return payload
 
 
 async def get_task(ctx: TransactionContext, task: str) -> bytes:
     """GetTask: return the stored TrainingTask; raises "task task-… does not exist"."""
-    return dumps(await load_task(ctx, task))
-
-
-def _index_key(party: str, task: str) -> str:
-    return create_composite_key(TASK_INDEX_TYPE, (party, task))
-
-
-def _summary_key(task: str) -> str:
-    return create_composite_key(TASK_SUMMARY_TYPE, (task,))
+    return (await load_task(ctx, task)).to_bytes()
 
 
 async def list_tasks(ctx: TransactionContext, query_json: str = "{}") -> bytes:
@@ -129,11 +135,11 @@ async def list_tasks(ctx: TransactionContext, query_json: str = "{}") -> bytes:
     """
     query = parse_task_listing(query_json, "argument 1")
     limit = query.page_size + 1  # one more tells whether another page follows
-    summaries: list[dict[str, Any]] = []
+    summaries: list[TaskSummary] = []
     if query.participant is None:
         after = None if query.bookmark is None else _summary_key(query.bookmark)
         entries = await ctx.get_range_page(TASK_SUMMARY_TYPE, (), after=after, limit=limit)
-        summaries = [json.loads(value) for _, value in entries]
+        summaries = [TaskSummary.from_bytes(value) for _, value in entries]
     else:
         after = None if query.bookmark is None else _index_key(query.participant, query.bookmark)
         entries = await ctx.get_range_page(
@@ -141,10 +147,11 @@ async def list_tasks(ctx: TransactionContext, query_json: str = "{}") -> bytes:
         )
         for _, value in entries:
             stored = await ctx.get_state(_summary_key(json.loads(value)["task_id"]))
-            summaries.append(json.loads(stored))
+            summaries.append(TaskSummary.from_bytes(stored))
     page = summaries[: query.page_size]
     more = len(summaries) > query.page_size
-    return dumps({"tasks": page, "bookmark": page[-1]["id"] if more else None})
+    tasks = [summary.to_dict() for summary in page]
+    return dumps({"tasks": tasks, "bookmark": page[-1].id if more else None})
 
 
 def register(router: Router) -> None:

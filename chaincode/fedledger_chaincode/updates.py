@@ -14,17 +14,18 @@ update impossible.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from fedledger.protocol.assets import parse_party_id
-from fedledger.protocol.ciphervec import CipherVector, EncodingSpec, validate_cipher_vector
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.ciphervec import CipherVector, validate_cipher_vector
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.events import UPDATE_SUBMITTED
 from fedledger.protocol.popk import (
     PlaintextProof,
     ProofContext,
     proof_base64_chars,
     verify_plaintext_proof,
 )
+from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
 from fedledger.protocol.rounds import (
     ROUND_OPEN,
     UPDATE_TYPE,
@@ -32,12 +33,12 @@ from fedledger.protocol.rounds import (
     parse_update_request,
     read_blob,
 )
+from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
     check_high_water,
-    declared_samples,
     is_past,
     key,
     load_round,
@@ -49,10 +50,8 @@ from fedledger_chaincode.training_state import (
 
 __all__ = ["check_vector", "register"]
 
-SUBMITTED = "UpdateSubmitted"
 
-
-def check_vector(task: dict[str, Any], raw: bytes) -> CipherVector:
+def check_vector(task: TaskRecord, raw: bytes) -> CipherVector:
     """Check decoded cipher-vector bytes against the task; return the parsed vector.
 
     Raises ``ProtocolError`` "vector is invalid: <reason>" naming the first problem: format, key
@@ -63,14 +62,14 @@ def check_vector(task: dict[str, Any], raw: bytes) -> CipherVector:
         vector = CipherVector.from_bytes(raw)
         validate_cipher_vector(
             vector,
-            n=int(task["public_key"]["n"]),
-            expected_length=task["ciphertext_count"],
-            expected_fingerprint=task["public_key"]["fingerprint"],
-            expected_spec=EncodingSpec.from_dict(task["encoding"]),
+            n=task.n,
+            expected_length=task.ciphertext_count,
+            expected_fingerprint=task.public_key.fingerprint,
+            expected_spec=task.spec,
         )
-        if vector.value_count != task["value_count"]:
+        if vector.value_count != task.value_count:
             raise ProtocolError(
-                f"it packs {vector.value_count} values, the task's model has {task['value_count']}"
+                f"it packs {vector.value_count} values, the task's model has {task.value_count}"
             )
     except ProtocolError as exc:
         raise ProtocolError(f"vector is invalid: {exc}") from None
@@ -78,15 +77,15 @@ def check_vector(task: dict[str, Any], raw: bytes) -> CipherVector:
 
 
 def _check_proof(
-    task: dict[str, Any], number: int, party: str, vector: CipherVector, raw: bytes, proof: str
+    task: TaskRecord, number: int, party: str, vector: CipherVector, raw: bytes, proof: str
 ) -> None:
-    n = int(task["public_key"]["n"])
+    n = task.n
     read_blob(proof, "proof", max_chars=proof_base64_chars(n))
     try:
         parsed = PlaintextProof.from_base64(proof, n)
     except ProtocolError as exc:
         raise ProtocolError(f"proof is invalid: {exc}") from None
-    context = ProofContext(task["id"], number, party, task["public_key"]["fingerprint"])
+    context = ProofContext(task.id, number, party, task.public_key.fingerprint)
     digest = hashlib.sha256(raw).digest()
     verify_plaintext_proof(n, vector.ciphertexts, digest, parsed, context)
 
@@ -108,19 +107,19 @@ async def submit_update(
     require_participant(task, party)
     require_active(task)
     record = await load_round(ctx, task, round_number)
-    number = record["round"]
+    number = record.round
     where = f"round {number} of {task_id}"
-    if record["status"] != ROUND_OPEN:
+    if record.status != ROUND_OPEN:
         raise ProtocolError(
-            f"{where} is {record['status']}; updates are accepted only while it is open"
+            f"{where} is {record.status}; updates are accepted only while it is open"
         )
-    if is_past(ctx.tx_timestamp, record["deadline"]):
+    if is_past(ctx.tx_timestamp, record.deadline):
         raise ProtocolError(
-            f"{where} stopped accepting updates at its deadline {record['deadline']}; the "
+            f"{where} stopped accepting updates at its deadline {record.deadline}; the "
             f"transaction timestamp is {ctx.tx_timestamp.seconds}"
         )
     check_high_water(ctx, record)
-    samples = declared_samples(task, party)
+    samples = task.samples_of(party)
     if request.samples != samples:
         raise ProtocolError(
             f"samples {request.samples} differs from the {samples} that {task_id} declares for "
@@ -129,23 +128,17 @@ async def submit_update(
     state_key = key(UPDATE_TYPE, task_id, number, party)
     if await ctx.get_state(state_key):
         raise ProtocolError(f"party {party} already submitted an update for {where}")
-    raw = read_blob(request.vector, "vector", max_chars=task["max_update_bytes"])
+    raw = read_blob(request.vector, "vector", max_chars=task.max_update_bytes)
     vector = check_vector(task, raw)
     _check_proof(task, number, party, vector, raw, request.proof)
-    summary = {
-        "task_id": task_id,
-        "round": number,
-        "party": party,
-        "samples": samples,
-        "size": len(raw),
-        "digest": hashlib.sha256(raw).hexdigest(),
-        "submitted_at": ctx.tx_timestamp.seconds,
-        "submitted_tx": ctx.tx_id,
-    }
+    summary = UpdateSummary(
+        task_id, number, party, samples, len(raw), hashlib.sha256(raw).hexdigest(),
+        ctx.tx_timestamp.seconds, ctx.tx_id,
+    )  # fmt: skip
     payload = put_record(ctx, state_key, summary)
-    vector_record = {**summary, "vector": request.vector, "proof": request.proof}
-    put_record(ctx, key(UPDATE_VECTOR_TYPE, task_id, number, party), vector_record)
-    ctx.set_event(SUBMITTED, payload)
+    stored = UpdateRecord(**summary.to_dict(), vector=request.vector, proof=request.proof)
+    put_record(ctx, key(UPDATE_VECTOR_TYPE, task_id, number, party), stored)
+    ctx.set_event(UPDATE_SUBMITTED, payload)
     return payload
 
 
@@ -157,9 +150,9 @@ async def get_update(ctx: TransactionContext, task_id: str, round_number: str, p
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
     parse_party_id(party)
-    stored = await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, record["round"], party))
+    stored = await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, record.round, party))
     if not stored:
-        raise ProtocolError(f"no update from {party} for round {record['round']} of {task_id}")
+        raise NotFoundError(f"no update from {party} for round {record.round} of {task_id}")
     return stored
 
 

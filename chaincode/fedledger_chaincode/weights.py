@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.events import MODEL_WEIGHTS_STORED
+from fedledger.protocol.round_records import ModelWeightsRecord
 from fedledger.protocol.rounds import MODEL_WEIGHTS_TYPE, read_blob
 from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
@@ -19,7 +21,6 @@ from fedledger_chaincode.training_state import caller_party, key, load_task, put
 
 __all__ = ["register"]
 
-STORED = "ModelWeightsStored"
 _FLOAT32_BYTES = 4
 
 
@@ -32,36 +33,32 @@ async def put_model_weights(ctx: TransactionContext, task: str, weights_b64: str
     """
     party = await caller_party(ctx)
     record = await load_task(ctx, task)
-    if party != record["proposer"]:
+    if party != record.proposer:
         raise ProtocolError(
-            f"only the proposer {record['proposer']} of {task} may store its initial weights"
+            f"only the proposer {record.proposer} of {task} may store its initial weights"
         )
     state_key = key(MODEL_WEIGHTS_TYPE, task)
     if await ctx.get_state(state_key):
         raise ProtocolError(f"the initial weights of {task} are already stored")
-    size = record["value_count"] * _FLOAT32_BYTES
+    size = record.value_count * _FLOAT32_BYTES
     raw = read_blob(weights_b64, "weights", max_chars=4 * (-(-size // 3)))
     if len(raw) != size:
         raise ProtocolError(
-            f"weights must be {size} bytes ({record['value_count']} float32 values), got {len(raw)}"
+            f"weights must be {size} bytes ({record.value_count} float32 values), got {len(raw)}"
         )
     digest = hashlib.sha256(raw).hexdigest()
-    if digest != record["initial_weights_hash"]:
+    if digest != record.initial_weights_hash:
         raise ProtocolError(
             f"weights hash to {digest}, the task's initial_weights_hash is "
-            f"{record['initial_weights_hash']}"
+            f"{record.initial_weights_hash}"
         )
-    summary = {
-        "task_id": task,
-        "round": 0,
-        "weights_hash": digest,
-        "size": size,
-        "stored_at": ctx.tx_timestamp.seconds,
-        "stored_tx": ctx.tx_id,
-    }
-    put_record(ctx, state_key, {**summary, "weights": weights_b64})
+    stored = ModelWeightsRecord(
+        task, 0, digest, size, ctx.tx_timestamp.seconds, ctx.tx_id, weights_b64
+    )
+    put_record(ctx, state_key, stored)
+    summary = {k: v for k, v in stored.to_dict().items() if k != "weights"}
     payload = dumps(summary)
-    ctx.set_event(STORED, payload)
+    ctx.set_event(MODEL_WEIGHTS_STORED, payload)
     return payload
 
 
@@ -73,7 +70,7 @@ async def get_model_weights(ctx: TransactionContext, task: str) -> bytes:
     await load_task(ctx, task)
     stored = await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task))
     if not stored:
-        raise ProtocolError(f"the initial weights of {task} are not stored yet")
+        raise NotFoundError(f"the initial weights of {task} are not stored yet")
     return stored
 
 

@@ -11,6 +11,7 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 │   └── DatasetError                a dataset file is missing, malformed or inconsistent
 ├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
+│   │   └── AssetNotFound           … because the asset it names does not exist (status 404)
 │   └── GatewayError                a stage of the Gateway protocol failed (tx id, stage, details)
 │       └── CommitError             the transaction was ordered but invalidated at commit
 └── NetworkError                    the local Fabric network: build, start, stop, health
@@ -18,9 +19,10 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 
 from __future__ import annotations
 
-from fedledger.protocol.errors import FedLedgerError, ProtocolError
+from fedledger.protocol.errors import NOT_FOUND_STATUS, FedLedgerError, ProtocolError
 
 __all__ = [
+    "AssetNotFound",
     "CommitError",
     "ContractError",
     "CryptoError",
@@ -79,13 +81,29 @@ class LedgerError(FedLedgerError):
 
 
 class ContractError(LedgerError):
-    """The chaincode rejected the transaction; ``message`` is the contract's own message."""
+    """The chaincode rejected the transaction; ``message`` is the contract's own message and
+    ``status`` the chaincode response status (404: not found, 500: refused)."""
 
-    def __init__(self, message: str, *, tx_id: str = "", stage: str = "endorse") -> None:
+    def __init__(
+        self, message: str, *, tx_id: str = "", stage: str = "endorse", status: int = 500
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.tx_id = tx_id
         self.stage = stage
+        self.status = status
+
+    @classmethod
+    def of_status(
+        cls, message: str, status: int, *, tx_id: str = "", stage: str = "endorse"
+    ) -> ContractError:
+        """The error for a chaincode response: AssetNotFound for status 404."""
+        kind = AssetNotFound if status == NOT_FOUND_STATUS else ContractError
+        return kind(message, tx_id=tx_id, stage=stage, status=status)
+
+
+class AssetNotFound(ContractError):
+    """The chaincode refused because the asset the call names does not exist (yet)."""
 
 
 class GatewayError(LedgerError):

@@ -28,6 +28,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from fedledger.errors import ContractError, GatewayError
@@ -231,7 +232,9 @@ class InMemoryLedger:
             )
             outcome = _run_to_completion(execute(self._router, ctx, function, list(args)))
             if outcome.error is not None:
-                raise ContractError(outcome.error, tx_id=tx_id, stage=stage)
+                raise ContractError.of_status(
+                    outcome.error, outcome.status, tx_id=tx_id, stage=stage
+                )
             if commit:
                 self._commit(ctx)
             return outcome.payload
@@ -250,18 +253,31 @@ class InMemoryLedger:
         self._height = block + 1
         self._changed.notify_all()
 
-    def events(self, start_block: int = 0, *, follow: bool = True) -> Iterator[ChaincodeEvent]:
-        """Yield events of blocks ``>= start_block``; when ``follow``, block for new ones until
-        :meth:`close`, else stop at the end of the log."""
+    def _has_news(self, seen: int) -> bool:
+        return self._closed or seen < len(self._events)
+
+    def events(
+        self,
+        start_block: int | None = 0,
+        *,
+        follow: bool = True,
+        timeout: float | None = None,
+    ) -> Iterator[ChaincodeEvent]:
+        """Yield events of blocks ``>= start_block`` (``None``: from the next block on); when
+        ``follow``, block for new ones until :meth:`close` or until ``timeout`` seconds pass
+        without one, else stop at the end of the log."""
+        with self._lock:
+            first = self._height if start_block is None else start_block
         index = 0
         while True:
             with self._changed:
-                while follow and not self._closed and index >= len(self._events):
-                    self._changed.wait()
+                waited = True
+                if follow and not self._closed and index >= len(self._events):
+                    waited = self._changed.wait_for(partial(self._has_news, index), timeout)
                 batch = self._events[index:]
                 index += len(batch)
-                finished = not follow or self._closed
-            yield from (event for event in batch if event.block_number >= start_block)
+                finished = not follow or self._closed or not waited
+            yield from (event for event in batch if event.block_number >= first)
             if finished:
                 return
 
@@ -295,6 +311,8 @@ class InMemoryContract:
         """Run a query without committing; returns its payload, raises ``ContractError``."""
         return self._ledger.run(self._identity, function, args, commit=False, skew_ns=self._skew_ns)
 
-    def events(self, start_block: int = 0, *, follow: bool = True) -> Iterator[ChaincodeEvent]:
+    def events(
+        self, start_block: int | None = 0, *, follow: bool = True, timeout: float | None = None
+    ) -> Iterator[ChaincodeEvent]:
         """Yield chaincode events from ``start_block`` on (see :meth:`InMemoryLedger.events`)."""
-        return self._ledger.events(start_block, follow=follow)
+        return self._ledger.events(start_block, follow=follow, timeout=timeout)

@@ -28,6 +28,7 @@ __all__ = [
     "STATUS_DETAILS_KEY",
     "ErrorDetail",
     "chaincode_message",
+    "chaincode_response",
     "decode_status_details",
     "encode_status_details",
     "error_details",
@@ -128,8 +129,14 @@ def chaincode_message(text: str) -> str | None:
 
     Returns None when ``text`` does not carry a chaincode response.
     """
+    response = chaincode_response(text)
+    return response[1] if response else None
+
+
+def chaincode_response(text: str) -> tuple[int, str] | None:
+    """Return (status, message) from ``... chaincode response <status>, <message>``, or None."""
     match = _CHAINCODE_RESPONSE.search(text)
-    return match.group(2) if match else None
+    return (int(match.group(1)), match.group(2)) if match else None
 
 
 def translate_rpc_error(error: grpc.RpcError, stage: str, tx_id: str = "") -> LedgerError:
@@ -141,9 +148,10 @@ def translate_rpc_error(error: grpc.RpcError, stage: str, tx_id: str = "") -> Le
     details = error_details(error)
     status_message = str(_call_attr(error, "details") or "")
     for text in [detail.message for detail in details] + [status_message]:
-        message = chaincode_message(text)
-        if message is not None:
-            return ContractError(message, tx_id=tx_id, stage=stage)
+        response = chaincode_response(text)
+        if response is not None:
+            status, message = response
+            return ContractError.of_status(message, status, tx_id=tx_id, stage=stage)
     return GatewayError(stage, describe(error, details), tx_id=tx_id)
 
 

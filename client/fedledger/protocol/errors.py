@@ -15,3 +15,14 @@ class ProtocolError(FedLedgerError, ValueError):
     The message is meant for people and, inside the chaincode, is returned verbatim to the
     client as the transaction's error message, so it is part of the interface.
     """
+
+
+class NotFoundError(ProtocolError):
+    """The asset a transaction names does not exist (yet).
+
+    The chaincode answers it with status :data:`NOT_FOUND_STATUS` instead of the generic error
+    status, so clients tell "not there" from "refused" by the status, never by the words.
+    """
+
+
+NOT_FOUND_STATUS = 404

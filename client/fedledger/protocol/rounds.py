@@ -55,6 +55,7 @@ __all__ = [
     "ACCURACY_REPORT_TYPE",
     "AGGREGATE_TYPE",
     "DECRYPTION_SHARE_TYPE",
+    "FINAL_STATUSES",
     "KEY_ENVELOPE_TYPE",
     "MAX_DECODE_ERROR_CHARS",
     "MAX_ENVELOPE_CHARS",
@@ -99,6 +100,8 @@ ROUND_CLOSED = "closed"
 ROUND_ACCEPTED = "accepted"
 ROUND_REJECTED = "rejected"
 ROUND_FAILED = "failed"
+# A round in one of these states is over: the next round may open.
+FINAL_STATUSES = (ROUND_ACCEPTED, ROUND_REJECTED, ROUND_FAILED)
 
 MAX_ROUNDS = 999_999
 MAX_ENVELOPE_CHARS = 64 * 1024

@@ -41,9 +41,9 @@ from typing import Any
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import parse_object, show
 from fedledger.protocol.ciphervec import CipherVector, EncodingSpec
+from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.fields import check_fields, read_int, read_text
-from fedledger.protocol.keyid import key_fingerprint
 from fedledger.protocol.rounds import MAX_ROUNDS, read_blob, read_hex64
 from fedledger.protocol.threshold import threshold_public_from_bytes
 
@@ -62,12 +62,14 @@ __all__ = [
     "MAX_VALUE_COUNT",
     "MIN_MODULUS_BITS",
     "MIN_THRESHOLD",
+    "STRATEGIES",
     "TASK_ACTIVE",
     "TASK_FINISHED",
     "TASK_INDEX_TYPE",
     "TASK_PROPOSED",
     "TASK_SUMMARY_TYPE",
     "TASK_TYPE",
+    "StrategySpec",
     "TaskListing",
     "TaskRequest",
     "min_round_seconds",
@@ -75,8 +77,6 @@ __all__ = [
     "parse_task_listing",
     "parse_task_request",
     "task_id",
-    "task_record",
-    "task_summary",
     "update_base64_chars",
 ]
 
@@ -116,6 +116,51 @@ _MAX_MODULUS_DIGITS = 2500
 # Size of the cipher vector header, measured with the public API so it follows the format.
 _HEADER_BYTES = len(CipherVector("0" * 64, EncodingSpec(0, 1, 1, 2, 1), 1, 1, (0,)).to_bytes()) - 1
 
+STRATEGIES = ("fedavg", "fedavgm")
+MAX_MOMENTUM_BP = 9900
+MAX_SERVER_LR_BP = 50_000
+
+
+@dataclass(frozen=True)
+class StrategySpec(Record):
+    """How every participant turns the decrypted average update into the next global model.
+
+    ``fedavg``: w ← w_base + Δ. ``fedavgm`` (FedAvg with server momentum, Hsu et al. 2019):
+    m ← β·m + Δ, w ← w_base + η·m, with β = momentum_bp / 10000 and η = server_lr_bp / 10000,
+    the buffer m carried over accepted rounds only. Integers on the ledger, so the task names
+    the strategy exactly; see :mod:`fedledger.learning.strategy`.
+    """
+
+    NAME = "strategy"
+
+    name: str = "fedavg"
+    momentum_bp: int = 0
+    server_lr_bp: int = 10_000
+
+
+def _read_strategy(value: Any) -> StrategySpec:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"strategy must be an object, got {show(value)}")
+    check_fields(value, "strategy", required=("name",), optional=("momentum_bp", "server_lr_bp"))
+    name = value["name"]
+    if name not in STRATEGIES:
+        raise ProtocolError(
+            f"strategy.name must be one of {', '.join(STRATEGIES)}, got {show(name)}"
+        )
+    momentum = read_int(
+        value.get("momentum_bp", 0), "strategy.momentum_bp", maximum=MAX_MOMENTUM_BP
+    )
+    rate = read_int(
+        value.get("server_lr_bp", 10_000),
+        "strategy.server_lr_bp",
+        minimum=1,
+        maximum=MAX_SERVER_LR_BP,
+    )
+    if name == "fedavg" and (momentum, rate) != (0, 10_000):
+        raise ProtocolError("strategy fedavg takes no momentum_bp or server_lr_bp")
+    return StrategySpec(name, momentum, rate)
+
+
 _REQUIRED = (
     "model", "model_hash", "initial_weights_hash", "value_count", "encoding", "public_key",
     "threshold_public", "threshold", "participants", "quorum", "rounds", "round_seconds",
@@ -141,6 +186,7 @@ class TaskRequest:
     round_seconds: int
     tolerance_bp: int
     max_update_bytes: int
+    strategy: StrategySpec
 
     @property
     def ciphertext_count(self) -> int:
@@ -288,7 +334,7 @@ def parse_task_request(
     encrypted sum could overflow a slot", "threshold must be at least 2, got 1: …".
     """
     obj = parse_object(text, what)
-    check_fields(obj, "task", required=_REQUIRED, optional=("max_update_bytes",))
+    check_fields(obj, "task", required=_REQUIRED, optional=("max_update_bytes", "strategy"))
     model = read_text(obj["model"], "model", max_chars=MAX_MODEL_CHARS)
     model_hash = read_hex64(obj["model_hash"], "model_hash")
     initial_hash = read_hex64(obj["initial_weights_hash"], "initial_weights_hash")
@@ -317,9 +363,11 @@ def parse_task_request(
         minimum=1,
         maximum=MAX_MAX_UPDATE_BYTES,
     )
+    strategy = _read_strategy(obj.get("strategy", {"name": "fedavg"}))
     request = TaskRequest(
         model, model_hash, initial_hash, value_count, encoding, n, obj["threshold_public"],
         threshold, participants, quorum, rounds, round_seconds, tolerance_bp, max_update_bytes,
+        strategy,
     )  # fmt: skip
     needed = update_base64_chars(request.ciphertext_count, n)
     if needed > max_update_bytes:
@@ -335,52 +383,6 @@ def parse_task_request(
             "message can carry; lower max_update_bytes or split the consortium"
         )
     return request
-
-
-def task_record(
-    request: TaskRequest, *, task: str, proposer: str, at: int, tx_id: str
-) -> dict[str, Any]:
-    """Return the stored TrainingTask (status "proposed", no approvals yet) for a valid request."""
-    n = request.n
-    return {
-        "id": task,
-        "proposer": proposer,
-        "model": request.model,
-        "model_hash": request.model_hash,
-        "initial_weights_hash": request.initial_weights_hash,
-        "value_count": request.value_count,
-        "ciphertext_count": request.ciphertext_count,
-        "encoding": request.encoding.to_dict(),
-        "public_key": {"n": str(n), "bits": n.bit_length(), "fingerprint": key_fingerprint(n)},
-        "threshold_public": request.threshold_public,
-        "threshold": request.threshold,
-        "participants": [{"party": p, "samples": s} for p, s in request.participants],
-        "quorum": request.quorum,
-        "rounds": request.rounds,
-        "round_seconds": request.round_seconds,
-        "tolerance_bp": request.tolerance_bp,
-        "max_update_bytes": request.max_update_bytes,
-        "approvals": [],
-        "status": TASK_PROPOSED,
-        "proposed_at": at,
-        "proposed_tx": tx_id,
-        "activated_at": None,
-        "finished_at": None,
-    }
-
-
-_SUMMARY_FIELDS = (
-    "id", "proposer", "model", "status", "rounds", "threshold", "quorum", "round_seconds",
-    "proposed_at", "activated_at", "finished_at",
-)  # fmt: skip
-
-
-def task_summary(record: dict[str, Any]) -> dict[str, Any]:
-    """Return the TaskSummary of a stored task: what a listing shows, without key material."""
-    summary = {name: record[name] for name in _SUMMARY_FIELDS}
-    summary["participants"] = [entry["party"] for entry in record["participants"]]
-    summary["approvals"] = list(record["approvals"])
-    return summary
 
 
 @dataclass(frozen=True)

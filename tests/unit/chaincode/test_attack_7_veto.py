@@ -44,7 +44,7 @@ def test_a_spoiler_reporting_a_bogus_digest_first_is_outvoted_and_named(
     decided = answer["round"]
     assert decided["status"] == "accepted"
     assert decided["result"]["weights_hash"] == HONEST
-    assert decided["result"]["dissent"] == {setup.ids[0]: BOGUS}
+    assert decided["dissent"] == {setup.ids[0]: BOGUS}
     assert setup.ids[0] not in decided["result"]["accuracies"]  # its 10000 does not count
 
 

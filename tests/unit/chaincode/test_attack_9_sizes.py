@@ -14,6 +14,7 @@ from cc_helpers import party_json, reject
 from support.identities import make_identity
 from training_helpers import SPEC, Setup, listed, pid, round_view, task_json, threshold_public
 
+from fedledger.protocol.round_records import UpdateSummary
 from fedledger.protocol.training import MAX_ROUND_BYTES
 
 
@@ -87,6 +88,6 @@ def test_a_round_view_carries_summaries_not_vectors(setup: Setup) -> None:
 
     assert len(json.dumps(view)) < 4096
     assert all(
-        set(s) == {"party", "samples", "size", "digest", "submitted_at"}
+        set(s) == set(UpdateSummary.__dataclass_fields__)
         for s in view["submissions"]
     )

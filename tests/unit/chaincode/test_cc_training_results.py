@@ -180,7 +180,7 @@ def test_every_report_is_stored_once_and_a_dissenting_first_report_does_not_bloc
     assert decided["status"] == "accepted"
     assert decided["result"]["weights_hash"] == HASH_A
     assert decided["result"]["accuracies"] == {setup.ids[0]: 8000, setup.ids[2]: 9000}
-    assert decided["result"]["dissent"] == {setup.ids[1]: HASH_B}
+    assert decided["dissent"] == {setup.ids[1]: HASH_B}
     assert decided["result"]["median_bp"] == 8000
     reports = round_view(setup.outsider, task_id)["reports"]
     assert [(r["party"], r["weights_hash"]) for r in reports] == [
@@ -204,7 +204,7 @@ def test_the_report_that_makes_a_majority_decides_by_the_lower_median_of_the_maj
         HASH_A,
     )
     assert result["accuracies"] == dict(zip(setup.ids[:2], [9000, 8000], strict=True))
-    assert result["dissent"] == {}
+    assert decided["dissent"] == {}
     event = setup.ledger.event_log()[-1]
     assert event.name == "RoundDecrypted"
     assert json.loads(event.payload) == {

@@ -28,7 +28,7 @@ from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.ciphervec import key_fingerprint
-from fedledger.protocol.training import task_summary
+from fedledger.protocol.task_records import TaskRecord
 
 
 def _weights_b64(data: bytes = WEIGHTS) -> str:
@@ -52,7 +52,7 @@ def test_propose_task_stores_the_validated_task_with_its_key_fingerprint(
     assert task["threshold_public"] == THRESHOLD_PUBLIC
     stored = json.loads(setup.outsider.evaluate("GetTask", task["id"]))
     assert stored == task
-    assert listed(setup.outsider) == [task_summary(task)]
+    assert listed(setup.outsider) == [TaskRecord.from_dict(task).summary().to_dict()]
     event = setup.ledger.event_log()[-1]
     assert event.name == "TaskProposed"
     assert json.loads(event.payload) == {

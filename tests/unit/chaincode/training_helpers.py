@@ -32,6 +32,7 @@ from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.ciphervec import CipherVector, EncodingSpec, key_fingerprint
 from fedledger.protocol.popk import ProofContext
+from fedledger.protocol.round_records import RoundView
 
 N = SAFE_2048_P * SAFE_2048_Q
 OTHER_N = OTHER_2048_P * OTHER_2048_Q
@@ -147,9 +148,16 @@ def task_json(party_ids: list[str], **overrides: Any) -> str:
 
 
 def round_view(contract: InMemoryContract, task_id: str, number: int = 1) -> dict[str, Any]:
-    """Return round ``number`` of ``task_id`` as GetRound shows it to ``contract``'s caller."""
-    view: dict[str, Any] = json.loads(contract.evaluate("GetRound", task_id, str(number)))
-    return view
+    """Return round ``number`` of ``task_id`` as GetRound shows it, flattened for assertions:
+    the round record's fields, ``submissions`` and ``reports`` as stored, and ``shares`` as the
+    list of parties whose shares are in."""
+    view = RoundView.from_bytes(contract.evaluate("GetRound", task_id, str(number)))
+    return {
+        **view.round.to_dict(),
+        "submissions": [s.to_dict() for s in view.submissions],
+        "shares": list(view.share_parties),
+        "reports": [r.to_dict() for r in view.reports],
+    }
 
 
 @dataclass

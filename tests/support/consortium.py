@@ -10,6 +10,9 @@ round has eight ciphertexts and decrypts in well under a second.
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -19,13 +22,17 @@ import pytest
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
+from fedledger.crypto.vectors import encrypt_update
 from fedledger.learning import models
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.models import ModelSpec, parameter_count
+from fedledger.ledger.events import EventFeed
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
-from fedledger.roles.coordinator import Coordinator, TaskPlan
-from fedledger.roles.ledger_io import register_party
-from fedledger.roles.participant import Participant
+from fedledger.protocol.popk import ProofContext
+from fedledger.roles.coordinator import Coordinator, RoundOutcome, TaskPlan
+from fedledger.roles.decryptors import DecryptorPolicy
+from fedledger.roles.ledger_io import Watch, get_task, register_party, task_events
+from fedledger.roles.participant import Participant, RoundReport, TaskState
 from fedledger.roles.task_policy import TaskPolicy
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
@@ -59,7 +66,8 @@ class Member:
 class Consortium:
     """The consortium on one in-memory ledger (module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, decryptors: DecryptorPolicy | None = None) -> None:
+        self.decryptors = decryptors or DecryptorPolicy(standby_seconds=5.0)
         self._patch = pytest.MonkeyPatch()
         self._patch.setitem(models.MODELS, TINY, ModelSpec(TINY, hidden=1))
         self.clock = ManualClock()
@@ -67,7 +75,9 @@ class Consortium:
         self.coordinator_contract = self.ledger.contract(make_identity("Org0MSP", "coordinator"))
         coordinator = register_party(self.coordinator_contract, ["coordinator"], self._kx()[1])
         self.coordinator_id: str = coordinator["id"]
-        self.coordinator = Coordinator(self.coordinator_contract, clock=self.now)
+        self.coordinator = Coordinator(
+            self.coordinator_contract, clock=self.now, fallback_seconds=0.2
+        )
         self.policy = TaskPolicy.trusting([self.coordinator_id])
         self.members = [self._member(index) for index in (1, 2, 3)]
         self.stranger = self.ledger.contract(make_identity("Org9MSP", "stranger"))
@@ -85,7 +95,10 @@ class Consortium:
             _data(samples, index),
             _data(20, 100 + index),
             policy=replace(self.policy, expected_samples=samples),
+            decryptors=self.decryptors,
             seed=index,
+            fallback_seconds=0.2,
+            clock=self.now,
         )
         return Member(contract, {**party, "samples": samples}, key, role)
 
@@ -107,6 +120,39 @@ class Consortium:
         proposer = self.coordinator if by is None else Coordinator(by, clock=self.now)
         initial = np.zeros(parameter_count(plan.model))
         return proposer.propose_task(plan, self.parties, initial, keypair())
+
+    def submit_update(self, member: Member, state: TaskState, number: int, value: float) -> None:
+        """Submit a proven update of ``value`` everywhere for ``member`` (no training)."""
+        task = state.task
+        context = ProofContext(task.id, number, member.party["id"], task.public_key.fingerprint)
+        vector, proof = encrypt_update(
+            [value] * task.value_count, state.public_key, state.encoding, state.pool, context
+        )
+        request = {
+            "vector": vector.to_base64(),
+            "samples": task.samples_of(member.party["id"]),
+            "proof": proof.to_base64(),
+        }
+        member.contract.submit("SubmitUpdate", task.id, str(number), json.dumps(request))
+
+    def play_round(
+        self, task_id: str, states: Sequence[TaskState], number: int
+    ) -> tuple[RoundOutcome, list[RoundReport]]:
+        """Play round ``number`` with the real roles: the coordinator here, every participant in
+        a thread of its own (as separate processes would). Returns the coordinator's outcome and
+        the participants' reports; a participant's exception is raised here."""
+        task = get_task(self.coordinator_contract, task_id)
+        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
+            futures = [
+                pool.submit(member.role.run_round, state, number)
+                for member, state in zip(self.members, states, strict=True)
+            ]
+            with EventFeed(self.coordinator_contract, accept=task_events(task_id)) as feed:
+                outcome = self.coordinator.run_round(
+                    task, number, Watch(feed, fallback_seconds=0.2)
+                )
+            reports = [future.result(timeout=120) for future in futures]
+        return outcome, reports
 
     def __enter__(self) -> Consortium:
         return self

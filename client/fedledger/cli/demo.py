@@ -29,10 +29,16 @@ from fedledger.errors import FedLedgerError
 from fedledger.ledger.identity import identity_from_profile
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
-from fedledger.roles.coordinator import Coordinator, TaskPlan, generate_task_key
+from fedledger.protocol.training import StrategySpec
+from fedledger.roles.coordinator import Coordinator, RoundOutcome, TaskPlan, generate_task_key
 from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.round_summary import summarise_round
 
 COORDINATOR_ORG, COORDINATOR_USER = "Org1", "Admin"
+STRATEGIES = {
+    "fedavg": StrategySpec(),
+    "fedavgm": StrategySpec("fedavgm", momentum_bp=5000, server_lr_bp=12_000),
+}
 READY_TIMEOUT = 600.0
 ROUND_TIMEOUT = 1200.0
 
@@ -70,6 +76,8 @@ class ParticipantProcesses:
                 str(args.seed),
                 "--coordinator",
                 coordinator,
+                "--decryptors",
+                args.decryptors,
                 *(["--data", args.data] if args.data else []),
             ]
             self.logs[org] = logs / f"participant-{org}.log"
@@ -186,6 +194,7 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
         model=args.model,
         rounds=args.rounds,
         threshold=args.threshold or args.participants // 2 + 1,
+        strategy=STRATEGIES[args.strategy],
     )
     # The safe-prime search takes seconds to minutes; overlap it with the participants' start.
     keygen = ThreadPoolExecutor(max_workers=1)
@@ -211,11 +220,19 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
         coordinator.wait_active(task_id, READY_TIMEOUT)
         say(
             f"task {task_id}: {args.model}, {args.participants} participants, "
-            f"{plan.threshold}-of-{args.participants} threshold decryption, {args.rounds} rounds"
+            f"{plan.threshold}-of-{args.participants} threshold decryption, {args.rounds} rounds, "
+            f"{plan.strategy.name}, {'every contributor' if args.decryptors == 'all' else 't'} "
+            "decrypting"
         )
-        rounds = []
-        for number in range(1, args.rounds + 1):
-            rounds.append(_round(coordinator, parts, task_id, number, args))
+        rounds: list[dict[str, Any]] = []
+
+        def on_round(outcome: RoundOutcome) -> None:
+            lines = parts.collect("round", args.participants, ROUND_TIMEOUT)
+            row = summarise_round(outcome, list(lines.values()))
+            demo_report.print_round(row)
+            rounds.append(row)
+
+        coordinator.run_task(task_id, on_round)
         parts.collect("finished", args.participants, ROUND_TIMEOUT)
     return {
         "task_id": task_id,
@@ -223,31 +240,9 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
         "participants": args.participants,
         "model": args.model,
         "partition": args.partition,
+        "strategy": plan.strategy.name,
+        "decryptors": args.decryptors,
     }
-
-
-def _round(
-    coordinator: Coordinator,
-    parts: ParticipantProcesses,
-    task_id: str,
-    number: int,
-    args: argparse.Namespace,
-) -> dict[str, Any]:
-    started = time.monotonic()
-    coordinator.open_round(task_id, number)
-    progress(f"round {number}: opened; participants train, encrypt and submit")
-    closed = coordinator.close_when_submitted(task_id, number, ROUND_TIMEOUT)
-    if closed["aggregate"]:
-        contributors = len(closed["aggregate"]["contributors"])
-        progress(f"round {number}: closed with {contributors} updates; participants decrypt")
-    if closed["status"] == "failed":
-        decided = closed
-    else:
-        decided = coordinator.wait_decided(task_id, number, ROUND_TIMEOUT)
-    lines = parts.collect("round", args.participants, ROUND_TIMEOUT)
-    row = demo_report.round_row(number, decided, list(lines.values()), time.monotonic() - started)
-    demo_report.print_round(row)
-    return row
 
 
 def write_json(path: str, report: dict[str, Any]) -> None:

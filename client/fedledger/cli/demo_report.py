@@ -10,48 +10,19 @@ from typing import Any
 from fedledger.cli.output import progress, say
 
 
-def round_row(
-    number: int, decided: dict[str, Any], lines: list[dict[str, Any]], wall: float
-) -> dict[str, Any]:
-    """Summarise one round from the ledger's record and the participants' own measurements."""
-
-    def slowest(field: str) -> float:
-        return round(max(line[field] for line in lines), 2)
-
-    aggregate = decided.get("aggregate") or {}
-    result = decided.get("result") or {}
-    ledger_bytes = sum(line["update_bytes"] + line["share_bytes"] for line in lines)
-    ledger_bytes += aggregate.get("size", 0)
-    return {
-        "round": number,
-        "status": decided["status"],
-        "accuracy": round(lines[0]["test_accuracy"], 4),
-        "median_validation_accuracy": (
-            result["median_bp"] / 10000 if "median_bp" in result else None
-        ),
-        "seconds": {
-            "wall": round(wall, 2),
-            "training": slowest("train_s"),
-            "encryption": round(
-                max(x["encrypt_offline_s"] + x["encrypt_online_s"] for x in lines), 2
-            ),
-            "ledger": slowest("ledger_s"),
-            "decryption": slowest("decrypt_s"),
-        },
-        "ledger_bytes": ledger_bytes,
-        "clipped_values": sum(line["clipped_values"] for line in lines),
-        "weights_hash": result.get("weights_hash"),
-    }
-
-
 def print_round(row: dict[str, Any]) -> None:
+    """One line per round: decision, test accuracy, where the time went, who decrypted, bytes."""
     s = row["seconds"]
+    accuracy = "" if row["accuracy"] is None else f"test accuracy {row['accuracy'] * 100:5.2f}%"
     say(
-        f"round {row['round']}: {row['status']:<8} test accuracy {row['accuracy'] * 100:5.2f}%  "
-        f"| {s['wall']:5.1f}s = train {s['training']:.1f} + encrypt {s['encryption']:.1f} "
-        f"+ ledger {s['ledger']:.1f} + decrypt {s['decryption']:.1f} (slowest participant) "
-        f"| {row['ledger_bytes'] / 1e6:.2f} MB on the ledger"
+        f"round {row['round']}: {row['status']:<8} {accuracy}  | {s['wall']:5.1f}s = train "
+        f"{s['training']:.1f} + overhead {s['overhead']:.1f} (encrypt {s['encryption']:.1f}, "
+        f"decrypt {s['decryption']:.1f}, combine {s['combination']:.1f}, ledger "
+        f"{s['ledger']:.1f}) | {row['decryptors']} decryptors | "
+        f"{row['ledger_bytes'] / 1e6:.2f} MB on the ledger"
     )
+    if row.get("reason"):
+        say(f"  failed: {row['reason']}")
 
 
 def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
@@ -61,6 +32,9 @@ def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
     from fedledger.learning.runtime import configure_tensorflow
     from fedledger.roles.dataplan import DataPlan, pooled_training_data
 
+    if args.no_baseline:
+        _write(args, report)
+        return
     progress("training the centralised baseline (same data, same epoch budget)")
     configure_tensorflow()
     plan = DataPlan(args.participants, args.partition, args.data, args.seed)
@@ -82,12 +56,16 @@ def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
         f"{baseline.accuracy * 100:.2f}% ({relation}) in {report['total_seconds']:.0f}s;"
         f" task {report['task_id']}"
     )
-    if args.json_file:
-        Path(args.json_file).write_text(json.dumps(report, indent=2))
-        say(f"wrote {args.json_file}")
+    _write(args, report)
     if args.plot:
         plot(report, args.plot)
         say(f"wrote {args.plot}")
+
+
+def _write(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    if args.json_file:
+        Path(args.json_file).write_text(json.dumps(report, indent=2))
+        say(f"wrote {args.json_file}")
 
 
 def plot(report: dict[str, Any], path: str) -> None:

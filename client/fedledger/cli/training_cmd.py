@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-from dataclasses import asdict
 from typing import Any
 
 from fedledger.cli import demo
@@ -15,12 +14,12 @@ from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.learning.models import MODELS
 from fedledger.roles.dataplan import DataPlan, participant_data
-from fedledger.roles.ledger_io import query, register_party
-from fedledger.roles.participant import Participant, find_task_for
-from fedledger.roles.task_policy import TaskPolicy
+from fedledger.roles.decryptors import DecryptorPolicy
+from fedledger.roles.ledger_io import get_task, query, register_party
+from fedledger.roles.participant import Participant, RoundReport
+from fedledger.roles.task_policy import TaskPolicy, find_task_for
 
 TASK_WAIT_SECONDS = 900.0
-STEP_WAIT_SECONDS = 900.0
 
 
 def add_parsers(
@@ -42,6 +41,7 @@ def add_parsers(
         help="a coordinator whose tasks this participant may join (repeat for several); a task "
         "proposed by anybody else is refused",
     )
+    _decryptor_arg(run)
     run.add_argument(
         "--min-quorum",
         type=int,
@@ -59,6 +59,14 @@ def add_parsers(
     dm.add_argument("--model", choices=sorted(MODELS), default="mlp32")
     dm.add_argument("--threshold", type=int, default=None, help="shares needed (default majority)")
     dm.add_argument(
+        "--strategy",
+        choices=("fedavg", "fedavgm"),
+        default="fedavg",
+        help="how the decrypted average becomes the next model (fedavgm: server momentum 0.5, "
+        "server learning rate 1.2)",
+    )
+    _decryptor_arg(dm)
+    dm.add_argument(
         "--json",
         dest="json_file",
         default=None,
@@ -66,6 +74,14 @@ def add_parsers(
         help="write the per-round results as JSON to FILE",
     )
     dm.add_argument("--plot", default=None, metavar="FILE", help="write accuracy per round (PNG)")
+    dm.add_argument(
+        "--base-port", type=int, default=None, help="first port of a network the demo starts"
+    )
+    dm.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip training the centralised baseline (for benchmarks that only time rounds)",
+    )
     dm.set_defaults(func=demo.cmd_demo)
 
     qt = qsub.add_parser("task", parents=[common], help="a training task")
@@ -75,6 +91,16 @@ def add_parsers(
     qr.add_argument("--task", required=True)
     qr.add_argument("--round", type=int, required=True)
     qr.set_defaults(func=cmd_query_round)
+
+
+def _decryptor_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decryptors",
+        choices=("t", "all"),
+        default="t",
+        help="t: only t chosen contributors decrypt each round, the others stand by (default); "
+        "all: every contributor decrypts",
+    )
 
 
 def _data_args(parser: argparse.ArgumentParser) -> None:
@@ -132,17 +158,18 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             data.train,
             data.validation,
             policy=policy,
+            decryptors=DecryptorPolicy(everyone=args.decryptors == "all"),
             seed=args.seed + args.index,
         )
         state = participant.join(task_id)
         _line(args, "joined", task=task_id)
-        for number in range(1, state.task["rounds"] + 1):
-            metrics = participant.run_round(state, number, STEP_WAIT_SECONDS)
-            latest = state.models[max(state.models)]
-            test_accuracy = evaluate_accuracy(state.task["model"], latest, data.test)
-            _line(args, "round", **asdict(metrics), test_accuracy=test_accuracy)
-        final = query(contract, "GetTask", task_id)
-        _line(args, "finished", task=task_id, status=final["status"])
+
+        def on_round(report: RoundReport) -> None:
+            test_accuracy = evaluate_accuracy(state.task.model, state.latest, data.test)
+            _line(args, "round", **report.to_json(), test_accuracy=test_accuracy)
+
+        participant.run_task(state, on_round)
+        _line(args, "finished", task=task_id, status=get_task(contract, task_id).status)
     return 0
 
 
@@ -181,17 +208,17 @@ def cmd_query_task(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_query_round(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        record = query(contract, "GetRound", args.task, str(args.round))
+        view = query(contract, "GetRound", args.task, str(args.round))
     if args.json:
-        emit_json(record)
+        emit_json(view)
         return 0
+    record = view["round"]
     say(f"round {record['round']} of {record['task_id']}: {record['status']}")
+    if record.get("reason"):
+        say(f"reason: {record['reason']}")
     table(
         ["party", "samples", "bytes", "digest"],
-        [
-            (s["party"][:44], s["samples"], s["size"], s["digest"][:16])
-            for s in record["submissions"]
-        ],
+        [(s["party"][:44], s["samples"], s["size"], s["digest"][:16]) for s in view["submissions"]],
     )
     if record.get("aggregate"):
         agg = record["aggregate"]
@@ -199,7 +226,16 @@ def cmd_query_round(paths: Paths, args: argparse.Namespace) -> int:
             f"aggregate {agg['digest'][:16]}… of {len(agg['contributors'])} updates, "
             f"{agg['total_samples']} samples"
         )
-    say(f"decryption shares from: {', '.join(p[:20] for p in record['shares']) or 'none'}")
-    for report in record.get("reports", []):
-        say(f"  {report['party'][:44]} reports {report['accuracy_bp'] / 100:.2f}%")
+    shares = ", ".join(s["party"][:20] for s in view["shares"]) or "none"
+    say(f"decryption shares from: {shares}")
+    for report in view["reports"]:
+        if report["weights_hash"] is None:
+            say(f"  {report['party'][:44]} reports an undecodable aggregate")
+        else:
+            say(
+                f"  {report['party'][:44]} reports {report['weights_hash'][:12]}… at "
+                f"{report['accuracy_bp'] / 100:.2f}%"
+            )
+    for party, outcome in record.get("dissent", {}).items():
+        say(f"  dissent: {party[:44]} reported {outcome[:12]}")
     return 0

@@ -145,20 +145,25 @@ class GatewayContract:
         return transaction_result(self._endorse(proposal), proposal.tx_id)
 
     def events(
-        self, start_block: int = 0, *, timeout: float | None = None
+        self, start_block: int | None = 0, *, timeout: float | None = None
     ) -> Iterator[ChaincodeEvent]:
-        """Yield this chaincode's events from block ``start_block`` on, blocking for new ones.
+        """Yield this chaincode's events from block ``start_block`` on (``None``: from the
+        newest block), blocking for new ones.
 
         The stream ends when the contract is closed, the generator is closed, or ``timeout``
         seconds pass. Raises GatewayError (stage "events") when the stream fails.
         """
-        if start_block < 0:
+        if start_block is None:
+            position = ab_pb2.SeekPosition(newest=ab_pb2.SeekNewest())
+        elif start_block < 0:
             raise LedgerError(f"start_block must be non-negative, got {start_block}")
+        else:
+            position = ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start_block))
         request = gateway_pb2.ChaincodeEventsRequest(
             channel_id=self.channel,
             chaincode_id=self.chaincode,
             identity=self._creator,
-            start_position=ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start_block)),
+            start_position=position,
         ).SerializeToString()
         signed = gateway_pb2.SignedChaincodeEventsRequest(
             request=request, signature=self.identity.sign(sha256(request))

@@ -37,6 +37,10 @@ class Contract(Protocol):
 
     def evaluate(self, function: str, *args: str) -> bytes: ...
 
-    def events(self, start_block: int = 0) -> Iterator[ChaincodeEvent]:
-        """Yield chaincode events from ``start_block`` on, blocking for new ones."""
+    def events(
+        self, start_block: int | None = 0, *, timeout: float | None = None
+    ) -> Iterator[ChaincodeEvent]:
+        """Yield chaincode events from block ``start_block`` on (``None``: from the newest
+        block), blocking for new ones; the stream ends after ``timeout`` seconds (``None``:
+        never) or when the contract is closed."""
         ...

@@ -1,4 +1,10 @@
-"""The coordinator: proposes a training task, deals the threshold key, opens and closes rounds.
+"""The coordinator: proposes a training task, deals the threshold key, and drives its rounds.
+
+A round as the coordinator sees it (:meth:`Coordinator.run_round`): open it; wait (on the task's
+chaincode events) until every participant submitted or the deadline passed; close it (or fail it
+below the quorum); wait for the participants' decision, failing the round if it stays undecided
+past its decision deadline. The participants' half of the same round is
+:meth:`fedledger.roles.participant.Participant.run_round`.
 
 The coordinator is also the key dealer (DESIGN.md, Cryptography): it generates the Paillier key,
 seals each participant's share to the X25519 key the participant registered, publishes the
@@ -12,15 +18,21 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fedledger.crypto.ceremony import deal_from_private_key
 from fedledger.crypto.encoding import EncodingParams
 from fedledger.crypto.keys import PrivateKey, PublicKey, generate_keypair
+from fedledger.errors import ContractError
+from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import Contract
-from fedledger.protocol.rounds import decision_deadline
-from fedledger.roles.ledger_io import DECIDED, get_round, query, submit, wait_for
+from fedledger.protocol.round_records import RoundView
+from fedledger.protocol.rounds import FINAL_STATUSES, ROUND_FAILED, ROUND_OPEN, decision_deadline
+from fedledger.protocol.task_records import TaskRecord
+from fedledger.protocol.training import TASK_ACTIVE, StrategySpec
+from fedledger.roles.ledger_io import WaitTimeout, Watch, get_round, get_task, submit, task_events
+from fedledger.roles.metering import LedgerUsage, MeteredContract
 from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
 
 Progress = Callable[[str], None]
@@ -43,6 +55,7 @@ class TaskPlan:
     frac_bits: int = 16
     clip: float = 1.0  # bound on each (sample-weighted) update value; larger values are clipped
     key_bits: int = 2048
+    strategy: StrategySpec = field(default_factory=StrategySpec)
 
 
 def key_share_context(fingerprint: str) -> bytes:
@@ -66,6 +79,21 @@ def generate_task_key(plan: TaskPlan, progress: Progress = _silent) -> tuple[Pub
     return generate_keypair(plan.key_bits, processes=2)
 
 
+@dataclass(frozen=True)
+class RoundOutcome:
+    """A round as the coordinator saw it end: the final view, wall seconds, its ledger usage."""
+
+    round: int
+    view: RoundView
+    seconds: float
+    ledger: LedgerUsage
+
+    @property
+    def status(self) -> str:
+        """The round's final status."""
+        return self.view.round.status
+
+
 class Coordinator:
     """Drives one task through its rounds over a ``Contract`` (Gateway or in-memory)."""
 
@@ -75,13 +103,16 @@ class Coordinator:
         progress: Progress = _silent,
         watchdog: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.time,
+        fallback_seconds: float = 10.0,
     ) -> None:
         """``watchdog`` runs while waiting on the ledger and may raise to stop waiting;
-        ``clock`` (seconds since the epoch) decides when ledger deadlines have passed."""
-        self.contract = contract
+        ``clock`` (seconds since the epoch) decides when ledger deadlines have passed;
+        ``fallback_seconds`` is how long a wait may go without an event before it queries."""
+        self.contract = MeteredContract(contract)
         self.progress = progress
         self.watchdog = watchdog
         self.clock = clock
+        self.fallback_seconds = fallback_seconds
 
     def propose_task(
         self,
@@ -122,6 +153,7 @@ class Coordinator:
             "rounds": plan.rounds,
             "round_seconds": plan.round_seconds,
             "tolerance_bp": plan.tolerance_bp,
+            "strategy": plan.strategy.to_dict(),
         }
         task = submit(self.contract, "ProposeTask", json.dumps(request))
         task_id: str = task["id"]
@@ -135,80 +167,134 @@ class Coordinator:
             )
         return task_id
 
-    def wait_active(self, task_id: str, timeout: float) -> dict[str, Any]:
+    def wait_active(self, task_id: str, timeout: float) -> TaskRecord:
         """Wait until every participant approved the task; return the task record."""
-        task: dict[str, Any] = wait_for(
-            lambda: query(self.contract, "GetTask", task_id),
-            lambda t: t["status"] == "active",
-            what=f"every participant to approve {task_id}",
-            timeout=timeout,
-            watchdog=self.watchdog,
-        )
-        return task
+        with self._feed(task_id) as feed:
+            return Watch(feed, fallback_seconds=self.fallback_seconds).until(
+                lambda: get_task(self.contract, task_id),
+                lambda t: t.status == TASK_ACTIVE,
+                what=f"every participant to approve {task_id}",
+                timeout=timeout,
+                watchdog=self.watchdog,
+            )
 
-    def open_round(self, task_id: str, number: int) -> dict[str, Any]:
-        """Open round ``number``; returns the round record."""
-        record: dict[str, Any] = submit(self.contract, "OpenRound", task_id, str(number))
-        return record
+    # ------------------------------------------------------------------------- the task's rounds
+    def run_task(
+        self,
+        task_id: str,
+        on_round: Callable[[RoundOutcome], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> list[RoundOutcome]:
+        """Drive every round of an active task to its decision; return their outcomes.
 
-    def close_when_submitted(self, task_id: str, number: int, timeout: float) -> dict[str, Any]:
-        """Close the round once every participant has submitted, or once its deadline passed.
-
-        Past the deadline a round with the quorum is closed and one without is failed
-        (FailRound). Returns the round record (closed or failed). Raises WaitTimeout, or
-        ContractError if the chaincode refuses.
+        Rounds already decided on the ledger are skipped and a round already opened is picked
+        up where it is, so a restarted coordinator resumes the task. ``on_round`` is called with
+        each outcome as soon as its round is decided. ``timeout`` bounds each wait (default:
+        three round durations). Raises WaitTimeout, ContractError.
         """
-        task = query(self.contract, "GetTask", task_id)
-        expected = len(task["participants"])
+        outcomes = []
+        with self._feed(task_id) as feed:
+            watch = Watch(feed, fallback_seconds=self.fallback_seconds)
+            task = get_task(self.contract, task_id)
+            for number in range(1, task.rounds + 1):
+                view = get_round(self.contract, task_id, number)
+                if view is not None and view.round.status in FINAL_STATUSES:
+                    continue
+                outcome = self.run_round(task, number, watch, timeout=timeout)
+                outcomes.append(outcome)
+                if on_round is not None:
+                    on_round(outcome)
+        return outcomes
 
-        def closable(record: dict[str, Any] | None) -> bool:
-            if record is None:
-                return False
-            if record["status"] != "open":
-                return True
-            return len(record["submissions"]) >= expected or self._past(record["deadline"])
+    def run_round(
+        self, task: TaskRecord, number: int, watch: Watch, *, timeout: float | None = None
+    ) -> RoundOutcome:
+        """Open round ``number`` (unless it is open), close or fail it at the right moment and
+        wait for its decision, failing it if it stays undecided past its decision deadline.
 
-        record = wait_for(
-            lambda: get_round(self.contract, task_id, number),
-            closable,
-            what=f"updates for round {number}",
-            timeout=timeout,
-            watchdog=self.watchdog,
-        )
-        if record["status"] != "open":
-            return dict(record)
-        verb = "CloseRound" if len(record["submissions"]) >= task["quorum"] else "FailRound"
-        if verb == "FailRound":
+        Returns the round's outcome. Raises WaitTimeout, ContractError.
+        """
+        started, before = time.perf_counter(), self.contract.usage
+        limit = timeout if timeout is not None else max(120.0, 3 * task.round_seconds)
+        view = get_round(self.contract, task.id, number)
+        if view is None:
+            self.contract.submit("OpenRound", task.id, str(number))
+            self.progress(f"round {number}: opened; participants train, encrypt and submit")
+        view = self._until(
+            watch, task, number, limit,
+            lambda v: v.round.status != ROUND_OPEN
+            or len(v.submissions) == len(task.participants)
+            or self._past(v.round.deadline),
+            lambda v: v.round.deadline, f"updates for round {number}",
+        )  # fmt: skip
+        if view.round.status == ROUND_OPEN:
+            view = self._close_or_fail(task, view)
+        if view.round.status != ROUND_FAILED:
+            due = decision_deadline(view.round.deadline, task.round_seconds)
+            view = self._until(
+                watch, task, number, limit,
+                lambda v: v.round.status in FINAL_STATUSES or self._past(due),
+                lambda v: due, f"the decision on round {number}",
+            )  # fmt: skip
+            if view.round.status not in FINAL_STATUSES:
+                self.progress(f"round {number}: undecided after its decision deadline; failing it")
+                self._submit_unless_moved_on(task, number, "FailRound")
+                view = self._read(task, number)
+        seconds = time.perf_counter() - started
+        return RoundOutcome(number, view, round(seconds, 3), self.contract.usage - before)
+
+    def _close_or_fail(self, task: TaskRecord, view: RoundView) -> RoundView:
+        number, count = view.round.round, len(view.submissions)
+        if count >= task.quorum:
+            self._submit_unless_moved_on(task, number, "CloseRound")
+            self.progress(f"round {number}: closed with {count} updates; participants decrypt")
+        else:
             self.progress(f"round {number}: deadline passed below the quorum; failing it")
-        result: dict[str, Any] = submit(self.contract, verb, task_id, str(number))
-        return result
+            self._submit_unless_moved_on(task, number, "FailRound")
+        return self._read(task, number)
 
-    def wait_decided(self, task_id: str, number: int, timeout: float) -> dict[str, Any]:
-        """Wait until the round is accepted, rejected or failed; return the round record.
+    def _submit_unless_moved_on(self, task: TaskRecord, number: int, function: str) -> None:
+        """Submit a round transaction; a refusal because someone else moved the round first (a
+        participant closed or failed it) is not an error, any other is raised."""
+        status = self._read(task, number).round.status
+        try:
+            self.contract.submit(function, task.id, str(number))
+        except ContractError:
+            if self._read(task, number).round.status == status:
+                raise
 
-        A closed round still undecided after its decision deadline (shares or results missing)
-        is failed here, so the task can go on.
-        """
-        task = query(self.contract, "GetTask", task_id)
+    def _until(
+        self,
+        watch: Watch,
+        task: TaskRecord,
+        number: int,
+        timeout: float,
+        ready: Callable[[RoundView], bool],
+        due: Callable[[RoundView], float],
+        what: str,
+    ) -> RoundView:
+        latest: list[RoundView] = []
 
-        def final_or_overdue(record: dict[str, Any] | None) -> bool:
-            if record is None:
-                return False
-            overdue = self._past(decision_deadline(record["deadline"], task["round_seconds"]))
-            return record["status"] in DECIDED or overdue
+        def read() -> RoundView:
+            latest[:] = [self._read(task, number)]
+            return latest[0]
 
-        record: dict[str, Any] = wait_for(
-            lambda: get_round(self.contract, task_id, number),
-            final_or_overdue,
-            what=f"the result of round {number}",
-            timeout=timeout,
-            watchdog=self.watchdog,
+        def wake() -> float:
+            return due(latest[0]) - self.clock() + 1 if latest else self.fallback_seconds
+
+        return watch.until(
+            read, ready, what=what, timeout=timeout, wake=wake, watchdog=self.watchdog
         )
-        if record["status"] not in DECIDED:
-            self.progress(f"round {number}: undecided after its decision deadline; failing it")
-            failed: dict[str, Any] = submit(self.contract, "FailRound", task_id, str(number))
-            return failed
-        return record
+
+    def _read(self, task: TaskRecord, number: int) -> RoundView:
+        view = get_round(self.contract, task.id, number)
+        if view is None:
+            raise WaitTimeout(f"round {number} of {task.id} has not been opened")
+        return view
+
+    def _feed(self, task_id: str) -> EventFeed:
+        return EventFeed(self.contract, accept=task_events(task_id))
 
     def _past(self, deadline: int) -> bool:
         """True once the clock is past a ledger deadline (seconds since the epoch)."""

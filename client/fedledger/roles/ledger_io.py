@@ -1,26 +1,47 @@
-"""Typed calls of fedledger's chaincode over any ``Contract``, and waiting on ledger state."""
+"""Typed calls of fedledger's chaincode over any ``Contract``, and waiting on what they return.
+
+Reads return the protocol's typed records (``TaskRecord``, ``RoundView``, …); a missing asset is
+``AssetNotFound`` from the ledger (status 404), turned into ``None`` where absence is an answer.
+:class:`Watch` waits until ledger state satisfies a condition: it queries once, then sleeps until
+a chaincode event of the task arrives (an :class:`~fedledger.ledger.events.EventFeed`) and queries
+again, with a long fallback interval for when no event comes.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from fedledger.errors import ContractError, FedLedgerError
-from fedledger.ledger.interface import Contract
+from fedledger.errors import AssetNotFound, FedLedgerError
+from fedledger.ledger.events import EventFeed
+from fedledger.ledger.interface import ChaincodeEvent, Contract
 from fedledger.protocol.assets import party_id
+from fedledger.protocol.ciphervec import CipherVector
+from fedledger.protocol.round_records import AggregateRecord, RoundView, ShareRecord
+from fedledger.protocol.task_records import TaskRecord
+
+__all__ = [
+    "WaitTimeout",
+    "Watch",
+    "get_aggregate",
+    "get_round",
+    "get_share",
+    "get_task",
+    "query",
+    "query_or_none",
+    "register_party",
+    "submit",
+    "task_events",
+]
+
+_T = TypeVar("_T")
+FALLBACK_SECONDS = 10.0
 
 
 class WaitTimeout(FedLedgerError):
     """Ledger state did not reach what a role waited for in time."""
-
-
-class RoundFailed(FedLedgerError):
-    """The round was failed on the ledger (FailRound) while a role waited on it."""
-
-
-DECIDED = ("accepted", "rejected", "failed")  # final round statuses
 
 
 def query(contract: Contract, function: str, *args: str) -> Any:
@@ -29,53 +50,16 @@ def query(contract: Contract, function: str, *args: str) -> Any:
 
 
 def query_or_none(contract: Contract, function: str, *args: str) -> Any:
-    """Like :func:`query`, but None when the chaincode says the thing is not there (yet)."""
+    """Like :func:`query`, but None when the chaincode says the asset does not exist (404)."""
     try:
         return query(contract, function, *args)
-    except ContractError as exc:
-        if any(marker in exc.message for marker in _ABSENT):
-            return None
-        raise
-
-
-_ABSENT = (
-    "does not exist",
-    "is not registered",
-    "no key envelope",
-    "not stored yet",
-    "has not been opened",
-)
+    except AssetNotFound:
+        return None
 
 
 def submit(contract: Contract, function: str, *args: str) -> Any:
     """Submit ``function`` and decode its JSON result."""
     return json.loads(contract.submit(function, *args))
-
-
-def wait_for(
-    read: Callable[[], Any],
-    ready: Callable[[Any], bool],
-    *,
-    what: str,
-    timeout: float,
-    interval: float = 0.3,
-    watchdog: Callable[[], None] | None = None,
-) -> Any:
-    """Poll ``read()`` until ``ready`` holds for its value; return that value.
-
-    ``watchdog`` runs before every poll and may raise to abandon the wait (e.g. when a process
-    the caller depends on has died). Raises WaitTimeout naming ``what`` after ``timeout`` seconds.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        if watchdog is not None:
-            watchdog()
-        value = read()
-        if ready(value):
-            return value
-        if time.monotonic() > deadline:
-            raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def register_party(contract: Contract, roles: list[str], kx_public_key_b64: str) -> dict[str, Any]:
@@ -91,7 +75,81 @@ def register_party(contract: Contract, roles: list[str], kx_public_key_b64: str)
     return party
 
 
-def get_round(contract: Contract, task_id: str, number: int) -> dict[str, Any] | None:
-    """The round record with its submissions, shares and reports; None if not opened yet."""
-    record: dict[str, Any] | None = query_or_none(contract, "GetRound", task_id, str(number))
-    return record
+def get_task(contract: Contract, task_id: str) -> TaskRecord:
+    """The stored task; raises AssetNotFound for an unknown task."""
+    return TaskRecord.from_bytes(contract.evaluate("GetTask", task_id))
+
+
+def get_round(contract: Contract, task_id: str, number: int) -> RoundView | None:
+    """The round with its summaries; None if it has not been opened yet."""
+    try:
+        return RoundView.from_bytes(contract.evaluate("GetRound", task_id, str(number)))
+    except AssetNotFound:
+        return None
+
+
+def get_aggregate(contract: Contract, task_id: str, number: int) -> CipherVector:
+    """The round's aggregate vector; raises AssetNotFound while the round is open."""
+    stored = AggregateRecord.from_bytes(contract.evaluate("GetAggregate", task_id, str(number)))
+    return CipherVector.from_base64(stored.vector)
+
+
+def get_share(contract: Contract, task_id: str, number: int, party: str) -> str:
+    """One party's verified decryption share of the round (base64)."""
+    raw = contract.evaluate("GetDecryptionShare", task_id, str(number), party)
+    return ShareRecord.from_bytes(raw).share
+
+
+def task_events(task_id: str) -> Callable[[ChaincodeEvent], bool]:
+    """An event filter that keeps the events of one task."""
+
+    def accept(event: ChaincodeEvent) -> bool:
+        try:
+            return bool(json.loads(event.payload).get("task_id") == task_id)
+        except (ValueError, AttributeError):
+            return False
+
+    return accept
+
+
+class Watch:
+    """Waits on ledger state, woken by an event feed (module docstring)."""
+
+    def __init__(
+        self, feed: EventFeed | None, *, fallback_seconds: float = FALLBACK_SECONDS
+    ) -> None:
+        self._feed = feed
+        self._fallback = fallback_seconds
+
+    def until(
+        self,
+        read: Callable[[], _T],
+        ready: Callable[[_T], bool],
+        *,
+        what: str,
+        timeout: float,
+        wake: Callable[[], float] | None = None,
+        watchdog: Callable[[], None] | None = None,
+    ) -> _T:
+        """Return ``read()`` once ``ready`` holds for it.
+
+        Queries once, then once per event (or after the fallback interval, or after ``wake()``
+        seconds when the caller awaits a time such as a deadline). ``watchdog`` runs before each
+        query and may raise to give up. Raises WaitTimeout naming ``what`` after ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._feed.count if self._feed is not None else 0
+            if watchdog is not None:
+                watchdog()
+            value = read()
+            if ready(value):
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
+            pause = min(self._fallback, remaining, max(0.05, wake()) if wake else remaining)
+            if self._feed is not None:
+                self._feed.wait(seen, pause)
+            else:
+                time.sleep(pause)

@@ -1,18 +1,29 @@
-"""A participant: joins a task, trains locally, submits encrypted updates, decrypts the aggregate.
+"""A participant's side of a task, start to finish: join, then per round train, encrypt, submit,
+decrypt, combine, evaluate, report and adopt the new global model.
 
-Joining: a participant checks the whole task against its policy (:mod:`task_policy`: a trusted
-proposer, t ≥ 2, the quorum, the key and its threshold data, the encoding, the sizes) before it
-approves it, and joins nothing else.
+Joining: the participant checks the whole task against its policy (:mod:`task_policy`: a trusted
+proposer, t ≥ 2, its quorum, the key and its threshold data, the encoding, the sizes) before it
+approves it, opens its sealed key share and checks the initial weights against their digest.
 
-Per round: take the global weights of the round's base, train for the task's local epochs,
-scale the update by this party's share of the declared samples (n_i / N, so the encrypted sum is
-the FedAvg average), encrypt it with randomness prepared before training, prove knowledge of its
-plaintexts, and submit it. After the round closes: publish a verifiable decryption share; once t
-shares are on the ledger (the chaincode verified each), combine them, apply the decrypted average
-to the base weights, evaluate, and report accuracy and the weights' digest — or, when the
-aggregate does not decode (someone submitted values beyond the encoding's bounds), report that,
-so a majority fails the round and training goes on. Every honest participant derives the same
-new global weights.
+One round (:meth:`Participant.run_round`), waiting on the task's chaincode events throughout:
+
+1. when the round opens, train from the round's base weights, scale the update by this party's
+   share n_i/N of the declared samples (so the encrypted sum is the FedAvg average), encrypt it
+   with randomness prepared ahead, prove knowledge of its plaintexts and submit it;
+2. when it closes, decrypt: the t contributors :func:`~decryptors.chosen_decryptors` names
+   publish their shares at once, the others stand by and publish only if t shares are not in
+   after a while;
+3. once t (chaincode-verified) shares are in, combine them, let the task's strategy turn the
+   average into the new global weights, evaluate them on local validation data and report their
+   digest — or that the aggregate does not decode, so a majority fails the round;
+4. prepare the next round's randomness, wait for the decision and adopt the new model if the
+   round was accepted (its digest must be the one this participant derived).
+
+Failure paths, each a named outcome or error: the round fails (status "failed"); this party
+missed the deadline ("missed": it still decrypts and adopts the model); the aggregate does not
+decode (reported, the round fails); the majority accepted weights this party did not derive
+(:class:`DivergedFromMajority`); the ledger stops answering (``WaitTimeout``); the task breaks
+the policy (``TaskRefused``, before anything is submitted).
 """
 
 from __future__ import annotations
@@ -20,7 +31,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,20 +49,34 @@ from fedledger.errors import ContractError, EncodingError, FedLedgerError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.learning.fedavg import rescale_partial_sum, scale_update
+from fedledger.learning.strategy import Strategy, StrategyState, strategy_for
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig, train_local
+from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import Contract
-from fedledger.protocol.ciphervec import CipherVector, EncodingSpec
 from fedledger.protocol.popk import ProofContext
-from fedledger.protocol.rounds import MAX_DECODE_ERROR_CHARS
-from fedledger.roles.coordinator import key_share_context
-from fedledger.roles.ledger_io import (
-    DECIDED,
-    RoundFailed,
-    get_round,
-    query,
-    query_or_none,
-    wait_for,
+from fedledger.protocol.round_records import RoundRecord, RoundView
+from fedledger.protocol.rounds import (
+    FINAL_STATUSES,
+    MAX_DECODE_ERROR_CHARS,
+    ROUND_ACCEPTED,
+    ROUND_CLOSED,
+    ROUND_FAILED,
+    ROUND_OPEN,
 )
+from fedledger.protocol.task_records import TaskRecord
+from fedledger.roles.coordinator import key_share_context
+from fedledger.roles.decryptors import DecryptorPolicy, chosen_decryptors
+from fedledger.roles.ledger_io import (
+    WaitTimeout,
+    Watch,
+    get_aggregate,
+    get_round,
+    get_share,
+    get_task,
+    query_or_none,
+    task_events,
+)
+from fedledger.roles.metering import MeteredContract, PhaseTimer
 from fedledger.roles.model_io import (
     FloatVector,
     canonical_weights,
@@ -59,40 +85,86 @@ from fedledger.roles.model_io import (
 )
 from fedledger.roles.task_policy import TaskPolicy, check_task
 
+__all__ = ["DivergedFromMajority", "Participant", "RoundReport", "TaskState"]
+
+MISSED = "missed"  # this party's update did not make it into the round
+UNDECODABLE = "undecodable"
+
+
+def _still(record: RoundRecord, status: str, now: float) -> bool:
+    """True while ``record`` is in ``status`` (an open round past its deadline is over)."""
+    if record.status != status:
+        return False
+    return status != ROUND_OPEN or now <= record.deadline
+
+
+class DivergedFromMajority(FedLedgerError):
+    """A majority accepted global weights other than those this participant derived."""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What a participant derived from a round's shares: the new weights and strategy state,
+    or (``weights`` None) why the aggregate did not decode."""
+
+    weights: FloatVector | None
+    strategy_state: StrategyState = None
+    decode_error: str = ""
+
 
 @dataclass
-class RoundMetrics:
-    """What one participant measured in one round (seconds and bytes)."""
+class RoundReport:
+    """What one participant did and measured in one round (seconds per phase, bytes)."""
 
     round: int
-    train_s: float = 0.0
-    encrypt_offline_s: float = 0.0
-    encrypt_online_s: float = 0.0
-    ledger_s: float = 0.0
-    decrypt_s: float = 0.0
+    status: str = ""
+    contributed: bool = False
+    decrypted: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+    ledger_calls: int = 0
+    ledger_bytes: int = 0
     update_bytes: int = 0
     share_bytes: int = 0
     clipped_values: int = 0
-    local_accuracy: float = 0.0
-    status: str = ""
+    local_accuracy: float | None = None
     weights_hash: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON values."""
+        return asdict(self)
 
 
 @dataclass
 class TaskState:
-    """What a participant knows of a task it has joined."""
+    """What a participant knows of a task it has joined: keys, strategy, the accepted models."""
 
-    task: dict[str, Any]
-    public_key: PublicKey
+    task: TaskRecord
     tkey: ThresholdKey
     share: KeyShare
     encoding: EncodingParams
-    indices: dict[str, int]
+    strategy: Strategy
+    pool: RandomnessPool
     models: dict[int, FloatVector] = field(default_factory=dict)  # accepted round -> weights
+    strategy_states: dict[int, StrategyState] = field(default_factory=dict)
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The task's Paillier key."""
+        return self.tkey.public_key
+
+    @property
+    def indices(self) -> dict[str, int]:
+        """Share index of every participant."""
+        return share_indices(list(self.task.participant_ids))
+
+    @property
+    def latest(self) -> FloatVector:
+        """The newest accepted global weights."""
+        return self.models[max(self.models)]
 
 
 class Participant:
-    """One organisation's participant process, over a ``Contract`` bound to its identity."""
+    """One organisation's participant, over a ``Contract`` bound to its identity."""
 
     def __init__(
         self,
@@ -104,32 +176,44 @@ class Participant:
         *,
         policy: TaskPolicy,
         config: TrainingConfig = DEFAULT_TRAINING,
+        decryptors: DecryptorPolicy | None = None,
         seed: int = 0,
+        fallback_seconds: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        step_timeout: float | None = None,
     ) -> None:
-        self.contract = contract
+        """``fallback_seconds`` bounds a wait without events; ``clock`` (seconds since the
+        epoch) tells whether an open round's deadline has passed; ``step_timeout`` bounds each
+        wait for the round to move (default three round durations, at least two minutes)."""
+        self.contract = MeteredContract(contract)
+        self.clock = clock
+        self.step_timeout = step_timeout
         self.party_id = party_id
-        self.policy = policy
         self._kx_private_key = kx_private_key
         self.train = train
         self.validation = validation
+        self.policy = policy
         self.config = config
+        self.decryptors = decryptors or DecryptorPolicy()
         self.seed = seed
+        self._fallback = fallback_seconds
 
-    # ------------------------------------------------------------------ joining
+    # ---------------------------------------------------------------------------------- joining
     def join(self, task_id: str, timeout: float = 300.0) -> TaskState:
         """Check the task against this party's policy, approve it, open this party's key share,
-        fetch and check the initial weights.
+        fetch and check the initial weights; return the task state.
 
-        Waits up to ``timeout`` seconds for the coordinator to publish the sealed key share and
-        the initial weights. Raises TaskRefused (before anything is submitted) when the task
-        breaks the policy, FedLedgerError subclasses when the envelope cannot be opened or the
-        initial weights do not match the digest.
+        Raises TaskRefused (before anything is submitted) when the task breaks the policy,
+        EnvelopeError/CryptoError when the sealed share cannot be opened or does not match,
+        FedLedgerError when the initial weights do not match their digest, WaitTimeout when the
+        coordinator does not publish them within ``timeout`` seconds.
         """
-        task = query(self.contract, "GetTask", task_id)
+        task = get_task(self.contract, task_id)
         tkey = check_task(task, self.party_id, self.policy)
-        if self.party_id not in task["approvals"] and task["status"] == "proposed":
+        if self.party_id not in task.approvals and task.status == "proposed":
             self.contract.submit("ApproveTask", task_id)
-        envelope = wait_for(
+        watch = Watch(None, fallback_seconds=1.0)
+        envelope = watch.until(
             lambda: query_or_none(self.contract, "GetKeyEnvelope", task_id, self.party_id),
             lambda found: found is not None,
             what=f"this party's key share of {task_id}",
@@ -138,263 +222,269 @@ class Participant:
         share = open_key_share(
             base64.b64decode(envelope["envelope"]),
             self._kx_private_key,
-            associated_data=key_share_context(task["public_key"]["fingerprint"]),
+            associated_data=key_share_context(task.public_key.fingerprint),
             party_id=self.party_id,
             threshold_key=tkey,
         )
-        weights = wait_for(
+        stored = watch.until(
             lambda: query_or_none(self.contract, "GetModelWeights", task_id),
             lambda found: found is not None,
             what=f"the initial weights of {task_id}",
             timeout=timeout,
         )
-        initial = weights_from_bytes(base64.b64decode(weights["weights"]))
-        if weights_hash(initial) != task["initial_weights_hash"]:
+        initial = weights_from_bytes(base64.b64decode(stored["weights"]))
+        if weights_hash(initial) != task.initial_weights_hash:
             raise FedLedgerError(f"the initial weights of {task_id} do not match its digest")
-        spec = EncodingSpec.from_dict(task["encoding"])
-        return TaskState(
+        state = TaskState(
             task=task,
-            public_key=tkey.public_key,
             tkey=tkey,
             share=share,
-            encoding=EncodingParams.from_spec(spec),
-            indices=share_indices([p["party"] for p in task["participants"]]),
+            encoding=EncodingParams.from_spec(task.spec),
+            strategy=strategy_for(task.strategy),
+            pool=RandomnessPool(tkey.public_key),
             models={0: initial},
+            strategy_states={0: None},
         )
+        state.pool.fill(task.ciphertext_count)  # round 1's randomness, before any update exists
+        return state
 
-    def _samples(self, state: TaskState) -> tuple[int, int]:
-        declared = {p["party"]: p["samples"] for p in state.task["participants"]}
-        return declared[self.party_id], sum(declared.values())
+    # ---------------------------------------------------------------------------- the task
+    def run_task(
+        self, state: TaskState, on_round: Callable[[RoundReport], None] | None = None
+    ) -> list[RoundReport]:
+        """Take part in every round of the task; return one report per round.
 
-    # ------------------------------------------------------------------ one round
-    def submit_update(self, state: TaskState, record: dict[str, Any]) -> RoundMetrics:
-        """Train from the round's base weights, encrypt the weighted update, submit it."""
-        number = record["round"]
-        metrics = RoundMetrics(round=number)
-        base = state.models[record["base_round"]]
-        own, total = self._samples(state)
-        expected_ciphertexts = state.task["ciphertext_count"]
+        ``on_round`` is called with each report as soon as its round is decided.
+        """
+        reports = []
+        with EventFeed(self.contract, accept=task_events(state.task.id)) as feed:
+            watch = Watch(feed, fallback_seconds=self._fallback)
+            for number in range(1, state.task.rounds + 1):
+                report = self.run_round(state, number, watch)
+                reports.append(report)
+                if on_round is not None:
+                    on_round(report)
+        return reports
 
-        started = time.perf_counter()
-        pool = RandomnessPool(state.public_key)  # offline: before the update exists
-        pool.fill(expected_ciphertexts)
-        metrics.encrypt_offline_s = time.perf_counter() - started
+    def run_round(self, state: TaskState, number: int, watch: Watch | None = None) -> RoundReport:
+        """Take part in round ``number`` from its opening to its decision (module docstring).
 
-        started = time.perf_counter()
-        result = train_local(
-            state.task["model"], base, self.train, self.config, seed=self.seed * 1000 + number
+        Returns the round's report. Raises DivergedFromMajority, or WaitTimeout when the round
+        makes no progress for three round durations.
+        """
+        if watch is None:
+            with EventFeed(self.contract, accept=task_events(state.task.id)) as feed:
+                return self.run_round(state, number, Watch(feed, fallback_seconds=self._fallback))
+        report, timer, before = RoundReport(round=number), PhaseTimer(), self.contract.usage
+        with timer("wall"):
+            self._play_round(state, number, watch, report, timer)
+        used = self.contract.usage - before
+        report.seconds = {**timer.seconds(), "ledger": used.seconds}
+        report.ledger_calls, report.ledger_bytes = used.calls, used.bytes_sent + used.bytes_received
+        return report
+
+    def _play_round(
+        self, state: TaskState, number: int, watch: Watch, report: RoundReport, timer: PhaseTimer
+    ) -> None:
+        view = self._await(state, number, watch, lambda v: True, f"round {number} to open")
+        if view.round.status == ROUND_OPEN and self.party_id not in view.submitters:
+            self._submit_update(state, view.round, report, timer)
+        view = self._await(
+            state, number, watch, lambda v: v.round.status != ROUND_OPEN, f"round {number} to close"
         )
-        metrics.train_s = time.perf_counter() - started
-
-        started = time.perf_counter()
-        scaled = scale_update(result.update, own, total)
-        metrics.clipped_values = int(np.count_nonzero(np.abs(scaled) > state.encoding.clip))
-        context = ProofContext(
-            state.task["id"], number, self.party_id, state.public_key.fingerprint
+        if view.round.status == ROUND_FAILED:
+            report.status = ROUND_FAILED
+            return
+        # What counts is the ledger's list, also for an update submitted before a restart.
+        aggregate = view.round.aggregate
+        report.contributed = aggregate is not None and self.party_id in aggregate.contributors
+        if view.round.status == ROUND_CLOSED:
+            self._decrypt(state, view, watch, report, timer)
+        view = self._await(
+            state,
+            number,
+            watch,
+            lambda v: len(v.shares) >= state.task.threshold or v.round.status == ROUND_FAILED,
+            f"{state.task.threshold} decryption shares of round {number}",
         )
-        vector, proof = encrypt_update(
-            scaled.tolist(), state.public_key, state.encoding, pool, context
-        )
-        payload = vector.to_base64()
-        metrics.encrypt_online_s = time.perf_counter() - started
-        metrics.update_bytes = len(payload)
+        if view.round.status == ROUND_FAILED:
+            report.status = ROUND_FAILED
+            return
+        derived = self._combine(state, view, report, timer)
+        self._report(state, view, derived, report)
+        with timer("prepare"):  # the next round's randomness, while the decision comes in
+            state.pool.fill(state.task.ciphertext_count - len(state.pool))
+        view = self._await(
+            state, number, watch, lambda v: v.round.status in FINAL_STATUSES,
+            f"the decision on round {number}",
+        )  # fmt: skip
+        report.status = view.round.status if report.contributed else MISSED
+        if view.round.status == ROUND_ACCEPTED:
+            self._adopt(state, view.round, derived)
 
-        started = time.perf_counter()
-        request = {"vector": payload, "samples": own, "proof": proof.to_base64()}
-        self.contract.submit("SubmitUpdate", state.task["id"], str(number), json.dumps(request))
-        metrics.ledger_s += time.perf_counter() - started
-        return metrics
-
-    def submit_share(self, state: TaskState, number: int, metrics: RoundMetrics) -> CipherVector:
-        """Publish this party's verifiable decryption share of the round's aggregate."""
-        started = time.perf_counter()
-        aggregate = query(self.contract, "GetAggregate", state.task["id"], str(number))
-        vector = CipherVector.from_base64(aggregate["vector"])
-        metrics.ledger_s += time.perf_counter() - started
-
-        started = time.perf_counter()
-        dshare = partial_decrypt_vector(state.tkey, state.share, vector)
-        encoded = decryption_share_to_base64(state.tkey, dshare)
-        metrics.decrypt_s += time.perf_counter() - started
-        metrics.share_bytes = len(encoded)
-
-        started = time.perf_counter()
-        try:
-            self.contract.submit("SubmitDecryptionShare", state.task["id"], str(number), encoded)
-        except ContractError as exc:
-            # A majority may have decided the round with the shares already in: this one is
-            # then not needed. Any other refusal is an error.
-            if "decryption shares are accepted only while it is closed" not in exc.message:
-                raise
-        metrics.ledger_s += time.perf_counter() - started
-        return vector
-
-    def decrypt_and_report(
+    def _await(
         self,
         state: TaskState,
-        record: dict[str, Any],
-        aggregate: CipherVector,
-        metrics: RoundMetrics,
-        timeout: float,
-        *,
-        report: bool = True,
-    ) -> FloatVector | None:
-        """Combine t shares into the new global weights, evaluate them, report; return them.
-
-        Returns None when the aggregate does not decode (then that is what is reported). Only
-        contributors report (``report``); anyone holding the shares can decrypt. A report that
-        comes after a majority already decided the round is not needed and not an error.
-        """
-        task_id, number = state.task["id"], record["round"]
-        threshold = state.task["threshold"]
-        started = time.perf_counter()
-        ready = wait_for(
-            lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None and (len(r["shares"]) >= threshold or r["status"] == "failed"),
-            what=f"{threshold} decryption shares of round {number}",
-            timeout=timeout,
+        number: int,
+        watch: Watch,
+        ready: Callable[[RoundView], bool],
+        what: str,
+        timeout: float | None = None,
+    ) -> RoundView:
+        view = watch.until(
+            lambda: get_round(self.contract, state.task.id, number),
+            lambda v: v is not None and ready(v),
+            what=what,
+            timeout=timeout if timeout is not None else self._step_timeout(state),
         )
-        if ready["status"] == "failed":
-            raise RoundFailed(f"round {number} of {task_id} failed: {ready['reason']}")
+        if view is None:  # pragma: no cover - ready() rejects None
+            raise WaitTimeout(f"round {number} of {state.task.id} vanished")
+        return view
+
+    def _step_timeout(self, state: TaskState) -> float:
+        if self.step_timeout is not None:
+            return self.step_timeout
+        return max(120.0, 3.0 * state.task.round_seconds)
+
+    # ------------------------------------------------------------------------ the round's steps
+    def _submit_update(
+        self, state: TaskState, record: RoundRecord, report: RoundReport, timer: PhaseTimer
+    ) -> bool:
+        """Train, encrypt, prove and submit; return whether the update was accepted."""
+        task, number = state.task, record.round
+        with timer("prepare"):
+            state.pool.fill(task.ciphertext_count - len(state.pool))
+        with timer("train"):
+            config = state.strategy.configure_fit(number, self.config)
+            result = train_local(
+                task.model, state.models[record.base_round], self.train, config,
+                seed=self.seed * 1000 + number,
+            )  # fmt: skip
+        own = task.samples_of(self.party_id)
+        with timer("encrypt"):
+            scaled = scale_update(result.update, own, task.total_samples)
+            report.clipped_values = int(np.count_nonzero(np.abs(scaled) > state.encoding.clip))
+            context = ProofContext(task.id, number, self.party_id, task.public_key.fingerprint)
+            vector, proof = encrypt_update(
+                scaled.tolist(), state.public_key, state.encoding, state.pool, context
+            )
+            payload = vector.to_base64()
+            request = {"vector": payload, "samples": own, "proof": proof.to_base64()}
+        report.update_bytes = len(payload)
+        return self._submit_while(
+            state, number, ROUND_OPEN, "SubmitUpdate", task.id, str(number), json.dumps(request)
+        )
+
+    def _decrypt(
+        self,
+        state: TaskState,
+        view: RoundView,
+        watch: Watch,
+        report: RoundReport,
+        timer: PhaseTimer,
+    ) -> None:
+        """Publish this party's share if it is chosen, or if the chosen ones leave it waiting."""
+        task, number = state.task, view.round.round
+        contributors = view.round.aggregate.contributors if view.round.aggregate else ()
+        chosen = chosen_decryptors(contributors, number, task.threshold)
+        if not self.decryptors.everyone and self.party_id not in chosen:
+            try:
+                self._await(
+                    state, number, watch,
+                    lambda v: len(v.shares) >= task.threshold or v.round.status != ROUND_CLOSED,
+                    "the chosen decryptors", timeout=self.decryptors.standby_seconds,
+                )  # fmt: skip
+                return
+            except WaitTimeout:
+                pass  # a chosen decryptor is late: stand in for it
+        aggregate = get_aggregate(self.contract, task.id, number)
+        with timer("decrypt"):
+            dshare = partial_decrypt_vector(state.tkey, state.share, aggregate)
+            encoded = decryption_share_to_base64(state.tkey, dshare)
+        report.share_bytes, report.decrypted = len(encoded), True
+        self._submit_while(
+            state, number, ROUND_CLOSED, "SubmitDecryptionShare", task.id, str(number), encoded
+        )
+
+    def _combine(
+        self, state: TaskState, view: RoundView, report: RoundReport, timer: PhaseTimer
+    ) -> Derived:
+        """Decrypt the aggregate from t shares and apply the task's strategy."""
+        task, record = state.task, view.round
+        contributors = record.aggregate.contributors if record.aggregate else ()
         shares = [
-            (
-                party,
-                query(self.contract, "GetDecryptionShare", task_id, str(number), party)["share"],
-            )
-            for party in ready["shares"][:threshold]
+            (party, get_share(self.contract, task.id, record.round, party))
+            for party in view.share_parties[: task.threshold]
         ]
-        metrics.ledger_s += time.perf_counter() - started
-
-        started = time.perf_counter()
-        contributors = record["aggregate"]["contributors"]
-        declared = {p["party"]: p["samples"] for p in state.task["participants"]}
-        try:
-            decrypted = decrypt_aggregate(
-                state.tkey, aggregate, shares, indices=state.indices, summands=len(contributors)
+        aggregate = get_aggregate(self.contract, task.id, record.round)
+        with timer("combine"):
+            try:
+                decrypted = decrypt_aggregate(
+                    state.tkey, aggregate, shares, indices=state.indices, summands=len(contributors)
+                )
+            except EncodingError as exc:
+                report.weights_hash = UNDECODABLE
+                return Derived(None, decode_error=str(exc)[:MAX_DECODE_ERROR_CHARS])
+            contributed = sum(task.samples_of(party) for party in contributors)
+            average = rescale_partial_sum(
+                np.asarray(decrypted.values), task.total_samples, contributed
             )
-        except EncodingError as exc:
-            metrics.decrypt_s += time.perf_counter() - started
-            metrics.status = "undecodable"
-            if report:
-                reason = str(exc)[:MAX_DECODE_ERROR_CHARS]
-                self._report(task_id, number, {"decode_error": reason}, metrics)
-            return None
-        average = rescale_partial_sum(
-            np.asarray(decrypted.values),
-            sum(declared.values()),
-            sum(declared[party] for party in contributors),
-        )
-        new_weights = canonical_weights(state.models[record["base_round"]] + average)
-        metrics.decrypt_s += time.perf_counter() - started
-
-        accuracy = evaluate_accuracy(state.task["model"], new_weights, self.validation)
-        metrics.local_accuracy = accuracy
-        metrics.weights_hash = weights_hash(new_weights)
-        if report:
-            result = {"weights_hash": metrics.weights_hash, "accuracy_bp": round(accuracy * 10000)}
-            self._report(task_id, number, result, metrics)
-        return new_weights
+            weights, strategy_state = state.strategy.aggregate_fit(
+                state.models[record.base_round], average, state.strategy_states[record.base_round]
+            )
+            weights = canonical_weights(weights)
+        report.weights_hash = weights_hash(weights)
+        with timer("evaluate"):
+            report.local_accuracy = evaluate_accuracy(task.model, weights, self.validation)
+        return Derived(weights, strategy_state)
 
     def _report(
-        self, task_id: str, number: int, result: dict[str, Any], metrics: RoundMetrics
+        self,
+        state: TaskState,
+        view: RoundView,
+        derived: Derived,
+        report: RoundReport,
     ) -> None:
-        started = time.perf_counter()
-        try:
-            self.contract.submit("ReportResult", task_id, str(number), json.dumps(result))
-        except ContractError as exc:
-            # A majority may have decided the round while this participant computed: its
-            # report is then no longer needed. Any other refusal is an error.
-            if "results are accepted only while it is closed" not in exc.message:
-                raise
-        metrics.ledger_s += time.perf_counter() - started
+        """Report this contributor's outcome while the round is still undecided."""
+        record = view.round
+        if not report.contributed or record.status != ROUND_CLOSED:
+            return
+        if derived.weights is None:
+            result: dict[str, Any] = {"decode_error": derived.decode_error}
+        else:
+            accuracy = report.local_accuracy or 0.0
+            result = {"weights_hash": report.weights_hash, "accuracy_bp": round(accuracy * 10000)}
+        self._submit_while(
+            state, record.round, ROUND_CLOSED, "ReportResult", state.task.id,
+            str(record.round), json.dumps(result),
+        )  # fmt: skip
 
-    def run_round(self, state: TaskState, number: int, timeout: float) -> RoundMetrics:
-        """Take part in round ``number`` from its opening to its decision; return the metrics.
+    def _submit_while(
+        self, state: TaskState, number: int, status: str, function: str, *args: str
+    ) -> bool:
+        """Submit a step of round ``number`` that only makes sense while it is ``status``.
 
-        Raises WaitTimeout when the round does not progress within ``timeout`` seconds per step.
+        Returns True when committed, False when the round moved on before it (closed before this
+        update, decided before this share or report): then the step is simply not needed. Any
+        other refusal is raised.
         """
-        task_id = state.task["id"]
-        record = wait_for(
-            lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None,
-            what=f"round {number} to open",
-            timeout=timeout,
-        )
-        metrics = RoundMetrics(round=number)
-        if record["status"] == "open" and self.party_id not in [
-            s["party"] for s in record["submissions"]
-        ]:
-            metrics = self.submit_update(state, record)
-        closed = wait_for(
-            lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None and r["status"] != "open",
-            what=f"round {number} to close",
-            timeout=timeout,
-        )
-        if closed["status"] == "failed":
-            metrics.status = "failed"
-            return metrics
-        contributor = self.party_id in closed["aggregate"]["contributors"]
         try:
-            aggregate = self.submit_share(state, number, metrics)
-            new_weights = self.decrypt_and_report(
-                state, closed, aggregate, metrics, timeout, report=contributor
+            self.contract.submit(function, *args)
+        except ContractError:
+            view = get_round(self.contract, state.task.id, number)
+            if view is None or not _still(view.round, status, self.clock()):
+                return False
+            raise
+        return True
+
+    def _adopt(self, state: TaskState, record: RoundRecord, derived: Derived) -> None:
+        """Make an accepted round's weights this party's global model, if they are its own."""
+        accepted = record.result.weights_hash if record.result else ""
+        mine = weights_hash(derived.weights) if derived.weights is not None else UNDECODABLE
+        if derived.weights is None or mine != accepted:
+            raise DivergedFromMajority(
+                f"round {record.round} of {state.task.id} was accepted with weights {accepted} "
+                f"but this participant derived {mine}"
             )
-        except RoundFailed:
-            metrics.status = "failed"
-            return metrics
-        decided = wait_for(
-            lambda: get_round(self.contract, task_id, number),
-            lambda r: r is not None and r["status"] in DECIDED,
-            what=f"the decision on round {number}",
-            timeout=timeout,
-        )
-        metrics.status = decided["status"]
-        if decided["status"] == "accepted":
-            if new_weights is None:
-                raise FedLedgerError(
-                    f"round {number} was accepted with weights {decided['result']['weights_hash']}"
-                    " but this participant could not decode its aggregate"
-                )
-            if decided["result"]["weights_hash"] != metrics.weights_hash:
-                raise FedLedgerError(
-                    f"round {number} was accepted with weights {decided['result']['weights_hash']}"
-                    f" but this participant derived {metrics.weights_hash}"
-                )
-            state.models[number] = new_weights
-        return metrics
-
-
-def find_task_for(contract: Contract, party_id: str, policy: TaskPolicy, timeout: float) -> str:
-    """Wait for a proposed task listing ``party_id``, by a coordinator it trusts, that it has
-    not approved yet; return its id (the newest if there are several).
-
-    Tasks already active or finished are someone else's business (or an earlier run's); tasks
-    by anybody else are never joined, whatever they promise. The listing reads this party's own
-    index (ListTasks filtered by participant), page by page.
-    """
-
-    def candidates() -> list[dict[str, Any]]:
-        found, bookmark = [], None
-        while True:
-            query_json = {"participant": party_id, **({"bookmark": bookmark} if bookmark else {})}
-            page = query(contract, "ListTasks", json.dumps(query_json))
-            found += [
-                t
-                for t in page["tasks"]
-                if t["status"] == "proposed"
-                and party_id not in t["approvals"]
-                and t["proposer"] in policy.trusted_coordinators
-            ]
-            bookmark = page["bookmark"]
-            if bookmark is None:
-                return found
-
-    tasks = wait_for(
-        candidates,
-        bool,
-        what=f"a training task listing {party_id} by a trusted coordinator",
-        timeout=timeout,
-    )
-    newest = max(tasks, key=lambda t: (t["proposed_at"], t["id"]))
-    return str(newest["id"])
+        state.models[record.round] = derived.weights
+        state.strategy_states[record.round] = derived.strategy_state

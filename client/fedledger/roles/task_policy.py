@@ -22,6 +22,7 @@ is a :class:`TaskRefused` naming the reason, raised before anything is submitted
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,17 +32,21 @@ from fedledger.crypto.threshold import ThresholdKey
 from fedledger.crypto.wire import threshold_key_from_base64
 from fedledger.errors import FedLedgerError
 from fedledger.learning.models import MODELS, parameter_count
-from fedledger.protocol.ciphervec import EncodingSpec
+from fedledger.learning.strategy import strategy_for
+from fedledger.ledger.interface import Contract
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.keyid import key_fingerprint
+from fedledger.protocol.task_records import TaskRecord, TaskSummary
 from fedledger.protocol.training import (
     MAX_ROUND_BYTES,
     MIN_THRESHOLD,
+    TASK_PROPOSED,
     update_base64_chars,
 )
+from fedledger.roles.ledger_io import Watch, query
 from fedledger.roles.model_io import model_hash
 
-__all__ = ["TaskPolicy", "TaskRefused", "check_task"]
+__all__ = ["TaskPolicy", "TaskRefused", "check_task", "find_task_for"]
 
 
 class TaskRefused(FedLedgerError):
@@ -66,8 +71,8 @@ class TaskPolicy:
         return cls(trusted, **conditions)
 
 
-def _check_counts(task: dict[str, Any], policy: TaskPolicy) -> None:
-    threshold, quorum = task["threshold"], task["quorum"]
+def _check_counts(task: TaskRecord, policy: TaskPolicy) -> None:
+    threshold, quorum = task.threshold, task.quorum
     if threshold < MIN_THRESHOLD:
         raise TaskRefused(f"threshold {threshold} lets fewer than two key holders decrypt")
     floor = max(threshold, MIN_THRESHOLD, policy.min_quorum)
@@ -76,78 +81,115 @@ def _check_counts(task: dict[str, Any], policy: TaskPolicy) -> None:
             f"quorum {quorum} is below {floor} (the threshold {threshold} and this "
             f"participant's minimum {policy.min_quorum})"
         )
-    if task["round_seconds"] < policy.min_round_seconds:
+    if task.round_seconds < policy.min_round_seconds:
         raise TaskRefused(
-            f"rounds of {task['round_seconds']} s are shorter than this participant's minimum "
+            f"rounds of {task.round_seconds} s are shorter than this participant's minimum "
             f"of {policy.min_round_seconds} s"
         )
 
 
-def _check_key(task: dict[str, Any]) -> ThresholdKey:
-    n = int(task["public_key"]["n"])
+def _check_key(task: TaskRecord) -> ThresholdKey:
+    n = task.n
     if n.bit_length() < MIN_MODULUS_BITS:
         raise TaskRefused(f"the task's modulus has {n.bit_length()} bits, fewer than 2048")
-    if task["public_key"]["fingerprint"] != key_fingerprint(n):
+    if task.public_key.fingerprint != key_fingerprint(n):
         raise TaskRefused("the task's key fingerprint is not the fingerprint of its modulus")
     try:
-        tkey = threshold_key_from_base64(task["threshold_public"])
+        tkey = threshold_key_from_base64(task.threshold_public)
     except FedLedgerError as exc:
         raise TaskRefused(f"the task's threshold data is unusable: {exc}") from None
     if tkey.public_key != PublicKey(n):
         raise TaskRefused("the task's threshold data is for another key than its own")
-    parties = len(task["participants"])
-    if (tkey.threshold, tkey.parties) != (task["threshold"], parties):
+    parties = len(task.participants)
+    if (tkey.threshold, tkey.parties) != (task.threshold, parties):
         raise TaskRefused(
             f"the task's threshold data deals {tkey.threshold} of {tkey.parties} shares, the "
-            f"task says {task['threshold']} of {parties}"
+            f"task says {task.threshold} of {parties}"
         )
     return tkey
 
 
-def _check_model_and_encoding(task: dict[str, Any]) -> None:
-    model = task["model"]
-    if model not in MODELS or task["model_hash"] != model_hash(model):
+def _check_model_and_encoding(task: TaskRecord) -> None:
+    model = task.model
+    if model not in MODELS or task.model_hash != model_hash(model):
         raise TaskRefused(f"the task names model {model!r}, whose architecture this code lacks")
-    if task["value_count"] != parameter_count(model):
+    if task.value_count != parameter_count(model):
         raise TaskRefused(
-            f"the task packs {task['value_count']} values, model {model} has "
-            f"{parameter_count(model)}"
+            f"the task packs {task.value_count} values, model {model} has {parameter_count(model)}"
         )
     try:
-        spec = EncodingSpec.from_dict(task["encoding"])
+        spec = task.spec
     except ProtocolError as exc:
         raise TaskRefused(f"the task's encoding is invalid: {exc}") from None
-    n = int(task["public_key"]["n"])
-    parties = len(task["participants"])
-    if spec.max_summands < parties or not spec.fits_modulus(n):
+    parties = len(task.participants)
+    if spec.max_summands < parties or not spec.fits_modulus(task.n):
         raise TaskRefused(
             "the task's encoding lacks headroom for every participant's update or does not "
             "fit its modulus"
         )
-    needed = update_base64_chars(spec.ciphertext_count(task["value_count"]), n)
-    if needed > task["max_update_bytes"] or parties * task["max_update_bytes"] > MAX_ROUND_BYTES:
+    needed = update_base64_chars(spec.ciphertext_count(task.value_count), task.n)
+    if needed > task.max_update_bytes or parties * task.max_update_bytes > MAX_ROUND_BYTES:
         raise TaskRefused("the task's update size limits cannot carry its updates in one round")
+    try:
+        strategy_for(task.strategy)
+    except FedLedgerError as exc:
+        raise TaskRefused(f"the task's strategy is unusable: {exc}") from None
 
 
-def check_task(task: dict[str, Any], party_id: str, policy: TaskPolicy) -> ThresholdKey:
+def check_task(task: TaskRecord, party_id: str, policy: TaskPolicy) -> ThresholdKey:
     """Check ``task`` against ``policy`` for the participant ``party_id``.
 
     Returns the task's threshold key. Raises TaskRefused with the reason for the first condition
     that fails (module docstring).
     """
-    if task["proposer"] not in policy.trusted_coordinators:
+    if task.proposer not in policy.trusted_coordinators:
         raise TaskRefused(
-            f"{task['id']} was proposed by {task['proposer']}, who is not a coordinator this "
+            f"{task.id} was proposed by {task.proposer}, who is not a coordinator this "
             "participant trusts"
         )
-    declared = {p["party"]: p["samples"] for p in task["participants"]}
-    if party_id not in declared:
-        raise TaskRefused(f"{task['id']} does not list {party_id} as a participant")
-    if policy.expected_samples is not None and declared[party_id] != policy.expected_samples:
+    if party_id not in task.participant_ids:
+        raise TaskRefused(f"{task.id} does not list {party_id} as a participant")
+    declared = task.samples_of(party_id)
+    if policy.expected_samples is not None and declared != policy.expected_samples:
         raise TaskRefused(
-            f"{task['id']} declares {declared[party_id]} samples for this participant, which "
-            f"holds {policy.expected_samples}"
+            f"{task.id} declares {declared} samples for this participant, which holds "
+            f"{policy.expected_samples}"
         )
     _check_counts(task, policy)
     _check_model_and_encoding(task)
     return _check_key(task)
+
+
+def find_task_for(contract: Contract, party_id: str, policy: TaskPolicy, timeout: float) -> str:
+    """Wait for a proposed task listing ``party_id``, by a coordinator it trusts, that it has
+    not approved yet; return its id (the newest if there are several).
+
+    Tasks already active or finished are someone else's business (or an earlier run's); tasks
+    by anybody else are never joined, whatever they promise. The listing reads this party's own
+    index (ListTasks filtered by participant), page by page. Raises WaitTimeout.
+    """
+
+    def candidates() -> list[TaskSummary]:
+        found, bookmark = [], None
+        while True:
+            listing = {"participant": party_id, **({"bookmark": bookmark} if bookmark else {})}
+            page = query(contract, "ListTasks", json.dumps(listing))
+            for entry in page["tasks"]:
+                summary = TaskSummary.from_dict(entry)
+                if (
+                    summary.status == TASK_PROPOSED
+                    and party_id not in summary.approvals
+                    and summary.proposer in policy.trusted_coordinators
+                ):
+                    found.append(summary)
+            bookmark = page["bookmark"]
+            if bookmark is None:
+                return found
+
+    tasks = Watch(None, fallback_seconds=1.0).until(
+        candidates,
+        bool,
+        what=f"a training task listing {party_id} by a trusted coordinator",
+        timeout=timeout,
+    )
+    return max(tasks, key=lambda t: (t.proposed_at, t.id)).id

@@ -18,9 +18,9 @@ import pytest
 from support.consortium import PLAN, Consortium
 
 from fedledger.errors import ContractError
-from fedledger.roles.ledger_io import WaitTimeout, query
-from fedledger.roles.participant import find_task_for
-from fedledger.roles.task_policy import TaskRefused, check_task
+from fedledger.protocol.task_records import PublicKeyInfo
+from fedledger.roles.ledger_io import WaitTimeout, get_task
+from fedledger.roles.task_policy import TaskRefused, check_task, find_task_for
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_discovery_skips_the_rogue_task_and_finds_the_trusted_one(
 
     assert find_task_for(member.contract, member.party["id"], member.role.policy, 1) == trusted
     state = member.role.join(trusted, timeout=1)
-    assert state.task["id"] == trusted
+    assert state.task.id == trusted
 
 
 @pytest.mark.parametrize(
@@ -92,15 +92,15 @@ def test_a_participant_checks_what_a_lying_peer_might_answer_for_a_trusted_task(
 ) -> None:
     trusted = consortium.propose()
     member = consortium.members[0]
-    task = query(member.contract, "GetTask", trusted)
+    task = get_task(member.contract, trusted)
     cases = {
         "quorum 2 is below 3 (the threshold 2 and this participant's minimum 3)": (
-            {**task, "quorum": 2},
+            replace(task, quorum=2),
             replace(member.role.policy, min_quorum=3),
         ),
-        "threshold 1 lets fewer than two key holders decrypt": ({**task, "threshold": 1}, None),
+        "threshold 1 lets fewer than two key holders decrypt": (replace(task, threshold=1), None),
         "rounds of 120 s are shorter than this participant's minimum of 300 s": (
-            {**task, "round_seconds": 120},
+            replace(task, round_seconds=120),
             None,
         ),
         f"{trusted} declares 40 samples for this participant, which holds 41": (
@@ -108,15 +108,15 @@ def test_a_participant_checks_what_a_lying_peer_might_answer_for_a_trusted_task(
             replace(member.role.policy, expected_samples=41),
         ),
         "the task's threshold data deals 2 of 3 shares, the task says 3 of 3": (
-            {**task, "threshold": 3, "quorum": 3},
+            replace(task, threshold=3, quorum=3),
             None,
         ),
         "the task's key fingerprint is not the fingerprint of its modulus": (
-            {**task, "public_key": {**task["public_key"], "fingerprint": "0" * 64}},
+            replace(task, public_key=PublicKeyInfo(task.public_key.n, 2048, "0" * 64)),
             None,
         ),
         "the task names model 'mlp-x', whose architecture this code lacks": (
-            {**task, "model": "mlp-x"},
+            replace(task, model="mlp-x"),
             None,
         ),
     }

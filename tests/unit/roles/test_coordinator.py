@@ -1,120 +1,123 @@
-"""The coordinator's round handling on the in-memory ledger, with the ledger's clock in hand."""
+"""The coordinator's round handling on the in-memory ledger, with the ledger's clock in hand.
+
+The coordinator runs its round in a thread, waiting on the ledger's events, while the test plays
+the participants (or their absence) and moves the ledger's clock past deadlines.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
-import numpy as np
 import pytest
-from support.identities import make_identity
-from support.keys import SAFE_2048_P, SAFE_2048_Q
+from support.consortium import PLAN, Consortium
 
-from fedledger.crypto.encoding import EncodingParams
-from fedledger.crypto.envelope import generate_private_key, public_key_bytes
-from fedledger.crypto.keys import PrivateKey, PublicKey
-from fedledger.crypto.randomness import RandomnessPool
-from fedledger.crypto.vectors import encrypt_update
-from fedledger.learning.models import parameter_count
-from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
-from fedledger.protocol.ciphervec import EncodingSpec
-from fedledger.protocol.popk import ProofContext
-from fedledger.roles.coordinator import Coordinator, TaskPlan
-from fedledger.roles.ledger_io import query, register_party
-
-ROUND_SECONDS = 300  # the shortest round the default 60 s time window allows
-PLAN = TaskPlan(model="mlp32", rounds=2, threshold=2, round_seconds=ROUND_SECONDS)
-
-
-class Consortium:
-    """A coordinator and three registered trainers on one in-memory ledger."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock()
-        self.ledger = InMemoryLedger(clock=self.clock)
-        self.coordinator_contract = self.ledger.contract(make_identity("Org0MSP", "coordinator"))
-        self.members: list[InMemoryContract] = []
-        self.parties: list[dict[str, Any]] = []
-        register_party(self.coordinator_contract, ["coordinator"], self._kx())
-        for index in (1, 2, 3):
-            contract = self.ledger.contract(make_identity(f"Org{index}MSP", "trainer"))
-            party = register_party(contract, ["trainer"], self._kx())
-            self.members.append(contract)
-            self.parties.append({**party, "samples": 100 * index})
-        self.coordinator = Coordinator(self.coordinator_contract, clock=lambda: self.clock() / 1e9)
-        public = PublicKey(SAFE_2048_P * SAFE_2048_Q)
-        self.keypair = (public, PrivateKey(public, SAFE_2048_P, SAFE_2048_Q))
-        initial = np.zeros(parameter_count(PLAN.model))
-        self.task_id = self.coordinator.propose_task(PLAN, self.parties, initial, self.keypair)
-        for contract in self.members:
-            contract.submit("ApproveTask", self.task_id)
-
-    @staticmethod
-    def _kx() -> str:
-        return base64.b64encode(public_key_bytes(generate_private_key())).decode()
-
-    def submit_updates(self, number: int) -> None:
-        public = self.keypair[0]
-        task = query(self.coordinator_contract, "GetTask", self.task_id)
-        params = EncodingParams.from_spec(EncodingSpec.from_dict(task["encoding"]))
-        for contract, party in zip(self.members, self.parties, strict=True):
-            values = [0.001] * task["value_count"]
-            context = ProofContext(self.task_id, number, party["id"], public.fingerprint)
-            vector, proof = encrypt_update(values, public, params, RandomnessPool(public), context)
-            request = {
-                "vector": vector.to_base64(),
-                "samples": party["samples"],
-                "proof": proof.to_base64(),
-            }
-            contract.submit("SubmitUpdate", self.task_id, str(number), json.dumps(request))
+from fedledger.ledger.events import EventFeed
+from fedledger.roles.coordinator import RoundOutcome
+from fedledger.roles.ledger_io import Watch, get_round, get_task, task_events
+from fedledger.roles.participant import TaskState
 
 
 @pytest.fixture
-def consortium() -> Consortium:
-    return Consortium()
+def consortium() -> Iterator[Consortium]:
+    with Consortium() as made:
+        yield made
+
+
+def _joined(consortium: Consortium, **plan: object) -> tuple[str, list[TaskState]]:
+    task = consortium.propose(replace(PLAN, **plan))  # type: ignore[arg-type]
+    return task, [m.role.join(task, timeout=1) for m in consortium.members]
+
+
+def _wait_status(consortium: Consortium, task: str, number: int, statuses: set[str]) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        view = get_round(consortium.coordinator_contract, task, number)
+        if view is not None and view.round.status in statuses:
+            return
+        assert time.monotonic() < deadline, f"round {number} never reached {statuses}"
+        time.sleep(0.01)
+
+
+def _drive(
+    consortium: Consortium, task_id: str, number: int, act: Callable[[], None]
+) -> RoundOutcome:
+    """Run the coordinator's round in a thread; once it opened the round, run ``act``."""
+    task = get_task(consortium.coordinator_contract, task_id)
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        EventFeed(consortium.coordinator_contract, accept=task_events(task_id)) as feed,
+    ):
+        watch = Watch(feed, fallback_seconds=0.1)
+        future = pool.submit(consortium.coordinator.run_round, task, number, watch)
+        _wait_status(consortium, task_id, number, {"open"})
+        act()
+        return future.result(timeout=60)
 
 
 def test_a_round_without_the_quorum_at_its_deadline_is_failed_not_closed(
     consortium: Consortium,
 ) -> None:
-    coordinator = consortium.coordinator
-    coordinator.open_round(consortium.task_id, 1)
-    consortium.clock.advance(ROUND_SECONDS + 1)
+    task, _ = _joined(consortium)
 
-    record = coordinator.close_when_submitted(consortium.task_id, 1, timeout=5)
+    outcome = _drive(consortium, task, 1, lambda: consortium.clock.advance(PLAN.round_seconds + 2))
 
-    assert record["status"] == "failed"
-    assert "fewer than the quorum 3" in record["reason"]
-    # The task goes on: round 2 may open from the initial weights.
-    assert coordinator.open_round(consortium.task_id, 2)["base_round"] == 0
+    assert outcome.status == "failed"
+    assert "fewer than the quorum 3" in (outcome.view.round.reason or "")
+    # The task goes on: round 2 may open, from the initial weights.
+    second = _drive(consortium, task, 2, lambda: consortium.clock.advance(PLAN.round_seconds + 2))
+    assert second.view.round.base_round == 0
 
 
-def test_a_closed_round_left_undecided_past_its_decision_deadline_is_failed(
+def test_a_round_with_the_quorum_at_its_deadline_is_closed(consortium: Consortium) -> None:
+    task, states = _joined(consortium, quorum=2)
+
+    def two_submit_then_the_deadline_passes() -> None:
+        for member, state in zip(consortium.members[:2], states[:2], strict=True):
+            consortium.submit_update(member, state, 1, 0.01)
+        consortium.clock.advance(PLAN.round_seconds + 2)
+        _wait_status(consortium, task, 1, {"closed"})
+        consortium.clock.advance(PLAN.round_seconds + 2)  # and nobody decrypts
+
+    outcome = _drive(consortium, task, 1, two_submit_then_the_deadline_passes)
+
+    assert outcome.view.round.aggregate is not None
+    assert len(outcome.view.round.aggregate.contributors) == 2
+    assert outcome.status == "failed"
+    assert "decryption shares" in (outcome.view.round.reason or "")
+
+
+def test_a_round_everyone_submitted_to_closes_before_its_deadline(
     consortium: Consortium,
 ) -> None:
-    coordinator = consortium.coordinator
-    coordinator.open_round(consortium.task_id, 1)
-    consortium.submit_updates(1)
-    closed = coordinator.close_when_submitted(consortium.task_id, 1, timeout=5)
-    assert closed["status"] == "closed"
-    consortium.clock.advance(2 * ROUND_SECONDS + 1)  # no decryption shares ever came
+    task, states = _joined(consortium)
 
-    record = coordinator.wait_decided(consortium.task_id, 1, timeout=5)
+    def everyone_submits_then_waits() -> None:
+        for member, state in zip(consortium.members, states, strict=True):
+            consortium.submit_update(member, state, 1, 0.01)
+        _wait_status(consortium, task, 1, {"closed"})
+        consortium.clock.advance(2 * PLAN.round_seconds + 2)
 
-    assert record["status"] == "failed"
-    assert "decryption shares" in record["reason"]
+    outcome = _drive(consortium, task, 1, everyone_submits_then_waits)
+
+    assert outcome.view.round.closed_at is not None
+    assert outcome.view.round.closed_at < outcome.view.round.deadline
+    assert outcome.view.round.aggregate is not None
+    assert outcome.view.round.aggregate.total_samples == 40 + 60 + 80
 
 
-def test_a_round_where_everyone_submitted_is_closed_before_its_deadline(
+def test_a_restarted_coordinator_picks_up_an_open_round_and_skips_decided_ones(
     consortium: Consortium,
 ) -> None:
-    coordinator = consortium.coordinator
-    coordinator.open_round(consortium.task_id, 1)
-    consortium.submit_updates(1)
+    task, _ = _joined(consortium, rounds=1)
+    consortium.coordinator_contract.submit("OpenRound", task, "1")  # then the coordinator died
+    consortium.clock.advance(PLAN.round_seconds + 2)
 
-    record = coordinator.close_when_submitted(consortium.task_id, 1, timeout=5)
+    outcomes = consortium.coordinator.run_task(task, timeout=30)
+    again = consortium.coordinator.run_task(task, timeout=30)
 
-    assert record["status"] == "closed"
-    assert record["aggregate"]["total_samples"] == 600
-    assert len(record["aggregate"]["contributors"]) == 3
+    assert [(o.round, o.status) for o in outcomes] == [(1, "failed")]
+    assert again == []
+    assert get_task(consortium.coordinator_contract, task).status == "finished"

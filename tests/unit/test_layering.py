@@ -1,0 +1,95 @@
+"""The layering of ../shared/DESIGN.md, read from the source: who may import whom, who prints.
+
+- ``protocol`` imports nothing of ours but itself, and nothing outside the standard library
+  (``bigint`` may use gmpy2 when it is there, with a pure-Python fallback);
+- the chaincode imports only ``protocol`` of fedledger;
+- ``ledger`` never imports ``crypto`` or ``learning``;
+- only ``cli`` prints.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT = ROOT / "client" / "fedledger"
+CHAINCODE = ROOT / "chaincode" / "fedledger_chaincode"
+OPTIONAL_IN_PROTOCOL = {"gmpy2"}
+
+
+def _modules(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imports(path: Path) -> Iterator[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def _ours(name: str) -> str | None:
+    """The fedledger package an import names (``protocol``, ``crypto``, …), or None."""
+    parts = name.split(".")
+    if parts[0] == "fedledger":
+        return parts[1] if len(parts) > 1 else ""
+    if parts[0] == "fedledger_chaincode":
+        return "chaincode"
+    return None
+
+
+@pytest.mark.parametrize("path", _modules(CLIENT / "protocol"), ids=lambda p: p.name)
+def test_protocol_uses_only_the_standard_library_and_itself(path: Path) -> None:
+    for name in _imports(path):
+        ours = _ours(name)
+        if ours is not None:
+            assert ours == "protocol", f"{path.name} imports {name}"
+        else:
+            top = _top(name)
+            allowed = top in sys.stdlib_module_names or top == "__future__"
+            assert allowed or top in OPTIONAL_IN_PROTOCOL, f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", _modules(CHAINCODE), ids=lambda p: p.name)
+def test_the_chaincode_imports_only_protocol_of_fedledger(path: Path) -> None:
+    for name in _imports(path):
+        ours = _ours(name)
+        assert ours in (None, "protocol", "chaincode"), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", _modules(CLIENT / "ledger"), ids=lambda p: p.name)
+def test_the_ledger_never_imports_crypto_or_learning(path: Path) -> None:
+    for name in _imports(path):
+        assert _ours(name) not in ("crypto", "learning"), f"{path.name} imports {name}"
+
+
+def _prints(path: Path) -> bool:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        for node in ast.walk(tree)
+    )
+
+
+LIBRARY = [p for p in _modules(CLIENT) if "cli" not in p.relative_to(CLIENT).parts]
+
+
+@pytest.mark.parametrize("path", LIBRARY + _modules(CHAINCODE), ids=lambda p: p.name)
+def test_only_the_cli_prints(path: Path) -> None:
+    assert not _prints(path), f"{path} calls print()"
+
+
+def test_the_checks_see_the_code() -> None:
+    assert len(_modules(CLIENT / "protocol")) >= 10
+    assert any(_prints(p) for p in _modules(CLIENT / "cli"))

@@ -138,7 +138,8 @@ def test_get_history_of_a_key_that_never_existed_is_empty(
             "Foo",
             '["a"]',
             "unknown object type 'Foo'; known types are AccuracyReport, Advertisement, Aggregate, "
-            "DecryptionShare, KeyEnvelope, ModelWeights, Party, Round, TrainingTask, Update",
+            "DecryptionShare, KeyEnvelope, ModelWeights, Party, Round, TokenBalance, TokenEscrow, "
+            "TokenSupply, TrainingTask, Update",
         ),
         ("Party", "{}", "argument 2 must be a JSON array, got an object"),
         (

@@ -1,7 +1,8 @@
 """The credits of one transaction: balances, escrow accounts and every movement between them.
 
-This is the only code that reads or writes token state. Contract modules move credits through
-one :class:`Movements` object per transaction, opened with :func:`token_movements`::
+This is the only code that reads or writes token state (queries use its ``read_*`` functions).
+Contract modules move credits through one :class:`Movements` object per transaction, opened with
+:func:`token_movements`::
 
     async with token_movements(ctx) as book:
         parts = await book.fund_pro_rata(escrow, maximum, samples)  # participants → escrow
@@ -15,6 +16,13 @@ old balance and the second write would silently undo the first. ``Movements`` re
 once, keeps its running balance in memory, and writes each touched account exactly once when the
 ``async with`` block ends without an exception. A second ``token_movements`` on the same context
 raises ``RuntimeError``, so a transaction cannot hold two diverging views of the same balances.
+
+Across transactions, Fabric does the rest: two transactions that read the same account (two
+settles of one plan, two spends of one balance) conflict at commit, one is committed and the
+other invalidated with MVCC_READ_CONFLICT; rebuilt, it sees the new balances. So a payout
+happens exactly once as long as the rule that pays also reads the record saying it is due (the
+plan's or the request's status) and marks it paid in the same transaction. Busy accounts (a
+participant paid by many prediction receipts at once) therefore see such conflicts and retries.
 
 The API for contract modules (amounts are ``int`` credits; 0 is allowed and moves nothing; a
 negative or non-integer amount is a programming error and raises ``ValueError``, which the router
@@ -80,6 +88,7 @@ from fedledger_chaincode.parties import party_key
 __all__ = [
     "Movements",
     "account_key",
+    "read_accounts",
     "read_balance",
     "read_total_supply",
     "supply_key",
@@ -120,6 +129,16 @@ async def read_total_supply(ctx: TransactionContext) -> int:
     """Return the committed total supply (0 before the first mint)."""
     record = await _read_record(ctx, supply_key())
     return 0 if record is None else int(record["total_supply"])
+
+
+async def read_accounts(ctx: TransactionContext) -> tuple[dict[str, int], dict[str, int]]:
+    """Return every committed (party balances, escrow balances), each keyed by account."""
+    groups: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    for object_type, group in zip((BALANCE_TYPE, ESCROW_TYPE), groups, strict=True):
+        for _, value in await ctx.get_range(object_type, ()):
+            record = json.loads(value)
+            group[record["account"]] = int(record["balance"])
+    return groups
 
 
 def _check_amount(amount: int) -> int:

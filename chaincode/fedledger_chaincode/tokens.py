@@ -16,8 +16,6 @@ TotalSupply, plus TokenInfo and TokenAudit.
 
 from __future__ import annotations
 
-import json
-
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
@@ -33,7 +31,12 @@ from fedledger.protocol.tokens import (
     parse_amount,
 )
 from fedledger_chaincode.context import TransactionContext
-from fedledger_chaincode.movements import read_balance, read_total_supply, token_movements
+from fedledger_chaincode.movements import (
+    read_accounts,
+    read_balance,
+    read_total_supply,
+    token_movements,
+)
 from fedledger_chaincode.parties import party_key, require_registered_caller
 from fedledger_chaincode.router import Router
 
@@ -107,12 +110,9 @@ async def token_audit(ctx: TransactionContext) -> bytes:
 
     Reads every account (a range read over each account type); meant for audits and tests.
     """
-    accounts: dict[str, dict[str, int]] = {"balances": {}, "escrows": {}}
-    for object_type, group in ((BALANCE_TYPE, "balances"), (ESCROW_TYPE, "escrows")):
-        for _, value in await ctx.get_range(object_type, ()):
-            record = json.loads(value)
-            accounts[group][record["account"]] = int(record["balance"])
-    return dumps({"total_supply": await read_total_supply(ctx), **accounts})
+    balances, escrows = await read_accounts(ctx)
+    supply = await read_total_supply(ctx)
+    return dumps({"total_supply": supply, "balances": balances, "escrows": escrows})
 
 
 def register(router: Router) -> None:

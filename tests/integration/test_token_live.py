@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
-from fedledger.cli.main import main
 from fedledger.errors import CommitError, ContractError
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.network.local import LocalNetwork
@@ -120,13 +120,16 @@ def test_the_cli_mints_through_org1_and_reads_it_back_through_org2(
     before = _read(orgs["Org1"], "BalanceOf", recipient)
 
     # Execute
-    minted = main(["token", "mint", "--to", recipient, "--amount", "7", *state])
-    mint_line = capsys.readouterr().out
+    minted, mint_line, _ = run_cli(
+        capsys, "token", "mint", "--to", recipient, "--amount", "7", *state
+    )
     _read_until(orgs["Org2"], before + 7, "BalanceOf", recipient)
-    read = main(["token", "balance", "--party", recipient, "--org", "Org2", "--json", *state])
-    balance = json.loads(capsys.readouterr().out)
-    main(["token", "supply", "--org", "Org2", "--json", *state])
-    supply = json.loads(capsys.readouterr().out)
+    read, out, _ = run_cli(
+        capsys, "token", "balance", "--party", recipient, "--org", "Org2", "--json", *state
+    )
+    balance = json.loads(out)
+    _, out, _ = run_cli(capsys, "token", "supply", "--org", "Org2", "--json", *state)
+    supply = json.loads(out)
 
     # Assert
     assert (minted, read) == (0, 0)

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from support.cli import run_cli
 from support.identities import make_identity
 
 from fedledger.cli import ledger_cmd
-from fedledger.cli.main import main
 from fedledger.cli.paths import Paths
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
@@ -41,25 +41,16 @@ def ledger(monkeypatch: pytest.MonkeyPatch) -> InMemoryLedger:
     return ledger
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_mint_transfer_balance_and_supply_print_sentences_for_people(
     ledger: InMemoryLedger, capsys: pytest.CaptureFixture[str]
 ) -> None:
     org1, org2 = PARTY["Org1"], PARTY["Org2"]
 
-    minted = _run(capsys, "token", "mint", "--to", org1, "--amount", "100")
-    moved = _run(capsys, "token", "transfer", "--to", org2, "--amount", "30")
-    mine = _run(capsys, "token", "balance")
-    theirs = _run(capsys, "token", "balance", "--party", org2, "--org", "Org2")
-    supply = _run(capsys, "token", "supply")
+    minted = run_cli(capsys, "token", "mint", "--to", org1, "--amount", "100")
+    moved = run_cli(capsys, "token", "transfer", "--to", org2, "--amount", "30")
+    mine = run_cli(capsys, "token", "balance")
+    theirs = run_cli(capsys, "token", "balance", "--party", org2, "--org", "Org2")
+    supply = run_cli(capsys, "token", "supply")
 
     assert minted == (
         0,
@@ -81,9 +72,9 @@ def test_json_output_is_the_chaincodes_record(
 ) -> None:
     org2 = PARTY["Org2"]
 
-    _, minted, _ = _run(capsys, "token", "mint", "--to", org2, "--amount", "5", "--json")
-    _, balance, _ = _run(capsys, "token", "balance", "--party", org2, "--json")
-    _, audit, _ = _run(capsys, "token", "audit", "--json")
+    _, minted, _ = run_cli(capsys, "token", "mint", "--to", org2, "--amount", "5", "--json")
+    _, balance, _ = run_cli(capsys, "token", "balance", "--party", org2, "--json")
+    _, audit, _ = run_cli(capsys, "token", "audit", "--json")
 
     assert json.loads(minted) == {
         "total_supply": 5,
@@ -102,9 +93,9 @@ def test_json_output_is_the_chaincodes_record(
 def test_audit_for_people_lists_accounts_and_says_the_supply_is_conserved(
     ledger: InMemoryLedger, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _run(capsys, "token", "mint", "--to", PARTY["Org1"], "--amount", "9")
+    run_cli(capsys, "token", "mint", "--to", PARTY["Org1"], "--amount", "9")
 
-    code, out, _ = _run(capsys, "token", "audit")
+    code, out, _ = run_cli(capsys, "token", "audit")
 
     assert code == 0
     assert f"{PARTY['Org1']}  balance  9" in out
@@ -140,7 +131,7 @@ def test_errors_are_one_line_with_exit_status_2_and_change_nothing(
 ) -> None:
     height = ledger.height
 
-    code, out, err = _run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
 
     assert code == 2
     assert out == ""

@@ -9,6 +9,9 @@ in-memory ledger takes a :class:`ContractConfig` directly.
 ``FEDLEDGER_TIME_WINDOW_SECONDS`` (default 60)
     the peers' ``peer.authentication.timewindow``: how far a proposal's timestamp, chosen by its
     client, may be from the peer's clock. Round durations must be a safe multiple of it.
+
+``FEDLEDGER_MINTER_MSP`` (default ``Org1MSP``)
+    the organisation whose identities may mint credits (:mod:`fedledger_chaincode.tokens`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.tokens import DEFAULT_MINTER_MSP, parse_minter_msp
 from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS, min_round_seconds
 
 __all__ = ["ContractConfig", "contract_config_from_env"]
@@ -29,6 +33,7 @@ class ContractConfig:
     """The contract's network-wide settings (module docstring)."""
 
     time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS
+    minter_msp: str = DEFAULT_MINTER_MSP
 
     def __post_init__(self) -> None:
         window = self.time_window_seconds
@@ -38,6 +43,7 @@ class ContractConfig:
             raise ProtocolError(
                 f"the time window must be 1 to {_MAX_TIME_WINDOW_SECONDS} seconds, got {window}"
             )
+        parse_minter_msp(self.minter_msp)
 
     @property
     def min_round_seconds(self) -> int:
@@ -47,9 +53,17 @@ class ContractConfig:
 
 def contract_config_from_env(env: Mapping[str, str]) -> ContractConfig:
     """Read the settings from ``env``; raises ``ProtocolError`` naming a malformed variable."""
+    window = DEFAULT_TIME_WINDOW_SECONDS
     text = env.get("FEDLEDGER_TIME_WINDOW_SECONDS", "").strip()
-    if not text:
-        return ContractConfig()
-    if not text.isdigit():
-        raise ProtocolError(f"FEDLEDGER_TIME_WINDOW_SECONDS must be whole seconds, got {text!r}")
-    return ContractConfig(time_window_seconds=int(text))
+    if text:
+        if not text.isdigit():
+            raise ProtocolError(
+                f"FEDLEDGER_TIME_WINDOW_SECONDS must be whole seconds, got {text!r}"
+            )
+        window = int(text)
+    minter = env.get("FEDLEDGER_MINTER_MSP", "").strip() or DEFAULT_MINTER_MSP
+    try:
+        parse_minter_msp(minter)
+    except ProtocolError as exc:
+        raise ProtocolError(f"FEDLEDGER_MINTER_MSP: {exc}") from None
+    return ContractConfig(time_window_seconds=window, minter_msp=minter)

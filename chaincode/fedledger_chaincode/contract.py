@@ -19,6 +19,7 @@ from fedledger_chaincode import (
     rounds,
     shares,
     tasks,
+    tokens,
     updates,
     weights,
 )
@@ -37,6 +38,7 @@ MODULES: tuple[Callable[[Router], None], ...] = (
     shares.register,
     results.register,
     failures.register,
+    tokens.register,
     history.register,
 )
 

@@ -6,27 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
-from fedledger.cli.main import main
 from fedledger.network import processes
 from fedledger.network.local import LocalNetwork
 
 pytestmark = pytest.mark.fabric
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_status_json_lists_every_node_with_pid_ports_health_and_height(
     fabric_network: LocalNetwork, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys, "network", "status", "--json", "--state", str(fabric_network.layout.root)
     )
 
@@ -47,7 +38,7 @@ def test_a_second_up_finds_the_running_network_and_says_so(
 ) -> None:
     before = [n.pid for n in processes.load(fabric_network.layout.processes_file)]
 
-    code, out, _ = _run(capsys, "network", "up", "--state", str(fabric_network.layout.root))
+    code, out, _ = run_cli(capsys, "network", "up", "--state", str(fabric_network.layout.root))
 
     assert code == 0
     assert "already running" in out
@@ -58,8 +49,8 @@ def test_cli_registers_advertises_and_another_org_reads_it_as_json(
     fabric_network: LocalNetwork, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = str(fabric_network.layout.root)
-    _run(capsys, "--org", "Org3", "party", "register", "--role", "trainer", "--state", state)
-    code, out, err = _run(
+    run_cli(capsys, "--org", "Org3", "party", "register", "--role", "trainer", "--state", state)
+    code, out, err = run_cli(
         capsys,
         "advertise",
         "--org",
@@ -79,7 +70,7 @@ def test_cli_registers_advertises_and_another_org_reads_it_as_json(
     assert code == 0, err
     ad_id = json.loads(out)["id"]
 
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys, "query", "advertisements", "--org", "Org2", "--state", state, "--json"
     )
 
@@ -94,7 +85,7 @@ def test_cli_reports_a_contract_rejection_as_a_message_not_a_traceback(
 ) -> None:
     state = str(fabric_network.layout.root)
 
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys,
         "advertise",
         "--org",
@@ -122,14 +113,14 @@ def test_down_stops_exactly_the_processes_up_started(
     # A second, one-org network on its own ports, beside the session's network.
     state = str(tmp_path / "solo")
     base = str(fabric_network.topo.orderer.port + 1000)
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys, "network", "up", "--orgs", "1", "--base-port", base, "--state", state
     )
     assert code == 0, err
     started = processes.load(Path(state) / "processes.json")
     assert {n.kind for n in started} == {"orderer", "peer", "ccserver"}
 
-    code, out, _ = _run(capsys, "network", "down", "--state", state, "--json")
+    code, out, _ = run_cli(capsys, "network", "down", "--state", state, "--json")
 
     assert code == 0
     assert sorted(json.loads(out)["stopped"]) == sorted(n.name for n in started)
@@ -137,11 +128,13 @@ def test_down_stops_exactly_the_processes_up_started(
     assert all(processes.alive(n) for n in processes.load(fabric_network.layout.processes_file))
 
     # Restarting keeps the ledger and the committed chaincode: the network serves again.
-    code, _, err = _run(capsys, "network", "up", "--state", state)
+    code, _, err = run_cli(capsys, "network", "up", "--state", state)
     assert code == 0, err
-    code, out, err = _run(capsys, "query", "parties", "--org", "Org1", "--state", state, "--json")
+    code, out, err = run_cli(
+        capsys, "query", "parties", "--org", "Org1", "--state", state, "--json"
+    )
     assert code == 0, err
     assert json.loads(out) == []
-    code, _, _ = _run(capsys, "network", "down", "--purge", "--state", state)
+    code, _, _ = run_cli(capsys, "network", "down", "--purge", "--state", state)
     assert code == 0
     assert not Path(state).exists()

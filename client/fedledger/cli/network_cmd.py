@@ -32,6 +32,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="how far a client's timestamp may be from a peer's clock (default 60); rounds "
         "must last at least 5 windows",
     )
+    up.add_argument(
+        "--minter-msp",
+        default=None,
+        metavar="MSP",
+        help="the organisation whose identities may mint credits (default Org1MSP)",
+    )
     up.set_defaults(func=cmd_up)
     down = nsub.add_parser("down", parents=[common], help="stop the processes 'up' started")
     down.add_argument("--purge", action="store_true", help="also delete the state folder")
@@ -57,6 +63,7 @@ def open_network(paths: Paths, args: argparse.Namespace) -> LocalNetwork:
         orgs=getattr(args, "orgs", None),
         base_port=getattr(args, "base_port", None),
         time_window_seconds=getattr(args, "time_window", None),
+        minter_msp=getattr(args, "minter_msp", None),
     )
 
 

@@ -126,7 +126,7 @@ def compose_document(
             "depends_on": [topo.orderer.name],
         }
         package_id = f"${{{package_id_variable(org)}:?set it to the package id of {org.name}}}"
-        cc_env = ccserver_env(org, layout, package_id, topo.time_window_seconds)
+        cc_env = ccserver_env(org, layout, package_id, topo.time_window_seconds, topo.minter_msp)
         services[org.ccserver_name] = {
             "image": CCSERVER_IMAGE,
             "network_mode": "host",

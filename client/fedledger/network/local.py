@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from fedledger.errors import NetworkError
 from fedledger.network import ccaas, deploy, material, processes
@@ -25,6 +26,7 @@ from fedledger.network.nodes import (
 from fedledger.network.processes import NodeProcess
 from fedledger.network.readiness import wait_until_endorsable
 from fedledger.network.topology import Topology, make_topology
+from fedledger.protocol.tokens import DEFAULT_MINTER_MSP
 from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
 
 Progress = Callable[[str], None]
@@ -68,32 +70,41 @@ class LocalNetwork:
         orgs: int | None = None,
         base_port: int | None = None,
         time_window_seconds: int | None = None,
+        minter_msp: str | None = None,
     ) -> LocalNetwork:
         """The network in ``root``: its recorded topology if it has one, else a new one.
 
-        Raises NetworkError when ``orgs``/``base_port``/``time_window_seconds`` contradict an
-        existing network's.
+        Raises NetworkError when ``orgs``/``base_port``/``time_window_seconds``/``minter_msp``
+        contradict an existing network's.
         """
         layout = Layout(root.resolve(), bin_dir.resolve())
         saved = _read_topology(layout.topology_file)
-        asked = {"orgs": orgs, "base_port": base_port, "time_window": time_window_seconds}
+        asked = {
+            "orgs": orgs,
+            "base_port": base_port,
+            "time_window": time_window_seconds,
+            "minter_msp": minter_msp,
+        }
         if saved is not None:
             if any(value is not None and value != saved[key] for key, value in asked.items()):
                 raise NetworkError(
                     f"the network in {root} has {saved['orgs']} organisations on base port "
-                    f"{saved['base_port']} with a {saved['time_window']}s time window; run "
-                    "'fedledger network down --purge' first to make a different one"
+                    f"{saved['base_port']} with a {saved['time_window']}s time window and minter "
+                    f"{saved['minter_msp']}; run 'fedledger network down --purge' first to make "
+                    "a different one"
                 )
             topo = make_topology(
                 saved["orgs"],
                 base_port=saved["base_port"],
                 time_window_seconds=saved["time_window"],
+                minter_msp=saved["minter_msp"],
             )
         else:
             topo = make_topology(
                 orgs or 3,
                 base_port=base_port or 7050,
                 time_window_seconds=time_window_seconds or DEFAULT_TIME_WINDOW_SECONDS,
+                minter_msp=minter_msp or DEFAULT_MINTER_MSP,
             )
         return cls(topo, layout, builder_dir.resolve())
 
@@ -209,7 +220,13 @@ class LocalNetwork:
                     org.ccserver_name,
                     "ccserver",
                     ccserver_argv(),
-                    ccserver_env(org, self.layout, package_id, self.topo.time_window_seconds),
+                    ccserver_env(
+                        org,
+                        self.layout,
+                        package_id,
+                        self.topo.time_window_seconds,
+                        self.topo.minter_msp,
+                    ),
                     self.layout.log(org.ccserver_name),
                     ports={"listen": org.ccserver_port},
                 ),
@@ -312,11 +329,12 @@ def _write_topology(path: Path, topo: Topology) -> None:
         "orgs": len(topo.orgs),
         "base_port": topo.orderer.port,
         "time_window": topo.time_window_seconds,
+        "minter_msp": topo.minter_msp,
     }
     path.write_text(json.dumps(saved))
 
 
-def _read_topology(path: Path) -> dict[str, int] | None:
+def _read_topology(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
@@ -326,6 +344,7 @@ def _read_topology(path: Path) -> dict[str, int] | None:
             "orgs": int(data["orgs"]),
             "base_port": int(data["base_port"]),
             "time_window": int(window),
+            "minter_msp": str(data.get("minter_msp", DEFAULT_MINTER_MSP)),
         }
     except (ValueError, KeyError, TypeError) as exc:
         raise NetworkError(

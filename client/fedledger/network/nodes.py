@@ -143,7 +143,7 @@ def admin_env(org: PeerOrg, layout: Layout) -> dict[str, str]:
 
 
 def ccserver_env(
-    org: PeerOrg, layout: Layout, package_id: str, time_window_seconds: int
+    org: PeerOrg, layout: Layout, package_id: str, time_window_seconds: int, minter_msp: str
 ) -> dict[str, str]:
     """Environment of an organisation's chaincode server (fedledger_chaincode)."""
     tls = layout.ccserver_dir(org) / "tls"
@@ -158,6 +158,7 @@ def ccserver_env(
             # Only the org's own peer (a TLS client certificate from the org's TLS CA) may connect.
             "FEDLEDGER_CC_TLS_CLIENT_CA_FILE": str(tls / "ca.crt"),
             "FEDLEDGER_TIME_WINDOW_SECONDS": str(time_window_seconds),
+            "FEDLEDGER_MINTER_MSP": minter_msp,
             "PYTHONUNBUFFERED": "1",
         }
     )

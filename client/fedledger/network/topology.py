@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedledger.errors import NetworkError
+from fedledger.protocol.tokens import DEFAULT_MINTER_MSP
 from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
 
 DEFAULT_BASE_PORT = 7050
@@ -111,6 +112,8 @@ class Topology:
     # peer.authentication.timewindow, also given to every chaincode server (the contract judges
     # round durations by it); see fedledger_chaincode.config.
     time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS
+    # The organisation whose identities may mint credits, given to every chaincode server.
+    minter_msp: str = DEFAULT_MINTER_MSP
 
     def org(self, name: str) -> PeerOrg:
         """Return the organisation called ``name`` (e.g. ``Org1``); NetworkError if unknown."""
@@ -142,11 +145,12 @@ def make_topology(
     base_port: int = DEFAULT_BASE_PORT,
     host: str = "127.0.0.1",
     time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS,
+    minter_msp: str = DEFAULT_MINTER_MSP,
 ) -> Topology:
     """Describe a network of ``orgs`` peer organisations whose ports start at ``base_port``.
 
     Raises NetworkError when the organisation count, the port range or the time window is out
-    of bounds.
+    of bounds, or when ``minter_msp`` is not the MSP id of one of the organisations.
     """
     if not 1 <= orgs <= MAX_ORGS:
         raise NetworkError(f"--orgs must be between 1 and {MAX_ORGS}, got {orgs}")
@@ -171,4 +175,15 @@ def make_topology(
         operations_port=base_port + 4,
     )
     peer_orgs = tuple(PeerOrg(i, host, base_port + 100 * i) for i in range(1, orgs + 1))
-    return Topology(orderer=orderer, orgs=peer_orgs, time_window_seconds=time_window_seconds)
+    msp_ids = [org.msp_id for org in peer_orgs]
+    if minter_msp not in msp_ids:
+        raise NetworkError(
+            f"--minter-msp must be the MSP id of one of the organisations ({', '.join(msp_ids)})"
+            f", got {minter_msp!r}"
+        )
+    return Topology(
+        orderer=orderer,
+        orgs=peer_orgs,
+        time_window_seconds=time_window_seconds,
+        minter_msp=minter_msp,
+    )

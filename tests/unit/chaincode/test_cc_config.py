@@ -39,3 +39,21 @@ def test_a_malformed_time_window_stops_the_server_with_its_name(text: str, messa
         contract_config_from_env({"FEDLEDGER_TIME_WINDOW_SECONDS": text})
     with pytest.raises(ServerConfigError, match=message):
         config_from_env({**SERVER, "FEDLEDGER_TIME_WINDOW_SECONDS": text})
+
+
+def test_the_minter_organisation_defaults_to_org1_and_is_read_from_the_environment() -> None:
+    assert contract_config_from_env({}).minter_msp == "Org1MSP"
+    assert contract_config_from_env({"FEDLEDGER_MINTER_MSP": "Org2MSP"}).minter_msp == "Org2MSP"
+    assert config_from_env({**SERVER, "FEDLEDGER_MINTER_MSP": "Org3MSP"}).contract.minter_msp == (
+        "Org3MSP"
+    )
+
+
+def test_a_malformed_minter_msp_stops_the_server_with_its_name() -> None:
+    message = "FEDLEDGER_MINTER_MSP: the minter MSP id must be letters, digits"
+    with pytest.raises(ProtocolError, match=message):
+        contract_config_from_env({"FEDLEDGER_MINTER_MSP": "Org 1"})
+    with pytest.raises(ServerConfigError, match=message):
+        config_from_env({**SERVER, "FEDLEDGER_MINTER_MSP": "Org/1"})
+    with pytest.raises(ProtocolError, match="the minter MSP id must be"):
+        ContractConfig(minter_msp="")

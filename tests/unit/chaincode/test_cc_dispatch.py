@@ -139,7 +139,8 @@ def test_get_history_of_a_key_that_never_existed_is_empty(
             '["a"]',
             "unknown object type 'Foo'; known types are AccuracyReport, Advertisement, Aggregate, "
             "DecryptionShare, DecryptionShareData, KeyEnvelope, ModelWeights, Party, Round, "
-            "TaskSummary, TrainingTask, Update, UpdateVector",
+            "TaskSummary, TokenBalance, TokenEscrow, TokenSupply, TrainingTask, Update, "
+            "UpdateVector",
         ),
         ("Party", "{}", "argument 2 must be a JSON array, got an object"),
         (

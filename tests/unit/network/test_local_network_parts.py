@@ -18,6 +18,7 @@ from fedledger.errors import NetworkError
 from fedledger.network import ccaas, material, processes
 from fedledger.network.layout import Layout
 from fedledger.network.local import LocalNetwork
+from fedledger.network.nodes import ccserver_env
 from fedledger.network.topology import make_topology
 
 
@@ -91,6 +92,38 @@ def test_a_network_remembers_its_shape_and_refuses_another(tmp_path: Path) -> No
     assert len(reopened.topo.orgs) == 2
     with pytest.raises(NetworkError, match="has 2 organisations on base port 9050"):
         LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b", orgs=3)
+
+
+def test_the_minter_is_one_of_the_networks_organisations_and_is_remembered(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    with pytest.raises(
+        NetworkError,
+        match=r"--minter-msp must be the MSP id of one of the organisations \(Org1MSP, Org2MSP\)"
+        r", got 'Org3MSP'",
+    ):
+        make_topology(2, minter_msp="Org3MSP")
+
+    network = LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b", minter_msp="Org2MSP")
+    state.mkdir()
+    recorded = {"orgs": 3, "base_port": 7050, "time_window": 60, "minter_msp": "Org2MSP"}
+    (state / "topology.json").write_text(json.dumps(recorded))
+    reopened = LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b")
+
+    assert network.topo.minter_msp == reopened.topo.minter_msp == "Org2MSP"
+    env = ccserver_env(reopened.topo.orgs[0], reopened.layout, "cc:1", 60, "Org2MSP")
+    assert env["FEDLEDGER_MINTER_MSP"] == "Org2MSP"
+    with pytest.raises(NetworkError, match="and minter Org2MSP; run 'fedledger network down"):
+        LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b", minter_msp="Org1MSP")
+
+
+def test_a_network_recorded_before_minters_existed_mints_with_org1(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "topology.json").write_text(json.dumps({"orgs": 2, "base_port": 9050}))
+
+    assert LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b").topo.minter_msp == "Org1MSP"
 
 
 def test_process_records_survive_a_round_trip_and_a_dead_pid_is_not_alive(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ submit = build and sign a proposal -> Endorse -> sign the prepared envelope -> S
 CommitStatus -> check the validation code -> the chaincode's result.
 
 Failover: the contract holds a list of gateway peers (its own org's first, then the others; see
-``failover.PeerList``). A call that finds its peer unreachable (UNAVAILABLE) moves to the next.
+``failover.PeerList``). A call that finds its peer unreachable (UNAVAILABLE) moves to the next;
+so does an Endorse that the gateway's own org could not endorse (its chaincode server is down:
+Fabric's gateway always endorses on its own org's peers first).
 
 Retries (Fabric's rules, FABRIC_NOTES):
 - Evaluate and Endorse order nothing, so after UNAVAILABLE the same signed request goes to the
@@ -38,7 +40,7 @@ from fabric_protos.gateway import gateway_pb2
 from fabric_protos.orderer import ab_pb2
 from fabric_protos.peer import transaction_pb2
 
-from fedledger.errors import CommitError, GatewayError, LedgerError
+from fedledger.errors import CommitError, ContractError, GatewayError, LedgerError
 from fedledger.ledger.failover import GatewayPeer, PeerList
 from fedledger.ledger.identity import Identity, identity_from_profile
 from fedledger.ledger.interface import ChaincodeEvent
@@ -54,7 +56,7 @@ from fedledger.ledger.signing import sha256
 from fedledger.ledger.transaction import sign_envelope, transaction_result
 from fedledger.ledger.transport import GatewayCalls, GatewayTransport, Timeouts, open_channel
 
-__all__ = ["GatewayContract", "RetryPolicy", "connect"]
+__all__ = ["GatewayContract", "RetryCounts", "RetryPolicy", "connect"]
 
 _T = TypeVar("_T")
 _UNREACHABLE = grpc.StatusCode.UNAVAILABLE
@@ -81,6 +83,18 @@ class RetryPolicy:
 
 
 _DIVERGED = "ProposalResponsePayloads do not match"
+
+
+@dataclass
+class RetryCounts:
+    """What one contract's retry rules have done so far (for reports; exact when the contract
+    is used by one thread at a time)."""
+
+    conflicts: int = 0  # MVCC or phantom read conflicts, each followed by a new transaction
+    divergent: int = 0  # endorsements whose endorsers disagreed, endorsed afresh
+    probes: int = 0  # CommitStatus asked after a failed Submit or CommitStatus
+    resubmits: int = 0  # the same signed envelope submitted again
+    failovers: int = 0  # moves to the next gateway peer
 
 
 class GatewayContract:
@@ -113,6 +127,7 @@ class GatewayContract:
         self._sleep = sleep
         self._creator = serialize_identity(identity)
         self._evaluate_orgs = list(evaluate_orgs)
+        self.retries = RetryCounts()
 
     @property
     def gateway(self) -> str:
@@ -132,7 +147,9 @@ class GatewayContract:
             proposed_transaction=sign_proposal(proposal, self.identity),
             target_organizations=self._evaluate_orgs,
         )
-        response = self._unordered("evaluate", proposal.tx_id, lambda t: t.evaluate(request))
+        response = self._unordered(
+            "evaluate", proposal.tx_id, lambda t: t.evaluate(request), _unreachable
+        )
         return bytes(response.result.payload)
 
     def submit(self, function: str, *args: str) -> bytes:
@@ -152,6 +169,7 @@ class GatewayContract:
                 # was never ordered, so a fresh one is safe once the peers have caught up.
                 if _DIVERGED not in error.details or attempt >= self._retry.conflict_attempts:
                     raise
+                self.retries.divergent += 1
                 self._sleep(self._retry.backoff_seconds * attempt)
                 attempt += 1
                 continue
@@ -161,6 +179,7 @@ class GatewayContract:
             code = _validation_code_name(status.result)
             if code not in _REBUILD_CODES or attempt >= self._retry.conflict_attempts:
                 raise CommitError(proposal.tx_id, code, status.block_number)
+            self.retries.conflicts += 1
             self._sleep(self._retry.backoff_seconds * attempt)
             attempt += 1
 
@@ -219,7 +238,7 @@ class GatewayContract:
                 failures += 1
                 if code != _UNREACHABLE or failures >= len(self._peers):
                     raise translate_rpc_error(error, "events") from error
-                self._peers.fail_over(peer)
+                self._fail_over(peer)
             finally:
                 if stream is not None:
                     stream.cancel()
@@ -239,11 +258,23 @@ class GatewayContract:
     ) -> None:
         self.close()
 
+    def _fail_over(self, failed: GatewayPeer) -> None:
+        if len(self._peers) > 1:
+            self.retries.failovers += 1
+        self._peers.fail_over(failed)
+
     def _proposal(self, function: str, args: tuple[str, ...]) -> Proposal:
         return build_proposal(self.identity, self.channel, self.chaincode, function, args)
 
-    def _unordered(self, stage: str, tx_id: str, call: Callable[[GatewayCalls], _T]) -> _T:
-        """Make a call that orders nothing, on each peer in turn while they are unreachable."""
+    def _unordered(
+        self,
+        stage: str,
+        tx_id: str,
+        call: Callable[[GatewayCalls], _T],
+        moves_on: Callable[[grpc.RpcError, LedgerError], bool],
+    ) -> _T:
+        """Make a call that orders nothing, on each peer in turn while ``moves_on`` says the
+        failure is the peer's (given the gRPC error and its translation)."""
         tried = 0
         while True:
             peer = self._peers.current
@@ -251,9 +282,10 @@ class GatewayContract:
                 return call(peer.transport)
             except grpc.RpcError as error:
                 tried += 1
-                if status_code(error) != _UNREACHABLE or tried >= len(self._peers):
-                    raise translate_rpc_error(error, stage, tx_id) from error
-                self._peers.fail_over(peer)
+                translated = translate_rpc_error(error, stage, tx_id)
+                if tried >= len(self._peers) or not moves_on(error, translated):
+                    raise translated from error
+                self._fail_over(peer)
 
     def _endorse(self, proposal: Proposal) -> common_pb2.Envelope:
         request = gateway_pb2.EndorseRequest(
@@ -261,7 +293,9 @@ class GatewayContract:
             channel_id=self.channel,
             proposed_transaction=sign_proposal(proposal, self.identity),
         )
-        response = self._unordered("endorse", proposal.tx_id, lambda t: t.endorse(request))
+        response = self._unordered(
+            "endorse", proposal.tx_id, lambda t: t.endorse(request), _endorser_failed
+        )
         if not response.prepared_transaction.payload:
             raise GatewayError("endorse", "no prepared transaction returned", tx_id=proposal.tx_id)
         return sign_envelope(response.prepared_transaction, self.identity)
@@ -282,9 +316,11 @@ class GatewayContract:
             stage = "commit"
             try:
                 if may_be_ordered:
+                    self.retries.probes += 1
                     status = self._probe(peer, tx_id, self._retry.probe_seconds)
                     if status is not None:
                         return status
+                    self.retries.resubmits += 1
                 stage = "submit"
                 may_be_ordered = True
                 peer.transport.submit(request)
@@ -296,7 +332,7 @@ class GatewayContract:
                     or attempt >= self._retry.resend_attempts
                 ):
                     raise translate_rpc_error(error, stage, tx_id) from error
-            self._peers.fail_over(peer)
+            self._fail_over(peer)
             self._sleep(self._retry.backoff_seconds * attempt)
             attempt += 1
 
@@ -331,6 +367,25 @@ class GatewayContract:
         )
 
 
+def _unreachable(error: grpc.RpcError, translated: LedgerError) -> bool:
+    return status_code(error) == _UNREACHABLE
+
+
+def _endorser_failed(error: grpc.RpcError, translated: LedgerError) -> bool:
+    """An Endorse failure another org's gateway may not have: its peer is unreachable, or the
+    gateway's own org could not endorse (Fabric's gateway endorses on its own org's peers first,
+    so a crashed chaincode server of that org fails every Endorse through it, ABORTED). Never a
+    chaincode rejection, nor endorsers that disagree (a fresh proposal is the cure for that)."""
+    code = status_code(error)
+    if code == _UNREACHABLE:
+        return True
+    return (
+        code == grpc.StatusCode.ABORTED
+        and not isinstance(translated, ContractError)
+        and _DIVERGED not in str(translated)
+    )
+
+
 def _events_of(response: gateway_pb2.ChaincodeEventsResponse) -> Iterator[ChaincodeEvent]:
     for event in response.events:
         yield ChaincodeEvent(
@@ -357,6 +412,7 @@ def connect(
     retry: RetryPolicy | None = None,
     gateway_orgs: Sequence[str] | None = None,
     evaluate_orgs: Sequence[str] = (),
+    chaincode: str | None = None,
 ) -> GatewayContract:
     """Connect ``user`` of ``org`` to the chaincode through gateway peers, over TLS.
 
@@ -364,10 +420,11 @@ def connect(
     ``gateway_orgs`` names the orgs whose gateway peers the contract may use, in order (default:
     ``org``'s own first, then every other org of the profile); ``[org]`` pins the contract to its
     own peer. ``evaluate_orgs`` restricts which orgs' peers run evaluations (default: the
-    gateway's choice, its own org first). Returns the GatewayContract (close it, or use it as a
-    context manager). Connections are lazy: an unreachable peer surfaces on the first call.
-    Raises LedgerError when the profile, an org, the user, identity files or a TLS CA
-    certificate are missing or invalid.
+    gateway's choice, its own org first). ``chaincode`` defaults to the profile's.
+
+    Returns the GatewayContract (close it, or use it as a context manager). Connections are
+    lazy: an unreachable peer surfaces on the first call. Raises LedgerError when the profile,
+    an org, the user, identity files or a TLS CA certificate are missing or invalid.
     """
     network = profile if isinstance(profile, NetworkProfile) else load_profile(profile)
     identity = identity_from_profile(network, org, user)
@@ -377,7 +434,7 @@ def connect(
         peers,
         identity,
         network.channel,
-        network.chaincode,
+        network.chaincode if chaincode is None else chaincode,
         retry=retry,
         evaluate_orgs=evaluate_orgs,
     )

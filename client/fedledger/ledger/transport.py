@@ -32,12 +32,18 @@ MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Deadlines in seconds per Gateway call; CommitStatus waits for a block to be cut."""
+    """Deadlines in seconds per Gateway call; CommitStatus waits for a block to be cut.
+
+    A transaction still not committed after ``commit_status`` seconds may have been lost by the
+    ordering service (a Raft leader that crashed before ordering it): the contract then probes
+    its status and re-sends the same signed transaction, so this is a latency bound, not a
+    failure bound.
+    """
 
     evaluate: float = 30.0
     endorse: float = 60.0
     submit: float = 30.0
-    commit_status: float = 120.0
+    commit_status: float = 30.0
 
 
 class EventStream(Protocol):

@@ -21,7 +21,7 @@ from support.envelopes import prepared_envelope
 
 from fedledger.errors import GatewayError, LedgerError
 from fedledger.ledger.failover import GatewayPeer, PeerList
-from fedledger.ledger.gateway import GatewayContract, RetryPolicy
+from fedledger.ledger.gateway import GatewayContract, RetryCounts, RetryPolicy
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.profile import load_profile
 from fedledger.ledger.signing import signer_for
@@ -81,6 +81,7 @@ class FakePeer:
     crash_after_submit: bool = False  # forwards the transaction, then dies before replying
     crash_while_waiting: bool = False  # dies during CommitStatus (the transaction is ordered)
     evaluate_code: grpc.StatusCode | None = None
+    endorse_failure: tuple[grpc.StatusCode, str] | None = None
     events: list[gateway_pb2.ChaincodeEventsResponse] = field(default_factory=list)
     event_requests: list[int] = field(default_factory=list)
     fail_events_after: int | None = None
@@ -100,6 +101,8 @@ class FakePeer:
 
     def endorse(self, request: Any) -> Any:
         self._call("endorse")
+        if self.endorse_failure is not None:
+            raise FakeRpcError(*self.endorse_failure)
         envelope = prepared_envelope(request.proposed_transaction.proposal_bytes, RESULT)
         return gateway_pb2.EndorseResponse(prepared_transaction=envelope)
 
@@ -257,6 +260,44 @@ def test_a_submit_through_an_unreachable_own_peer_is_endorsed_and_ordered_by_the
     assert len(net.ledger.blocks) == 1
 
 
+def test_an_endorse_its_own_org_cannot_make_moves_to_another_orgs_gateway(net: Network) -> None:
+    # Prepare: Fabric's gateway endorses on its own org first; org1's chaincode server is down
+    net.peers[0].endorse_failure = (
+        grpc.StatusCode.ABORTED,
+        "failed to endorse transaction, see attached details for more info",
+    )
+
+    # Execute
+    result = net.contract.submit("CreateAdvertisement", "{}")
+
+    # Assert
+    assert result == RESULT
+    assert net.calls()[:3] == [("org1", "endorse"), ("org2", "endorse"), ("org2", "submit")]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        (grpc.StatusCode.UNKNOWN, "chaincode response 500, samples must be positive"),
+        (grpc.StatusCode.ABORTED, "chaincode response 500, samples must be positive"),
+        (grpc.StatusCode.ABORTED, "failed: ProposalResponsePayloads do not match"),
+        (grpc.StatusCode.INVALID_ARGUMENT, "bad proposal"),
+    ],
+)
+def test_a_rejection_or_disagreeing_endorsers_do_not_move_to_another_gateway(
+    net: Network, failure: tuple[grpc.StatusCode, str]
+) -> None:
+    # Prepare
+    net.peers[0].endorse_failure = failure
+
+    # Execute
+    with pytest.raises(LedgerError):
+        net.contract.endorse_only("CreateAdvertisement", "{}")
+
+    # Assert
+    assert net.calls() == [("org1", "endorse")]
+
+
 # ------------------------------------------------------------------ after the submit
 
 
@@ -278,6 +319,7 @@ def test_a_peer_that_dies_after_forwarding_the_transaction_is_not_followed_by_a_
     ]
     assert net.peers[1].commit_timeouts == [5.0]  # a bounded probe, not the full wait
     assert len(net.ledger.blocks) == 1 and net.sleeps == [0.25]
+    assert net.contract.retries == RetryCounts(probes=1, failovers=1)
 
 
 def test_a_transaction_the_orderer_never_got_is_resubmitted_unchanged_after_the_probe(
@@ -300,6 +342,7 @@ def test_a_transaction_the_orderer_never_got_is_resubmitted_unchanged_after_the_
     ]
     assert len(net.ledger.blocks) == 1
     assert net.peers[1].commit_timeouts == [5.0, None]
+    assert net.contract.retries == RetryCounts(probes=1, resubmits=1, failovers=1)
 
 
 def test_a_peer_that_dies_while_the_client_waits_for_the_commit_is_replaced_by_a_probe(
@@ -349,6 +392,7 @@ def test_a_conflict_found_by_the_probe_builds_a_new_transaction(net: Network) ->
     first, second = net.ledger.blocks
     assert first != second
     assert net.ledger.status[first][0] == MVCC and net.ledger.status[second][0] == VALID
+    assert net.contract.retries == RetryCounts(conflicts=1, probes=1, failovers=1)
 
 
 def test_when_every_peer_is_gone_after_the_submit_the_error_names_the_transaction(

@@ -181,6 +181,23 @@ def stop(node: NodeProcess, grace: float = 10.0) -> bool:
     return True
 
 
+def kill(node: NodeProcess, timeout: float = 10.0) -> None:
+    """Crash the node: SIGKILL to its process group, no chance to clean up; wait until gone.
+
+    Raises NetworkError when it was not running, or is still there after ``timeout``.
+    """
+    if not alive(node):
+        raise NetworkError(f"{node.name} (pid {node.pid}) is not running")
+    _signal(node.pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while alive(node):
+        if time.monotonic() > deadline:
+            raise NetworkError(f"{node.name} (pid {node.pid}) survived SIGKILL for {timeout:.0f}s")
+        _reap(node.pid)
+        time.sleep(0.05)
+    _reap(node.pid)
+
+
 def _signal(pid: int, signum: int) -> None:
     try:
         os.killpg(pid, signum)

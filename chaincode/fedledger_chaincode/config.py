@@ -50,7 +50,7 @@ def contract_config_from_env(env: Mapping[str, str]) -> ContractConfig:
     text = env.get("FEDLEDGER_TIME_WINDOW_SECONDS", "").strip()
     if not text:
         return ContractConfig()
-    # ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and "１２".
+    # ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and fullwidth digits.
     if not (text.isascii() and text.isdigit()):
         raise ProtocolError(f"FEDLEDGER_TIME_WINDOW_SECONDS must be whole seconds, got {text!r}")
     return ContractConfig(time_window_seconds=int(text))

@@ -100,6 +100,19 @@ def _run(
     return reports, window
 
 
+def _outage(network: LocalNetwork, name: str, seconds: float) -> Callable[[Window], None]:
+    """A fault: node ``name`` is killed, stays down ``seconds``, and is restarted."""
+
+    def fault(window: Window) -> None:
+        window.start = time.monotonic()
+        faults.kill(network, name)
+        time.sleep(seconds)
+        window.end = time.monotonic()
+        faults.restart(network, name)
+
+    return fault
+
+
 def _commit_one(network: LocalNetwork) -> str:
     """Create one advertisement through a client of its own; return the transaction id."""
     profile = network.layout.profile_file
@@ -178,14 +191,8 @@ def test_killing_a_peer_fails_its_orgs_client_over_and_the_peer_catches_up(
     own_gateway = writers["Org1"].gateway
     failovers = writers["Org1"].retries.failovers
 
-    def fault(window: Window) -> None:
-        window.start = time.monotonic()
-        faults.kill(network, org1.peer_name)
-        time.sleep(fault_seconds)
-        window.end = time.monotonic()
-        faults.restart(network, org1.peer_name)
-
     # Execute
+    fault = _outage(network, org1.peer_name, fault_seconds)
     reports, window = _run(network, writers, 2 * fault_seconds, fault)
 
     # Assert: Org1's client went on through another org's gateway while its peer was down
@@ -205,14 +212,8 @@ def test_killing_a_chaincode_server_leaves_majority_endorsement_to_the_other_org
     network = fabric_network
     org1 = network.topo.orgs[0]
 
-    def fault(window: Window) -> None:
-        window.start = time.monotonic()
-        faults.kill(network, org1.ccserver_name)
-        time.sleep(fault_seconds)
-        window.end = time.monotonic()
-        faults.restart(network, org1.ccserver_name)
-
     # Execute
+    fault = _outage(network, org1.ccserver_name, fault_seconds)
     reports, window = _run(network, writers, 2 * fault_seconds, fault)
 
     # Assert: every org's writes committed during the outage (endorsed by Org2 and Org3)

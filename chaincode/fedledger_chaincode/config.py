@@ -56,7 +56,8 @@ def contract_config_from_env(env: Mapping[str, str]) -> ContractConfig:
     window = DEFAULT_TIME_WINDOW_SECONDS
     text = env.get("FEDLEDGER_TIME_WINDOW_SECONDS", "").strip()
     if text:
-        if not text.isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and fullwidth.
+        if not (text.isascii() and text.isdigit()):
             raise ProtocolError(
                 f"FEDLEDGER_TIME_WINDOW_SECONDS must be whole seconds, got {text!r}"
             )

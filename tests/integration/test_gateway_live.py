@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,18 @@ def _create_advertisement(contract: GatewayContract, samples: int) -> dict[str, 
     return record
 
 
+def _wait_until_visible(contract: GatewayContract, ad_id: str) -> None:
+    deadline = time.monotonic() + EVENT_WAIT_SECONDS
+    while True:
+        try:
+            contract.evaluate("GetAdvertisement", ad_id)
+            return
+        except ContractError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_evaluate_of_an_unknown_function_returns_the_contracts_exact_message(
     org1: GatewayContract,
 ) -> None:
@@ -94,6 +107,9 @@ def test_a_rejected_submit_raises_the_contracts_message_and_changes_nothing(
     intruder = _ensure_registered(org2)
     record = _create_advertisement(org1, 10)
     change = {"description": "hijacked", "samples": 1, "goal": "x"}
+    # Org1's commit does not wait for Org2's peer: the intruder must see the record first, or
+    # its endorsement would read that the advertisement does not exist yet.
+    _wait_until_visible(org2, record["id"])
 
     # Execute
     with pytest.raises(ContractError) as caught:

@@ -24,13 +24,19 @@ def test_status_json_lists_every_node_with_pid_ports_health_and_height(
     report = json.loads(out)
     nodes = {n["name"]: n for n in report["nodes"]}
     assert code == 0
+    orderers = {"orderer.fedledger.local", "orderer2.fedledger.local", "orderer3.fedledger.local"}
     assert set(nodes) == {
-        "orderer.fedledger.local",
+        *orderers,
         *(f"peer0.org{i}.fedledger.local" for i in (1, 2, 3)),
         *(f"ccserver.org{i}.fedledger.local" for i in (1, 2, 3)),
     }
     assert all(n["healthy"] and n["pid"] > 0 and n["ports"] for n in nodes.values())
     assert nodes["peer0.org1.fedledger.local"]["block_height"] >= 4  # genesis + lifecycle txs
+    # Exactly one Raft leader, named at the top and flagged on its node; orderers know heights.
+    leaders = [name for name, n in nodes.items() if n["raft_leader"]]
+    assert leaders == [report["raft_leader"]] and report["raft_leader"] in orderers
+    assert all(nodes[o]["raft_leader"] is not None and nodes[o]["block_height"] for o in orderers)
+    assert report["memory_bytes"] == sum(n["memory_bytes"] for n in nodes.values())
 
 
 def test_a_second_up_finds_the_running_network_and_says_so(

@@ -12,7 +12,13 @@ from fedledger.cli.paths import Paths
 from fedledger.network.build import build_fabric
 from fedledger.network.compose import compose_file
 from fedledger.network.local import LocalNetwork, status_as_dicts
-from fedledger.network.topology import DEFAULT_BASE_PORT, DEFAULT_ORGS, make_topology
+from fedledger.network.topology import (
+    DEFAULT_BASE_PORT,
+    DEFAULT_ORDERERS,
+    DEFAULT_ORGS,
+    ORDERER_COUNTS,
+    make_topology,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     build.set_defaults(func=cmd_build)
     up = nsub.add_parser("up", parents=[common], help="start the network, deploy the chaincode")
     up.add_argument("--orgs", type=int, default=None, help="peer organisations (default 3)")
+    up.add_argument(
+        "--orderers",
+        type=int,
+        default=None,
+        choices=ORDERER_COUNTS,
+        help=f"Raft orderer nodes (default {DEFAULT_ORDERERS}); 2f+1 nodes tolerate f crashes",
+    )
     up.add_argument("--base-port", type=int, default=None, help="first port (default 7050)")
     up.add_argument(
         "--time-window",
@@ -50,6 +63,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="print docker-compose.yaml for a topology (no Docker here)",
     )
     compose.add_argument("--orgs", type=int, default=DEFAULT_ORGS, help="peer organisations")
+    compose.add_argument(
+        "--orderers", type=int, default=DEFAULT_ORDERERS, choices=ORDERER_COUNTS, help="Raft nodes"
+    )
     compose.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT, help="first port")
     compose.add_argument("--output", default=None, help="write to this file instead of stdout")
     compose.set_defaults(func=cmd_compose)
@@ -61,6 +77,7 @@ def open_network(paths: Paths, args: argparse.Namespace) -> LocalNetwork:
         paths.bin_dir,
         paths.builder_dir,
         orgs=getattr(args, "orgs", None),
+        orderers=getattr(args, "orderers", None),
         base_port=getattr(args, "base_port", None),
         time_window_seconds=getattr(args, "time_window", None),
         minter_msp=getattr(args, "minter_msp", None),
@@ -95,21 +112,28 @@ def bring_up(paths: Paths, args: argparse.Namespace) -> tuple[LocalNetwork, bool
 
 
 def cmd_up(paths: Paths, args: argparse.Namespace) -> int:
+    restarted = open_network(paths, args).dead_nodes()
     network, fresh, seconds = bring_up(paths, args)
     orgs = [o.name for o in network.topo.orgs]
+    orderers = len(network.topo.orderers)
     if args.json:
         emit_json(
             {
                 "started": fresh,
+                "restarted": restarted,
                 "seconds": round(seconds, 1),
                 "orgs": orgs,
+                "orderers": orderers,
                 "profile": str(network.layout.profile_file),
             }
         )
+    elif restarted:
+        say(f"restarted {', '.join(restarted)} in {seconds:.1f}s; the network serves again")
     elif fresh:
         say(
-            f"network up in {seconds:.1f}s: {len(orgs)} orgs ({', '.join(orgs)}), channel "
-            f"{network.topo.channel}, chaincode {network.topo.chaincode} (MAJORITY endorsement)"
+            f"network up in {seconds:.1f}s: {len(orgs)} orgs ({', '.join(orgs)}), {orderers} "
+            f"Raft orderer{'s' if orderers > 1 else ''}, channel {network.topo.channel}, "
+            f"chaincode {network.topo.chaincode} (MAJORITY endorsement)"
         )
         say(f"connection profile: {network.layout.profile_file}")
     else:
@@ -131,7 +155,16 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
     network = open_network(paths, args)
     statuses = network.status()
     if args.json:
-        emit_json({"state": str(paths.state), "nodes": status_as_dicts(statuses)})
+        leader = next((s.name for s in statuses if s.raft_leader), None)
+        total = sum(s.memory_bytes or 0 for s in statuses)
+        emit_json(
+            {
+                "state": str(paths.state),
+                "raft_leader": leader,
+                "memory_bytes": total,
+                "nodes": status_as_dicts(statuses),
+            }
+        )
         return 0 if statuses and all(s.healthy for s in statuses) else 1
     if not statuses:
         say(f"no network is running from {paths.state}; start one with 'fedledger network up'")
@@ -139,7 +172,7 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
     rows = [
         (
             s.name,
-            s.kind,
+            s.kind + (" (Raft leader)" if s.raft_leader else ""),
             s.pid,
             "yes" if s.alive else "NO",
             "ok" if s.healthy else "DOWN",
@@ -152,6 +185,10 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
     table(["node", "kind", "pid", "alive", "health", "ports", "height", "memory"], rows)
     total = sum(s.memory_bytes or 0 for s in statuses)
     say(f"total resident memory of the network: {total / 2**20:.0f} MiB")
+    leaders = [s.name for s in statuses if s.raft_leader]
+    say(
+        f"Raft leader: {', '.join(leaders)}" if leaders else "Raft leader: none (election running?)"
+    )
     down = [s.name for s in statuses if not s.healthy]
     if down:
         say("not healthy: " + ", ".join(down) + " (see logs in " + str(paths.state / "logs") + ")")
@@ -160,13 +197,22 @@ def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_compose(paths: Paths, args: argparse.Namespace) -> int:
-    text = compose_file(make_topology(args.orgs, base_port=args.base_port))
+    topo = make_topology(args.orgs, orderers=args.orderers, base_port=args.base_port)
+    text = compose_file(topo)
     if args.output is None:
         sys.stdout.write(text)
         return 0
     Path(args.output).write_text(text)
     if args.json:
-        emit_json({"output": args.output, "orgs": args.orgs, "base_port": args.base_port})
+        emit_json(
+            {
+                "output": args.output,
+                "orgs": args.orgs,
+                "orderers": args.orderers,
+                "base_port": args.base_port,
+            }
+        )
     else:
-        say(f"wrote {args.output}: {1 + 2 * args.orgs} services for {args.orgs} orgs")
+        services = len(topo.orderers) + 2 * len(topo.orgs)
+        say(f"wrote {args.output}: {services} services for {args.orgs} orgs")
     return 0

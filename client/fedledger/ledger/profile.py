@@ -73,6 +73,13 @@ class NetworkProfile:
             raise LedgerError(f"the network profile has no org {name!r} (known orgs: {known})")
         return self.orgs[name]
 
+    def gateway_orgs(self, org: str) -> list[str]:
+        """The orgs whose gateway peers a client of ``org`` uses, in order of preference: its
+        own first, then the others in the profile's order. Raises LedgerError if ``org`` is
+        unknown."""
+        self.org(org)
+        return [org, *(name for name in self.orgs if name != org)]
+
 
 def load_profile(source: str | Path | Mapping[str, Any]) -> NetworkProfile:
     """Read a network profile from a JSON file, a state folder holding network.json, or a dict.

@@ -19,6 +19,7 @@ from fedledger.errors import GatewayError
 __all__ = [
     "MAX_MESSAGE_BYTES",
     "EventStream",
+    "GatewayCalls",
     "GatewayTransport",
     "Timeouts",
     "open_channel",
@@ -31,12 +32,18 @@ MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Deadlines in seconds per Gateway call; CommitStatus waits for a block to be cut."""
+    """Deadlines in seconds per Gateway call; CommitStatus waits for a block to be cut.
+
+    A transaction still not committed after ``commit_status`` seconds may have been lost by the
+    ordering service (a Raft leader that crashed before ordering it): the contract then probes
+    its status and re-sends the same signed transaction, so this is a latency bound, not a
+    failure bound.
+    """
 
     evaluate: float = 30.0
     endorse: float = 60.0
     submit: float = 30.0
-    commit_status: float = 120.0
+    commit_status: float = 30.0
 
 
 class EventStream(Protocol):
@@ -45,6 +52,26 @@ class EventStream(Protocol):
     def __iter__(self) -> Iterator[gateway_pb2.ChaincodeEventsResponse]: ...
 
     def cancel(self) -> bool: ...
+
+
+class GatewayCalls(Protocol):
+    """The Gateway service of one peer, as the Contract uses it (GatewayTransport, or a fake)."""
+
+    def evaluate(self, request: gateway_pb2.EvaluateRequest) -> gateway_pb2.EvaluateResponse: ...
+
+    def endorse(self, request: gateway_pb2.EndorseRequest) -> gateway_pb2.EndorseResponse: ...
+
+    def submit(self, request: gateway_pb2.SubmitRequest) -> gateway_pb2.SubmitResponse: ...
+
+    def commit_status(
+        self, request: gateway_pb2.SignedCommitStatusRequest, timeout: float | None = None
+    ) -> gateway_pb2.CommitStatusResponse: ...
+
+    def chaincode_events(
+        self, request: gateway_pb2.SignedChaincodeEventsRequest, timeout: float | None = None
+    ) -> EventStream: ...
+
+    def close(self) -> None: ...
 
 
 def open_channel(
@@ -104,12 +131,15 @@ class GatewayTransport:
         )
 
     def commit_status(
-        self, request: gateway_pb2.SignedCommitStatusRequest
+        self, request: gateway_pb2.SignedCommitStatusRequest, timeout: float | None = None
     ) -> gateway_pb2.CommitStatusResponse:
-        """Wait for a transaction's commit; returns its validation code. Raises grpc.RpcError."""
+        """Wait for a transaction's commit (``timeout`` seconds, default the configured one);
+        returns its validation code. Raises grpc.RpcError (DEADLINE_EXCEEDED while the peer has
+        not committed it)."""
+        deadline = self.timeouts.commit_status if timeout is None else timeout
         return cast(
             gateway_pb2.CommitStatusResponse,
-            self._stub.CommitStatus(request, timeout=self.timeouts.commit_status),
+            self._stub.CommitStatus(request, timeout=deadline),
         )
 
     def chaincode_events(

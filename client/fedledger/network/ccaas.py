@@ -17,6 +17,8 @@ from pathlib import Path
 from fedledger.network.layout import Layout
 from fedledger.network.topology import PeerOrg
 
+CHAINCODE_LABEL = "fedledger_1.0"
+
 
 def _tar_gz(files: dict[str, bytes]) -> bytes:
     """A deterministic tar.gz of ``files`` (fixed mtimes and owners) so ids are reproducible."""

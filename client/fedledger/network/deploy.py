@@ -9,7 +9,7 @@ from pathlib import Path
 from fedledger.errors import NetworkError
 from fedledger.network.layout import Layout
 from fedledger.network.nodes import admin_env
-from fedledger.network.topology import PeerOrg, Topology
+from fedledger.network.topology import OrdererNode, PeerOrg, Topology
 
 CHAINCODE_VERSION = "1.0"
 
@@ -39,10 +39,8 @@ def _retry(cmd: list[str], env: dict[str, str], what: str, attempts: int = 20) -
     raise NetworkError(f"{what} was not attempted")
 
 
-def join_orderer(topo: Topology, layout: Layout, block: Path) -> None:
-    """Join the orderer to the channel through its admin endpoint (osnadmin)."""
-    admin_tls = layout.orderer_admin_dir(topo) / "tls"
-    o = topo.orderer
+def join_orderer(topo: Topology, layout: Layout, block: Path, o: OrdererNode) -> None:
+    """Join one orderer to the channel through its admin endpoint (osnadmin)."""
     cmd = [
         str(layout.binary("osnadmin")),
         "channel",
@@ -51,6 +49,19 @@ def join_orderer(topo: Topology, layout: Layout, block: Path) -> None:
         topo.channel,
         "--config-block",
         str(block),
+        *_osnadmin_flags(topo, layout, o),
+    ]
+    out = _run(cmd, {"PATH": "/usr/bin:/bin"}, f"osnadmin channel join on {o.name}")
+    if '"status": "active"' not in out and "onboarding" not in out and "201" not in out:
+        raise NetworkError(
+            f"osnadmin channel join on {o.name} returned an unexpected answer: {out.strip()}"
+        )
+
+
+def _osnadmin_flags(topo: Topology, layout: Layout, o: OrdererNode) -> list[str]:
+    """Address and mutual-TLS identity (the orderer org's Admin) for ``o``'s admin endpoint."""
+    admin_tls = layout.orderer_admin_dir(topo) / "tls"
+    return [
         "-o",
         f"{o.host}:{o.admin_port}",
         "--ca-file",
@@ -60,18 +71,6 @@ def join_orderer(topo: Topology, layout: Layout, block: Path) -> None:
         "--client-key",
         str(admin_tls / "client.key"),
     ]
-    # The admin endpoint can open a moment after /healthz answers: retry a refused connection
-    # (only that: a join that reached the orderer must not be sent twice).
-    for attempt in range(10):
-        try:
-            out = _run(cmd, {"PATH": "/usr/bin:/bin"}, "osnadmin channel join")
-            break
-        except NetworkError as exc:
-            if "connection refused" not in str(exc) or attempt == 9:
-                raise
-            time.sleep(1.0)
-    if '"status": "active"' not in out and "onboarding" not in out and "201" not in out:
-        raise NetworkError(f"osnadmin channel join returned an unexpected answer: {out.strip()}")
 
 
 def join_peer(org: PeerOrg, layout: Layout, block: Path) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fedledger.errors import NetworkError
-from fedledger.network.topology import PeerOrg, Topology
+from fedledger.network.topology import OrdererNode, PeerOrg, Topology
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,16 @@ class Layout:
     def orderer_org_msp(self, topo: Topology) -> Path:
         return self.orderer_org_dir(topo) / "msp"
 
-    def orderer_dir(self, topo: Topology) -> Path:
-        return self.orderer_org_dir(topo) / "orderers" / topo.orderer.name
+    def orderer_dir(self, topo: Topology, node: OrdererNode) -> Path:
+        return self.orderer_org_dir(topo) / "orderers" / node.name
 
     def orderer_admin_dir(self, topo: Topology) -> Path:
         return self.orderer_org_dir(topo) / "users" / f"Admin@{topo.orderer.domain}"
 
     def orderer_tls_ca(self, topo: Topology) -> Path:
-        return self.orderer_dir(topo) / "tls" / "ca.crt"
+        """The orderer organisation's TLS CA certificate: every orderer's TLS chain ends there."""
+        domain = topo.orderer.domain
+        return self.orderer_org_dir(topo) / "tlsca" / f"tlsca.{domain}-cert.pem"
 
     def org_dir(self, org: PeerOrg) -> Path:
         return self.crypto / "peerOrganizations" / org.domain

@@ -14,23 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from fedledger.errors import NetworkError
-from fedledger.network import ccaas, deploy, material, processes
+from fedledger.network import ccaas, deploy, material, processes, raft
+from fedledger.network.ccaas import CHAINCODE_LABEL
 from fedledger.network.layout import Layout
-from fedledger.network.nodes import (
-    ccserver_argv,
-    ccserver_env,
-    orderer_env,
-    peer_env,
-    prepare_config,
-)
+from fedledger.network.nodes import node_launch, prepare_config
 from fedledger.network.processes import NodeProcess
 from fedledger.network.readiness import wait_until_endorsable
-from fedledger.network.topology import Topology, make_topology
+from fedledger.network.topology import (
+    DEFAULT_BASE_PORT,
+    DEFAULT_ORDERERS,
+    DEFAULT_ORGS,
+    PeerOrg,
+    Topology,
+    make_topology,
+)
 from fedledger.protocol.tokens import DEFAULT_MINTER_MSP
 from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
 
 Progress = Callable[[str], None]
-CHAINCODE_LABEL = "fedledger_1.0"
 START_TIMEOUT = 60.0
 
 
@@ -50,6 +51,8 @@ class NodeStatus:
     ports: dict[str, int]
     block_height: int | None = None
     memory_bytes: int | None = None
+    # Orderers only: whether this Raft node leads the channel (None when it cannot be read).
+    raft_leader: bool | None = None
 
 
 class LocalNetwork:
@@ -68,19 +71,21 @@ class LocalNetwork:
         builder_dir: Path,
         *,
         orgs: int | None = None,
+        orderers: int | None = None,
         base_port: int | None = None,
         time_window_seconds: int | None = None,
         minter_msp: str | None = None,
     ) -> LocalNetwork:
         """The network in ``root``: its recorded topology if it has one, else a new one.
 
-        Raises NetworkError when ``orgs``/``base_port``/``time_window_seconds``/``minter_msp``
-        contradict an existing network's.
+        Raises NetworkError when ``orgs``/``orderers``/``base_port``/``time_window_seconds``/
+        ``minter_msp`` contradict an existing network's.
         """
         layout = Layout(root.resolve(), bin_dir.resolve())
         saved = _read_topology(layout.topology_file)
         asked = {
             "orgs": orgs,
+            "orderers": orderers,
             "base_port": base_port,
             "time_window": time_window_seconds,
             "minter_msp": minter_msp,
@@ -88,41 +93,44 @@ class LocalNetwork:
         if saved is not None:
             if any(value is not None and value != saved[key] for key, value in asked.items()):
                 raise NetworkError(
-                    f"the network in {root} has {saved['orgs']} organisations on base port "
-                    f"{saved['base_port']} with a {saved['time_window']}s time window and minter "
-                    f"{saved['minter_msp']}; run 'fedledger network down --purge' first to make "
-                    "a different one"
+                    f"the network in {root} has {saved['orgs']} organisations and "
+                    f"{saved['orderers']} orderer{'' if saved['orderers'] == 1 else 's'} on base "
+                    f"port {saved['base_port']} with a {saved['time_window']}s time window and "
+                    f"minter {saved['minter_msp']}; run 'fedledger network down --purge' first "
+                    "to make a different one"
                 )
-            topo = make_topology(
-                saved["orgs"],
-                base_port=saved["base_port"],
-                time_window_seconds=saved["time_window"],
-                minter_msp=saved["minter_msp"],
-            )
+            wanted = saved
         else:
-            topo = make_topology(
-                orgs or 3,
-                base_port=base_port or 7050,
-                time_window_seconds=time_window_seconds or DEFAULT_TIME_WINDOW_SECONDS,
-                minter_msp=minter_msp or DEFAULT_MINTER_MSP,
-            )
+            defaults = {
+                "orgs": DEFAULT_ORGS,
+                "orderers": DEFAULT_ORDERERS,
+                "base_port": DEFAULT_BASE_PORT,
+                "time_window": DEFAULT_TIME_WINDOW_SECONDS,
+                "minter_msp": DEFAULT_MINTER_MSP,
+            }
+            wanted = {k: defaults[k] if v is None else v for k, v in asked.items()}
+        topo = make_topology(
+            wanted["orgs"],
+            orderers=wanted["orderers"],
+            base_port=wanted["base_port"],
+            time_window_seconds=wanted["time_window"],
+            minter_msp=wanted["minter_msp"],
+        )
         return cls(topo, layout, builder_dir.resolve())
 
     # ---------------------------------------------------------------- up
     def up(self, progress: Progress = _silent) -> bool:
         """Start the network and deploy the chaincode; return False if it was already running.
 
-        Raises NetworkError naming the missing binary, the taken port or the node that failed.
+        A partly running network (a node crashed or was killed) gets the nodes that are not
+        running restarted (:meth:`recover`), which returns True. Raises NetworkError naming the
+        missing binary, the taken port or the node that failed.
         """
-        running = processes.load(self.layout.processes_file)
-        if running:
-            dead = [n.name for n in running if not processes.alive(n)]
-            if not dead:
+        if processes.load(self.layout.processes_file):
+            if not self.dead_nodes():
                 return False
-            raise NetworkError(
-                "the network is partly down (not running: " + ", ".join(dead) + ");"
-                " run 'fedledger network down' and then 'up' again"
-            )
+            self.recover(progress)
+            return True
         for name in ("peer", "orderer", "osnadmin", "configtxgen", "cryptogen"):
             self.layout.binary(name)
         processes.check_ports_free(self.topo.orderer.host, self.topo.ports())
@@ -153,51 +161,52 @@ class LocalNetwork:
         return node
 
     def _start_nodes(self, started: list[NodeProcess], progress: Progress) -> None:
-        o = self.topo.orderer
-        progress(f"starting {o.name}")
-        node = self._record(
-            started,
-            processes.start(
-                o.name,
-                "orderer",
-                [str(self.layout.binary("orderer"))],
-                orderer_env(self.topo, self.layout),
-                self.layout.log(o.name),
-                ports={"listen": o.port, "admin": o.admin_port, "operations": o.operations_port},
-                health_url=f"http://{o.host}:{o.operations_port}/healthz",
-            ),
-        )
-        waiting = [node]
-        for org in self.topo.orgs:
-            progress(f"starting {org.peer_name}")
-            waiting.append(
-                self._record(
-                    started,
-                    processes.start(
-                        org.peer_name,
-                        "peer",
-                        [str(self.layout.binary("peer")), "node", "start"],
-                        peer_env(org, self.layout, self.topo.time_window_seconds),
-                        self.layout.log(org.peer_name),
-                        ports={
-                            "listen": org.peer_port,
-                            "chaincode": org.chaincode_port,
-                            "operations": org.operations_port,
-                        },
-                        health_url=f"http://{org.host}:{org.operations_port}/healthz",
-                    ),
-                )
-            )
+        names = [o.name for o in self.topo.orderers] + [org.peer_name for org in self.topo.orgs]
+        waiting = []
+        for name in names:
+            progress(f"starting {name}")
+            waiting.append(self._record(started, self._launch(name)))
         for node in waiting:
-            processes.wait_healthy(node, START_TIMEOUT)
+            self._wait_started(node)
+
+    def _launch(self, name: str) -> NodeProcess:
+        """Start the node called ``name`` exactly as ``up`` configures it; return its record."""
+        spec = node_launch(self.topo, self.layout, name)
+        return processes.start(
+            spec.name,
+            spec.kind,
+            spec.argv,
+            spec.env,
+            self.layout.log(spec.name),
+            ports=spec.ports,
+            health_url=spec.health_url,
+        )
+
+    def _wait_started(self, node: NodeProcess) -> None:
+        """Wait until ``node`` serves; raise NetworkError (with its log) if it dies or stalls."""
+        if node.kind == "ccserver":  # no health endpoint: it serves once it listens
+            org = next(o for o in self.topo.orgs if o.ccserver_name == node.name)
+            processes.wait_listening(node, org.host, org.ccserver_port, START_TIMEOUT)
+            return
+        processes.wait_healthy(node, START_TIMEOUT)
+        # /healthz answers a moment before the gRPC listener and the orderer's admin endpoint.
+        if node.kind == "orderer":
+            o = self.topo.orderer_node(node.name)
+            processes.wait_listening(node, o.host, o.port, START_TIMEOUT)
+            processes.wait_listening(node, o.host, o.admin_port, START_TIMEOUT)
+        else:
+            org = next(o for o in self.topo.orgs if o.peer_name == node.name)
+            processes.wait_listening(node, org.host, org.peer_port, START_TIMEOUT)
 
     def _join_channel(self, block: Path, progress: Progress) -> None:
         marker = self.layout.root / ".joined"
         joined = set(marker.read_text().split()) if marker.is_file() else set()
-        if self.topo.orderer.name not in joined:
-            progress(f"joining {self.topo.orderer.name} to channel {self.topo.channel}")
-            deploy.join_orderer(self.topo, self.layout, block)
-            joined.add(self.topo.orderer.name)
+        for o in self.topo.orderers:
+            if o.name in joined:
+                continue
+            progress(f"joining {o.name} to channel {self.topo.channel}")
+            deploy.join_orderer(self.topo, self.layout, block, o)
+            joined.add(o.name)
             marker.write_text("\n".join(sorted(joined)))
         for org in self.topo.orgs:
             if org.peer_name in joined:
@@ -214,24 +223,8 @@ class LocalNetwork:
             progress(f"installing chaincode on {org.peer_name}")
             deploy.install(org, self.layout, path)
             package_ids[org.name] = package_id
-            server = self._record(
-                started,
-                processes.start(
-                    org.ccserver_name,
-                    "ccserver",
-                    ccserver_argv(),
-                    ccserver_env(
-                        org,
-                        self.layout,
-                        package_id,
-                        self.topo.time_window_seconds,
-                        self.topo.minter_msp,
-                    ),
-                    self.layout.log(org.ccserver_name),
-                    ports={"listen": org.ccserver_port},
-                ),
-            )
-            processes.wait_listening(server, org.host, org.ccserver_port, START_TIMEOUT)
+            server = self._record(started, self._launch(org.ccserver_name))
+            self._wait_started(server)
         # A restarted network keeps its ledger: the definition committed before still holds (the
         # peers' lifecycle queries are not reliable until they have caught up, so a marker says).
         committed = self.layout.root / ".chaincode-committed"
@@ -243,6 +236,50 @@ class LocalNetwork:
         progress("committing chaincode definition (endorsement policy MAJORITY)")
         deploy.commit(self.topo, self.layout, sequence=1)
         committed.write_text("1\n")
+
+    # ---------------------------------------------------------------- recovery
+    def dead_nodes(self) -> list[str]:
+        """The names of recorded nodes that are not running."""
+        return [
+            n.name for n in processes.load(self.layout.processes_file) if not processes.alive(n)
+        ]
+
+    def restart(self, name: str) -> NodeProcess:
+        """Start the recorded node ``name`` again, as ``up`` started it, and wait until it is up.
+
+        Its data (ledger, Raft log) is kept, so a peer or an orderer catches up from the others.
+        Returns the new record, also saved in the process record. Raises NetworkError when the
+        node is unknown, still running, or does not come up.
+        """
+        recorded = processes.load(self.layout.processes_file)
+        index = next((i for i, n in enumerate(recorded) if n.name == name), None)
+        if index is None:
+            raise NetworkError(
+                f"{name} is not a recorded node of the network in {self.layout.root}"
+            )
+        if processes.alive(recorded[index]):
+            raise NetworkError(f"{name} is still running (pid {recorded[index].pid})")
+        node = self._launch(name)
+        recorded[index] = node
+        processes.save(self.layout.processes_file, recorded)
+        self._wait_started(node)
+        return node
+
+    def recover(self, progress: Progress = _silent) -> list[str]:
+        """Restart every recorded node that is not running; return their names.
+
+        Chaincode servers start after the peers, as ``up`` orders them; returns once every
+        org's gateway can gather endorsements again. Raises NetworkError as :meth:`restart`.
+        """
+        order = {"orderer": 0, "peer": 1, "ccserver": 2}
+        dead = [n for n in processes.load(self.layout.processes_file) if not processes.alive(n)]
+        for node in sorted(dead, key=lambda n: order.get(n.kind, 3)):
+            progress(f"restarting {node.name}")
+            self.restart(node.name)
+        if dead:
+            progress("waiting until every org's gateway can gather MAJORITY endorsements")
+            wait_until_endorsable(self.layout.profile_file, [o.name for o in self.topo.orgs])
+        return [n.name for n in dead]
 
     def _write_profile(self) -> None:
         self.layout.profile_file.write_text(json.dumps(self.profile(), indent=2))
@@ -261,7 +298,7 @@ class LocalNetwork:
                 },
                 "users": {
                     user: str(self.layout.user_msp(org, user).resolve())
-                    for user in ("Admin", "User1", "User2")
+                    for user in self._users(org)
                 },
             }
         o = self.topo.orderer
@@ -276,13 +313,29 @@ class LocalNetwork:
             },
         }
 
+    def _users(self, org: PeerOrg) -> list[str]:
+        """The org's users as cryptogen made them (Admin, User1..UserN), from the crypto folder."""
+        users = self.layout.org_dir(org) / "users"
+        suffix = f"@{org.domain}"
+        return sorted(
+            p.name.removesuffix(suffix) for p in users.iterdir() if p.name.endswith(suffix)
+        )
+
     # ---------------------------------------------------------------- status / down
     def status(self, *, heights: bool = True) -> list[NodeStatus]:
-        """Every recorded node with pid, ports, liveness, health and (peers) block height."""
+        """Every recorded node with pid, ports, liveness, health, block height and memory.
+
+        Orderers also say whether they lead the channel's Raft cluster (from their metrics).
+        """
         result = []
         for node in processes.load(self.layout.processes_file):
             is_alive = processes.alive(node)
-            height = None
+            height, leader = None, None
+            if is_alive and node.kind == "orderer":
+                o = self.topo.orderer_node(node.name)
+                state = raft.read_raft_state(o.host, o.operations_port, self.topo.channel)
+                if state is not None:
+                    height, leader = state.height, state.is_leader
             if heights and node.kind == "peer" and is_alive:
                 org = next(o for o in self.topo.orgs if o.peer_name == node.name)
                 height = deploy.block_height(org, self.layout, self.topo.channel)
@@ -296,6 +349,7 @@ class LocalNetwork:
                     node.ports,
                     height,
                     processes.resident_bytes(node),
+                    leader,
                 )
             )
         return result
@@ -327,6 +381,7 @@ def status_as_dicts(statuses: list[NodeStatus]) -> list[dict[str, object]]:
 def _write_topology(path: Path, topo: Topology) -> None:
     saved = {
         "orgs": len(topo.orgs),
+        "orderers": len(topo.orderers),
         "base_port": topo.orderer.port,
         "time_window": topo.time_window_seconds,
         "minter_msp": topo.minter_msp,
@@ -342,6 +397,8 @@ def _read_topology(path: Path) -> dict[str, Any] | None:
         window = data.get("time_window", DEFAULT_TIME_WINDOW_SECONDS)
         return {
             "orgs": int(data["orgs"]),
+            # Networks recorded before Raft clusters had one orderer.
+            "orderers": int(data.get("orderers", 1)),
             "base_port": int(data["base_port"]),
             "time_window": int(window),
             "minter_msp": str(data.get("minter_msp", DEFAULT_MINTER_MSP)),

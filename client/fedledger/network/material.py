@@ -15,6 +15,9 @@ from fedledger.network.layout import Layout
 from fedledger.network.topology import Topology
 
 SANS = ["localhost", "127.0.0.1"]
+# Client identities per peer org: the CLI's User1/User2, and enough distinct users for the load
+# benchmark's concurrent clients (32 across 3 orgs).
+USERS_PER_ORG = 12
 
 
 def _run(cmd: list[str], what: str, *, env: dict[str, str] | None = None) -> str:
@@ -24,16 +27,16 @@ def _run(cmd: list[str], what: str, *, env: dict[str, str] | None = None) -> str
     return result.stdout
 
 
-def cryptogen_config(topo: Topology) -> dict[str, object]:
-    """The cryptogen input: one orderer org, and per peer org a peer and a chaincode server."""
-    o = topo.orderer
+def cryptogen_config(topo: Topology, *, users: int = USERS_PER_ORG) -> dict[str, object]:
+    """The cryptogen input: the orderer org with every Raft node, and per peer org a peer, a
+    chaincode server and ``users`` client users (User1..User<users>) besides its Admin."""
     return {
         "OrdererOrgs": [
             {
                 "Name": "Orderer",
-                "Domain": o.domain,
+                "Domain": topo.orderer.domain,
                 "EnableNodeOUs": True,
-                "Specs": [{"Hostname": o.hostname, "SANS": [*SANS, o.host]}],
+                "Specs": [{"Hostname": o.hostname, "SANS": [*SANS, o.host]} for o in topo.orderers],
             }
         ],
         "PeerOrgs": [
@@ -46,7 +49,7 @@ def cryptogen_config(topo: Topology) -> dict[str, object]:
                     {"Hostname": "peer0", "SANS": [*SANS, org.host]},
                     {"Hostname": "ccserver", "SANS": [*SANS, org.host]},
                 ],
-                "Users": {"Count": 2},
+                "Users": {"Count": users},
             }
             for org in topo.orgs
         ],
@@ -99,16 +102,26 @@ def _implicit(rule: str) -> dict[str, str]:
 
 
 def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
-    """The configtx input: a Raft orderer and an application channel with MAJORITY endorsement."""
-    o = topo.orderer
-    orderer_tls = layout.orderer_dir(topo) / "tls" / "server.crt"
+    """The configtx input: every Raft consenter and an application channel with MAJORITY
+    endorsement."""
+    msp_id = topo.orderer.msp_id
     orderer_org = {
         "Name": "OrdererOrg",
-        "ID": o.msp_id,
+        "ID": msp_id,
         "MSPDir": str(layout.orderer_org_msp(topo)),
-        "Policies": _orderer_org_policies(o.msp_id),
-        "OrdererEndpoints": [o.address],
+        "Policies": _orderer_org_policies(msp_id),
+        "OrdererEndpoints": [o.address for o in topo.orderers],
     }
+    # Cluster traffic runs over each orderer's main TLS listener with its own TLS identity.
+    consenters = [
+        {
+            "Host": o.host,
+            "Port": o.port,
+            "ClientTLSCert": str(layout.orderer_dir(topo, o) / "tls" / "server.crt"),
+            "ServerTLSCert": str(layout.orderer_dir(topo, o) / "tls" / "server.crt"),
+        }
+        for o in topo.orderers
+    ]
     peer_orgs = [
         {
             "Name": org.msp_id,
@@ -136,14 +149,7 @@ def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
                 "PreferredMaxBytes": "8 MB",
             },
             "EtcdRaft": {
-                "Consenters": [
-                    {
-                        "Host": o.host,
-                        "Port": o.port,
-                        "ClientTLSCert": str(orderer_tls),
-                        "ServerTLSCert": str(orderer_tls),
-                    }
-                ],
+                "Consenters": consenters,
                 "Options": {
                     "TickInterval": "250ms",
                     "ElectionTick": 10,

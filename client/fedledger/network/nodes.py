@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from fedledger.errors import NetworkError
+from fedledger.network import ccaas
 from fedledger.network.build import sample_config_dir
 from fedledger.network.layout import Layout
-from fedledger.network.topology import PeerOrg, Topology
+from fedledger.network.topology import OrdererNode, PeerOrg, Topology
 
 # core.yaml registers a ccaas builder at a container path; point it at ours instead.
 _SAMPLE_BUILDER_PATH = "path: /opt/hyperledger/ccaas_builder"
@@ -45,10 +47,9 @@ def _base_env(layout: Layout) -> dict[str, str]:
     return env
 
 
-def orderer_env(topo: Topology, layout: Layout) -> dict[str, str]:
-    """Environment of the orderer process."""
-    o = topo.orderer
-    node = layout.orderer_dir(topo)
+def orderer_env(topo: Topology, layout: Layout, o: OrdererNode) -> dict[str, str]:
+    """Environment of one orderer (Raft node) process."""
+    node = layout.orderer_dir(topo, o)
     tls = node / "tls"
     env = _base_env(layout)
     env.update(
@@ -76,7 +77,9 @@ def orderer_env(topo: Topology, layout: Layout) -> dict[str, str]:
             "ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED": "true",
             "ORDERER_ADMIN_TLS_CLIENTROOTCAS": f"[{tls / 'ca.crt'}]",
             "ORDERER_OPERATIONS_LISTENADDRESS": f"{o.host}:{o.operations_port}",
-            "ORDERER_METRICS_PROVIDER": "disabled",
+            # /metrics on the operations port reports consensus_etcdraft_is_leader per channel:
+            # how `network status` tells which node leads.
+            "ORDERER_METRICS_PROVIDER": "prometheus",
             "ORDERER_FILELEDGER_LOCATION": str(layout.data / o.name / "ledger"),
             "ORDERER_CONSENSUS_WALDIR": str(layout.data / o.name / "etcdraft" / "wal"),
             "ORDERER_CONSENSUS_SNAPDIR": str(layout.data / o.name / "etcdraft" / "snapshot"),
@@ -168,3 +171,59 @@ def ccserver_env(
 def ccserver_argv() -> list[str]:
     """The chaincode server command: this interpreter running the chaincode package."""
     return [sys.executable, "-m", "fedledger_chaincode"]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start one node: its command, environment, the ports it owns, its health URL."""
+
+    name: str
+    kind: str  # "orderer", "peer" or "ccserver"
+    argv: list[str]
+    env: dict[str, str]
+    ports: dict[str, int]
+    health_url: str | None = None
+
+
+def node_launch(topo: Topology, layout: Layout, name: str) -> Launch:
+    """The launch of the node called ``name``, the same for its first start and any restart.
+
+    Raises NetworkError when the topology has no such node, or a Fabric binary is missing.
+    """
+    for o in topo.orderers:
+        if o.name == name:
+            return Launch(
+                o.name,
+                "orderer",
+                [str(layout.binary("orderer"))],
+                orderer_env(topo, layout, o),
+                {"listen": o.port, "admin": o.admin_port, "operations": o.operations_port},
+                f"http://{o.host}:{o.operations_port}/healthz",
+            )
+    for org in topo.orgs:
+        if org.peer_name == name:
+            return Launch(
+                org.peer_name,
+                "peer",
+                [str(layout.binary("peer")), "node", "start"],
+                peer_env(org, layout, topo.time_window_seconds),
+                {
+                    "listen": org.peer_port,
+                    "chaincode": org.chaincode_port,
+                    "operations": org.operations_port,
+                },
+                f"http://{org.host}:{org.operations_port}/healthz",
+            )
+        if org.ccserver_name == name:
+            # The package is deterministic: writing it again gives the id the peer installed.
+            _, package_id = ccaas.package(org, layout, ccaas.CHAINCODE_LABEL)
+            return Launch(
+                org.ccserver_name,
+                "ccserver",
+                ccserver_argv(),
+                ccserver_env(
+                    org, layout, package_id, topo.time_window_seconds, topo.minter_msp
+                ),
+                {"listen": org.ccserver_port},
+            )
+    raise NetworkError(f"this network has no node called {name!r}")

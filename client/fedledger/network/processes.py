@@ -104,15 +104,16 @@ def _wait_until_exec(proc: subprocess.Popen[bytes], node: NodeProcess) -> None:
 def alive(node: NodeProcess) -> bool:
     """True when the recorded pid still runs the recorded program (not a recycled pid)."""
     try:
+        stat = Path(f"/proc/{node.pid}/stat").read_text()
         cmdline = Path(f"/proc/{node.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    if not cmdline or not cmdline[0]:
-        return False
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{node.pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False  # a zombie has exited; it only awaits its parent
+    if stat.rsplit(")", 1)[1].split()[0] == "Z":
+        return False  # a zombie has exited; it only awaits its parent
+    if not cmdline[0]:
+        # For a moment after Popen returns, a running child's cmdline reads empty (measured:
+        # within the first millisecond, in most starts): it is ours and it runs.
+        return True
     return cmdline[0].decode(errors="replace") == node.argv[0]
 
 
@@ -127,6 +128,19 @@ def resident_bytes(node: NodeProcess) -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(node: NodeProcess) -> float | None:
+    """CPU time (user + system) the node has used so far, or None when it is not running."""
+    if not alive(node):
+        return None
+    try:
+        fields = Path(f"/proc/{node.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3 of stat(5), utime and stime are 14 and 15.
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def healthy(node: NodeProcess, timeout: float = 2.0) -> bool:
@@ -200,6 +214,23 @@ def stop(node: NodeProcess, grace: float = 10.0) -> bool:
     _signal(node.pid, signal.SIGKILL)
     _reap(node.pid)
     return True
+
+
+def kill(node: NodeProcess, timeout: float = 10.0) -> None:
+    """Crash the node: SIGKILL to its process group, no chance to clean up; wait until gone.
+
+    Raises NetworkError when it was not running, or is still there after ``timeout``.
+    """
+    if not alive(node):
+        raise NetworkError(f"{node.name} (pid {node.pid}) is not running")
+    _signal(node.pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while alive(node):
+        if time.monotonic() > deadline:
+            raise NetworkError(f"{node.name} (pid {node.pid}) survived SIGKILL for {timeout:.0f}s")
+        _reap(node.pid)
+        time.sleep(0.05)
+    _reap(node.pid)
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -24,7 +24,8 @@ def wait_until_endorsable(
     deadline = time.monotonic() + timeout
     for org in orgs:
         last = ""
-        with connect(profile, org=org, user="Admin") as contract:
+        # Pinned to the org's own gateway: failing over would prove another org ready.
+        with connect(profile, org=org, user="Admin", gateway_orgs=[org]) as contract:
             while True:
                 try:
                     contract.endorse_only(_PROBE)

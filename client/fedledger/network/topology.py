@@ -5,7 +5,7 @@ the network package holds a port number or a host name. A multi-host deployment 
 description with other host names (``host`` fields) and the same ports.
 
 Port plan (``base_port`` B, default 7050):
-    orderer:            listen B, admin B+3, operations B+4
+    orderer k (1..5):   listen B+10(k-1), admin B+10(k-1)+3, operations B+10(k-1)+4
     peer org i (1..N):  listen B+100i+1, chaincode B+100i+2, operations B+100i+3,
                         chaincode server B+100i+4
 """
@@ -20,6 +20,10 @@ from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
 
 DEFAULT_BASE_PORT = 7050
 DEFAULT_ORGS = 3
+# Raft stays available while a majority of its nodes runs: 2f+1 nodes tolerate f crashes, and an
+# even count adds a node without adding tolerance.
+ORDERER_COUNTS = (1, 3, 5)
+DEFAULT_ORDERERS = 3
 MAX_ORGS = 20
 DOMAIN = "fedledger.local"
 CHANNEL = "fedledger"
@@ -29,7 +33,7 @@ MAX_TIME_WINDOW_SECONDS = 3600
 
 @dataclass(frozen=True)
 class OrdererNode:
-    """The Raft orderer of the orderer organisation."""
+    """One Raft node (consenter) of the orderer organisation."""
 
     msp_id: str
     domain: str
@@ -103,9 +107,9 @@ class PeerOrg:
 
 @dataclass(frozen=True)
 class Topology:
-    """The whole network: one orderer organisation and ``len(orgs)`` peer organisations."""
+    """The whole network: the orderer organisation's Raft nodes and ``len(orgs)`` peer orgs."""
 
-    orderer: OrdererNode
+    orderers: tuple[OrdererNode, ...]
     orgs: tuple[PeerOrg, ...]
     channel: str = CHANNEL
     chaincode: str = CHAINCODE
@@ -114,6 +118,19 @@ class Topology:
     time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS
     # The organisation whose identities may mint credits, given to every chaincode server.
     minter_msp: str = DEFAULT_MINTER_MSP
+
+    @property
+    def orderer(self) -> OrdererNode:
+        """The first orderer: the one the admin CLIs send lifecycle transactions to."""
+        return self.orderers[0]
+
+    def orderer_node(self, name: str) -> OrdererNode:
+        """Return the orderer called ``name`` (its full host name); NetworkError if unknown."""
+        for node in self.orderers:
+            if node.name == name:
+                return node
+        known = ", ".join(o.name for o in self.orderers)
+        raise NetworkError(f"unknown orderer {name!r}; this network has {known}")
 
     def org(self, name: str) -> PeerOrg:
         """Return the organisation called ``name`` (e.g. ``Org1``); NetworkError if unknown."""
@@ -125,12 +142,11 @@ class Topology:
 
     def ports(self) -> dict[str, int]:
         """Every port the network listens on, keyed by a label naming node and purpose."""
-        o = self.orderer
-        ports = {
-            f"{o.name} listen": o.port,
-            f"{o.name} admin": o.admin_port,
-            f"{o.name} operations": o.operations_port,
-        }
+        ports = {}
+        for o in self.orderers:
+            ports[f"{o.name} listen"] = o.port
+            ports[f"{o.name} admin"] = o.admin_port
+            ports[f"{o.name} operations"] = o.operations_port
         for org in self.orgs:
             ports[f"{org.peer_name} listen"] = org.peer_port
             ports[f"{org.peer_name} chaincode"] = org.chaincode_port
@@ -142,18 +158,25 @@ class Topology:
 def make_topology(
     orgs: int = DEFAULT_ORGS,
     *,
+    orderers: int = DEFAULT_ORDERERS,
     base_port: int = DEFAULT_BASE_PORT,
     host: str = "127.0.0.1",
     time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS,
     minter_msp: str = DEFAULT_MINTER_MSP,
 ) -> Topology:
-    """Describe a network of ``orgs`` peer organisations whose ports start at ``base_port``.
+    """Describe ``orderers`` Raft nodes and ``orgs`` peer organisations from ``base_port`` on.
 
-    Raises NetworkError when the organisation count, the port range or the time window is out
-    of bounds, or when ``minter_msp`` is not the MSP id of one of the organisations.
+    Raises NetworkError when the organisation or orderer count, the port range or the time
+    window is out of bounds, or when ``minter_msp`` is not the MSP id of one of the
+    organisations.
     """
     if not 1 <= orgs <= MAX_ORGS:
         raise NetworkError(f"--orgs must be between 1 and {MAX_ORGS}, got {orgs}")
+    if orderers not in ORDERER_COUNTS:
+        raise NetworkError(
+            f"--orderers must be 1, 3 or 5 (Raft with 2f+1 nodes tolerates f crashes), "
+            f"got {orderers}"
+        )
     if not 1 <= time_window_seconds <= MAX_TIME_WINDOW_SECONDS:
         raise NetworkError(
             f"--time-window must be 1 to {MAX_TIME_WINDOW_SECONDS} seconds, "
@@ -165,15 +188,7 @@ def make_topology(
             f"base port {base_port} with {orgs} organisations needs ports {base_port}..{highest};"
             " choose a base port from 1024 so that the range ends by 65535"
         )
-    orderer = OrdererNode(
-        msp_id="OrdererMSP",
-        domain=DOMAIN,
-        hostname="orderer",
-        host=host,
-        port=base_port,
-        admin_port=base_port + 3,
-        operations_port=base_port + 4,
-    )
+    nodes = tuple(_orderer(k, host, base_port + 10 * (k - 1)) for k in range(1, orderers + 1))
     peer_orgs = tuple(PeerOrg(i, host, base_port + 100 * i) for i in range(1, orgs + 1))
     msp_ids = [org.msp_id for org in peer_orgs]
     if minter_msp not in msp_ids:
@@ -182,8 +197,21 @@ def make_topology(
             f", got {minter_msp!r}"
         )
     return Topology(
-        orderer=orderer,
+        orderers=nodes,
         orgs=peer_orgs,
         time_window_seconds=time_window_seconds,
         minter_msp=minter_msp,
+    )
+
+
+def _orderer(index: int, host: str, base: int) -> OrdererNode:
+    # The first keeps the name a one-orderer network had, so its state folder still fits.
+    return OrdererNode(
+        msp_id="OrdererMSP",
+        domain=DOMAIN,
+        hostname="orderer" if index == 1 else f"orderer{index}",
+        host=host,
+        port=base,
+        admin_port=base + 3,
+        operations_port=base + 4,
     )

@@ -30,6 +30,8 @@ def test_the_server_passes_its_time_window_to_the_contract() -> None:
     [
         ("ten", "must be whole seconds, got 'ten'"),
         ("-5", "must be whole seconds, got '-5'"),
+        ("²", "must be whole seconds, got '²'"),
+        ("\uff11\uff12", "must be whole seconds, got '\uff11\uff12'"),  # fullwidth 12
         ("0", "must be 1 to 3600 seconds, got 0"),
         ("3601", "must be 1 to 3600 seconds, got 3601"),
     ],

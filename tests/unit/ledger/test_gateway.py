@@ -16,7 +16,6 @@ from typing import Any
 import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.peer import (
     chaincode_event_pb2,
@@ -25,6 +24,7 @@ from fabric_protos.peer import (
     proposal_response_pb2,
     transaction_pb2,
 )
+from support.envelopes import prepared_envelope
 
 from fedledger.errors import CommitError, ContractError, GatewayError, LedgerError
 from fedledger.ledger.gateway import GatewayContract, RetryPolicy
@@ -56,32 +56,13 @@ def _args(proposal_bytes: bytes) -> list[bytes]:
     return list(spec.input.args)
 
 
-def _prepared(proposal_bytes: bytes, result: bytes) -> common_pb2.Envelope:
-    """The unsigned envelope the gateway would assemble from the endorsements."""
-    proposal = proposal_pb2.Proposal.FromString(proposal_bytes)
-    action = proposal_pb2.ChaincodeAction(
-        response=proposal_response_pb2.Response(status=200, payload=result)
-    )
-    endorsed = transaction_pb2.ChaincodeEndorsedAction(
-        proposal_response_payload=proposal_response_pb2.ProposalResponsePayload(
-            proposal_hash=sha256(proposal_bytes), extension=action.SerializeToString()
-        ).SerializeToString()
-    )
-    action_payload = transaction_pb2.ChaincodeActionPayload(
-        chaincode_proposal_payload=proposal.payload, action=endorsed
-    )
-    transaction = transaction_pb2.Transaction(
-        actions=[transaction_pb2.TransactionAction(payload=action_payload.SerializeToString())]
-    )
-    payload = common_pb2.Payload(
-        header=common_pb2.Header.FromString(proposal.header),
-        data=transaction.SerializeToString(),
-    )
-    return common_pb2.Envelope(payload=payload.SerializeToString())
-
-
 class FakeGateway(gateway_pb2_grpc.GatewayServicer):
-    """Scripted gateway: failures are consumed in order, then calls succeed."""
+    """Scripted gateway: failures are consumed in order, then calls succeed.
+
+    Like a peer, CommitStatus knows only transactions that reached the orderer: for any other
+    it waits out the deadline. A scripted Submit failure normally means the transaction did not
+    reach the orderer; with ``deliver_failed_submits`` it did and only the reply was lost.
+    """
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -94,6 +75,8 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         self.submit_failures: list[Failure] = []
         self.commit_failures: list[Failure] = []
         self.commit_codes: list[int] = []
+        self.ordered: set[str] = set()
+        self.deliver_failed_submits = False
         self.event_responses: list[gateway_pb2.ChaincodeEventsResponse] = []
         self.hold_events_open = False
 
@@ -120,20 +103,26 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
             _abort(context, self.endorse_failure)
         if self.endorse_failures:
             _abort(context, self.endorse_failures.pop(0))
-        envelope = _prepared(proposal.proposal_bytes, self.result)
+        envelope = prepared_envelope(proposal.proposal_bytes, self.result)
         return gateway_pb2.EndorseResponse(prepared_transaction=envelope)
 
     def Submit(self, request: Any, context: grpc.ServicerContext) -> Any:
         envelope = request.prepared_transaction
         self._record("submit", request, envelope.payload, envelope.signature)
         if self.submit_failures:
+            if self.deliver_failed_submits:
+                self.ordered.add(request.transaction_id)
             _abort(context, self.submit_failures.pop(0))
+        self.ordered.add(request.transaction_id)
         return gateway_pb2.SubmitResponse()
 
     def CommitStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._record("commit", request, request.request, request.signature)
         if self.commit_failures:
             _abort(context, self.commit_failures.pop(0))
+        tx_id = gateway_pb2.CommitStatusRequest.FromString(request.request).transaction_id
+        if tx_id not in self.ordered:
+            _abort(context, (grpc.StatusCode.DEADLINE_EXCEEDED, "not committed", []))
         code = self.commit_codes.pop(0) if self.commit_codes else CODES.Value("VALID")
         return gateway_pb2.CommitStatusResponse(result=code, block_number=len(self.calls))
 
@@ -243,23 +232,43 @@ def test_submit_rejection_is_a_contract_error_and_is_never_retried(gateway: Any)
     assert fake.calls == ["endorse"]
 
 
-def test_submit_timeout_resends_the_same_signed_transaction(gateway: Any) -> None:
-    # Prepare
+def test_a_submit_timeout_asks_the_commit_status_then_resends_the_same_transaction(
+    gateway: Any,
+) -> None:
+    # Prepare: the transaction never reached the orderer
     fake, contract, sleeps = gateway
     fake.submit_failures = [(grpc.StatusCode.DEADLINE_EXCEEDED, "timeout", [])]
 
     # Execute
     contract.submit("SubmitUpdate", "t1")
 
-    # Assert
-    assert fake.calls == ["endorse", "submit", "submit", "commit"]
+    # Assert: CommitStatus first (unknown), then the same signed envelope again
+    assert fake.calls == ["endorse", "submit", "commit", "submit", "commit"]
     first, second = fake.requests["submit"]
     assert first.SerializeToString() == second.SerializeToString()
     assert sleeps == [0.25]
 
 
-def test_commit_status_timeout_asks_again_for_the_same_transaction(gateway: Any) -> None:
-    # Prepare
+def test_a_submit_whose_reply_was_lost_is_found_by_its_commit_status_and_not_resent(
+    gateway: Any,
+) -> None:
+    # Prepare: the orderer got the transaction, the reply to Submit was lost
+    fake, contract, _ = gateway
+    fake.deliver_failed_submits = True
+    fake.submit_failures = [(grpc.StatusCode.UNAVAILABLE, "connection reset", [])]
+
+    # Execute
+    result = contract.submit("SubmitUpdate", "t1")
+
+    # Assert
+    assert result == fake.result
+    assert fake.calls == ["endorse", "submit", "commit"]
+
+
+def test_a_commit_status_timeout_asks_again_then_resends_the_same_transaction(
+    gateway: Any,
+) -> None:
+    # Prepare: the transaction was lost after the orderer accepted it (e.g. its leader died)
     fake, contract, _ = gateway
     fake.commit_failures = [(grpc.StatusCode.DEADLINE_EXCEEDED, "timeout", [])] * 2
 
@@ -267,8 +276,9 @@ def test_commit_status_timeout_asks_again_for_the_same_transaction(gateway: Any)
     contract.submit("CloseRound", "t1", "1")
 
     # Assert
-    assert fake.calls == ["endorse", "submit", "commit", "commit", "commit"]
+    assert fake.calls == ["endorse", "submit", "commit", "commit", "submit", "commit"]
     assert len({request.request for request in fake.requests["commit"]}) == 1
+    assert len({r.SerializeToString() for r in fake.requests["submit"]}) == 1
 
 
 def test_submit_gives_up_after_the_resend_attempts(gateway: Any) -> None:
@@ -281,8 +291,8 @@ def test_submit_gives_up_after_the_resend_attempts(gateway: Any) -> None:
     with pytest.raises(GatewayError) as caught:
         contract.submit("SubmitUpdate", "t1")
 
-    # Assert
-    assert fake.calls == ["endorse", "submit", "submit", "submit"]
+    # Assert: three submits of one transaction, each retry preceded by its commit status
+    assert fake.calls == ["endorse", "submit", "commit", "submit", "commit", "submit"]
     assert caught.value.stage == "submit"
     assert caught.value.tx_id == _tx_ids(fake, "endorse")[0]
     assert "OrdererMSP orderer:7050: connection refused" in caught.value.details

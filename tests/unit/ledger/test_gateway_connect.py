@@ -7,6 +7,7 @@ that succeeds through 127.0.0.1 proves the host-name override and the org's TLS 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from concurrent import futures
 from pathlib import Path
@@ -111,3 +112,46 @@ def test_connect_names_a_missing_tls_ca_certificate(network: dict[str, Any]) -> 
 def test_connect_names_an_unknown_org(network: dict[str, Any]) -> None:
     with pytest.raises(LedgerError, match="no org 'Org9'"):
         connect(network, org="Org9")
+
+
+def _with_unreachable_org1(network: dict[str, Any]) -> dict[str, Any]:
+    """Move the fake peer to Org2 and point Org1's peer at a port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    org2 = json.loads(json.dumps(network["orgs"]["Org1"]))
+    org2.update(msp_id="Org2MSP", domain="org2.fedledger.local", users={})
+    network["orgs"]["Org2"] = org2
+    network["orgs"]["Org1"]["peer"] = {
+        **network["orgs"]["Org1"]["peer"],
+        "address": f"127.0.0.1:{closed}",
+    }
+    return network
+
+
+def test_connect_fails_over_to_another_orgs_gateway_when_its_own_is_unreachable(
+    network: dict[str, Any],
+) -> None:
+    # Prepare
+    profile = _with_unreachable_org1(network)
+
+    # Execute
+    with connect(profile, org="Org1", user="User1") as contract:
+        result = contract.evaluate("WhoAmI")
+        gateway = contract.gateway
+
+    # Assert: still signed as Org1's user, served by Org2's gateway
+    assert result == b"fedledger:Org1MSP"
+    assert gateway == profile["orgs"]["Org2"]["peer"]["address"]
+
+
+def test_connect_pinned_to_its_own_gateway_does_not_fail_over(network: dict[str, Any]) -> None:
+    # Prepare
+    profile = _with_unreachable_org1(network)
+
+    # Execute
+    with (
+        pytest.raises(GatewayError, match="UNAVAILABLE"),
+        connect(profile, org="Org1", user="User1", gateway_orgs=["Org1"]) as contract,
+    ):
+        contract.evaluate("WhoAmI")

@@ -78,9 +78,9 @@ def test_one_service_per_orderer_peer_and_chaincode_server(orgs: int) -> None:
     services = _services(compose_document(make_topology(orgs)))
 
     # Assert
-    assert len(services) == 1 + 2 * orgs
+    assert len(services) == 3 + 2 * orgs
     images = [service["image"] for service in services.values()]
-    assert images.count(ORDERER_IMAGE) == 1
+    assert images.count(ORDERER_IMAGE) == 3
     assert images.count(PEER_IMAGE) == orgs
     assert images.count(CCSERVER_IMAGE) == orgs
 
@@ -93,11 +93,12 @@ def test_node_environment_is_the_native_one_without_host_variables() -> None:
     org = topo.orgs[1]
 
     # Execute
-    orderer = _env(services[topo.orderer.name])
+    orderer = _env(services[topo.orderers[1].name])
     peer = _env(services[org.peer_name])
 
     # Assert
-    native_orderer = {k: v for k, v in orderer_env(topo, layout).items() if k not in HOST_ONLY}
+    native = orderer_env(topo, layout, topo.orderers[1])
+    native_orderer = {k: v for k, v in native.items() if k not in HOST_ONLY}
     assert orderer == native_orderer
     native_peer = {
         k: v
@@ -124,19 +125,21 @@ def test_chaincode_servers_take_their_package_id_from_a_required_variable() -> N
         assert chaincode_id.startswith(f"${{FEDLEDGER_PACKAGE_ID_{org.name.upper()}:?")
 
 
-def test_cli_compose_with_five_orgs_writes_eleven_services(tmp_path: Path) -> None:
+def test_cli_compose_with_five_orgs_and_five_orderers_writes_fifteen_services(
+    tmp_path: Path,
+) -> None:
     # Prepare
     output = tmp_path / "compose.yaml"
 
     # Execute
-    code = main(["network", "compose", "--orgs", "5", "--output", str(output)])
+    code = main(["network", "compose", "--orgs", "5", "--orderers", "5", "--output", str(output)])
 
     # Assert
     assert code == 0
     text = output.read_text()
-    assert text == compose_file(make_topology(5))
+    assert text == compose_file(make_topology(5, orderers=5))
     services = re.findall(r"^  (\S+):$", text, flags=re.MULTILINE)
-    assert len(services) == 11
+    assert len(services) == 15
 
 
 def test_cli_compose_prints_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:

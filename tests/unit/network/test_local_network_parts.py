@@ -27,10 +27,54 @@ def test_topology_gives_every_node_its_own_ports_in_one_block_per_org() -> None:
 
     ports = topo.ports()
 
-    assert len(set(ports.values())) == len(ports) == 3 + 4 * 3
+    assert len(set(ports.values())) == len(ports) == 3 * 3 + 4 * 3
     assert topo.org("org2").peer_address == "127.0.0.1:7251"
     assert topo.org("Org3").ccserver_port == 7354
     assert [o.msp_id for o in topo.orgs] == ["Org1MSP", "Org2MSP", "Org3MSP"]
+
+
+@pytest.mark.parametrize("count", [1, 3, 5])
+def test_each_raft_node_has_its_own_ports_below_the_first_org(count: int) -> None:
+    topo = make_topology(2, orderers=count, base_port=9050)
+
+    nodes = topo.orderers
+
+    names = ["orderer"] + [f"orderer{k}" for k in range(2, count + 1)]
+    assert [o.name for o in nodes] == [f"{n}.fedledger.local" for n in names]
+    assert [(o.port, o.admin_port, o.operations_port) for o in nodes] == [
+        (9050 + 10 * k, 9053 + 10 * k, 9054 + 10 * k) for k in range(count)
+    ]
+    assert len(set(topo.ports().values())) == len(topo.ports()) == 3 * count + 4 * 2
+    assert all(o.operations_port < topo.orgs[0].peer_port for o in nodes)
+    assert topo.orderer_node("orderer.fedledger.local") is nodes[0]
+
+
+@pytest.mark.parametrize("count", [0, 2, 4, 6])
+def test_an_orderer_count_that_is_not_1_3_or_5_is_refused(count: int) -> None:
+    with pytest.raises(NetworkError) as caught:
+        make_topology(3, orderers=count)
+
+    assert str(caught.value) == (
+        f"--orderers must be 1, 3 or 5 (Raft with 2f+1 nodes tolerates f crashes), got {count}"
+    )
+
+
+def test_cryptogen_and_configtx_name_every_raft_node(tmp_path: Path) -> None:
+    topo = make_topology(2, orderers=3)
+    layout = Layout(tmp_path, tmp_path / "bin")
+
+    crypto = material.cryptogen_config(topo)
+    orderer = material.configtx(topo, layout)["Profiles"]["FedLedgerChannel"]["Orderer"]  # type: ignore[index]
+
+    specs = crypto["OrdererOrgs"][0]["Specs"]  # type: ignore[index]
+    assert [s["Hostname"] for s in specs] == ["orderer", "orderer2", "orderer3"]
+    consenters = orderer["EtcdRaft"]["Consenters"]
+    assert [c["Port"] for c in consenters] == [o.port for o in topo.orderers]
+    assert consenters[2]["ServerTLSCert"].endswith(
+        "orderers/orderer3.fedledger.local/tls/server.crt"
+    )
+    assert orderer["Organizations"][0]["OrdererEndpoints"] == [o.address for o in topo.orderers]
+    assert crypto["PeerOrgs"][0]["Users"] == {"Count": material.USERS_PER_ORG}  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -90,8 +134,21 @@ def test_a_network_remembers_its_shape_and_refuses_another(tmp_path: Path) -> No
     reopened = LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b")
 
     assert len(reopened.topo.orgs) == 2
-    with pytest.raises(NetworkError, match="has 2 organisations on base port 9050"):
+    assert len(reopened.topo.orderers) == 1  # recorded before Raft clusters: one orderer
+    with pytest.raises(NetworkError, match="has 2 organisations and 1 orderer on base port 9050"):
         LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b", orgs=3)
+    with pytest.raises(NetworkError, match="and 1 orderer on"):
+        LocalNetwork.open(state, tmp_path / "bin", tmp_path / "b", orderers=3)
+
+
+def test_a_new_network_has_three_raft_orderers_by_default(tmp_path: Path) -> None:
+    network = LocalNetwork.open(tmp_path / "state", tmp_path / "bin", tmp_path / "b")
+
+    assert [o.name for o in network.topo.orderers] == [
+        "orderer.fedledger.local",
+        "orderer2.fedledger.local",
+        "orderer3.fedledger.local",
+    ]
 
 
 def test_the_minter_is_one_of_the_networks_organisations_and_is_remembered(

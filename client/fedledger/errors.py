@@ -9,6 +9,7 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 │   └── EnvelopeError               a sealed envelope cannot be opened: tampered or wrong recipient
 ├── LearningError                   learning: model names, weight vectors, FedAvg inputs, specs
 │   └── DatasetError                a dataset file is missing, malformed or inconsistent
+├── InferenceError                  encrypted prediction: CKKS parameters, contexts, ciphertexts
 ├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
 │   └── GatewayError                a stage of the Gateway protocol failed (tx id, stage, details)
@@ -30,6 +31,7 @@ __all__ = [
     "EnvelopeError",
     "FedLedgerError",
     "GatewayError",
+    "InferenceError",
     "InvalidShareError",
     "LearningError",
     "LedgerError",
@@ -56,6 +58,11 @@ class LearningError(FedLedgerError, ValueError):
 
 class DatasetError(LearningError):
     """A dataset file is missing, malformed or inconsistent (magic number, sizes, shapes)."""
+
+
+class InferenceError(FedLedgerError, ValueError):
+    """Encrypted prediction cannot proceed: unknown parameters, a malformed or mismatched CKKS
+    context or ciphertext, a model the encrypted evaluation does not support."""
 
 
 class InvalidShareError(CryptoError):

@@ -10,6 +10,7 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 ├── LearningError                   learning: model names, weight vectors, FedAvg inputs, specs
 │   └── DatasetError                a dataset file is missing, malformed or inconsistent
 ├── InferenceError                  encrypted prediction: CKKS parameters, contexts, ciphertexts
+├── PredictionError                 the prediction service refused or failed a call (gRPC status)
 ├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
 │   └── GatewayError                a stage of the Gateway protocol failed (tx id, stage, details)
@@ -36,6 +37,7 @@ __all__ = [
     "LearningError",
     "LedgerError",
     "NetworkError",
+    "PredictionError",
     "ProtocolError",
 ]
 
@@ -63,6 +65,15 @@ class DatasetError(LearningError):
 class InferenceError(FedLedgerError, ValueError):
     """Encrypted prediction cannot proceed: unknown parameters, a malformed or mismatched CKKS
     context or ciphertext, a model the encrypted evaluation does not support."""
+
+
+class PredictionError(FedLedgerError):
+    """The prediction service refused or failed a call; ``code`` is the gRPC status name."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 class InvalidShareError(CryptoError):

@@ -93,7 +93,12 @@ class EncryptedMlp:
 
     def evaluate_bytes(self, keys: EvaluationKeys, data: bytes) -> bytes:
         """Evaluate on serialised input bytes and return the serialised encrypted logits."""
-        return save_object(self.evaluate(keys, self.load_input(data)))
+        return self.result_bytes(self.evaluate(keys, self.load_input(data)))
+
+    @staticmethod
+    def result_bytes(result: Any) -> bytes:
+        """The bytes of an encrypted result, as the consumer receives them."""
+        return save_object(result)
 
     def evaluate(self, keys: EvaluationKeys, x: Any) -> Any:
         """The encrypted logits of encrypted input ``x`` (a checked SEAL ciphertext)."""

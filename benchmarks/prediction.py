@@ -14,7 +14,10 @@ served with a quadratic fitted to its pre-activations, to show why the service u
 
 Progress goes to stdout for people; with ``--json`` the last line is one JSON object.
 
-Usage: python benchmarks/prediction.py [--json] [--images N] [--state DIR --org OrgN]
+Then all images once more as one feature-major batch (fedledger.inference.batch), evaluated in
+process: compute per batch and per image, bytes per batch.
+
+Usage: python benchmarks/prediction.py [--json] [--images N] [--state DIR --org OrgN] [--no-batch]
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from fedledger.inference.batch import BatchedMlp, decrypt_batch, encrypt_batch
 from fedledger.inference.evaluator import EncryptedMlp
 from fedledger.inference.keyholder import KeyHolder
 from fedledger.inference.model import PolyMlp, Quadratic, fit_relu_quadratic
@@ -88,6 +92,44 @@ def relu_approximation(plan: DataPlan) -> dict[str, Any]:
         "relu_accuracy": relu_accuracy,
         "quadratic_accuracy": poly_accuracy,
         "same_argmax_share": same,
+    }
+
+
+def batch_figures(
+    model: PolyMlp, images: np.ndarray, labels: np.ndarray, plain: np.ndarray
+) -> dict[str, Any]:
+    """All images in one feature-major batch, evaluated in process (no endpoint: see batch.py)."""
+    params = get_params(DEFAULT_PARAMS)
+    batched = BatchedMlp(model, params)
+    keyholder = KeyHolder(params, batched.layout)
+    context = keyholder.public_context()
+    keys = batched.load_context(context)
+    started = time.perf_counter()
+    inputs = encrypt_batch(keyholder, images)
+    encrypt_s = time.perf_counter() - started
+    loaded = [batched.load_input(data) for data in inputs]
+    started = time.perf_counter()
+    outputs = batched.evaluate(keys, loaded)
+    compute_s = time.perf_counter() - started
+    results = [EncryptedMlp.result_bytes(o) for o in outputs]
+    logits = decrypt_batch(keyholder, results, len(images))
+    print(
+        f"  batch of {len(images)} images: provider compute {compute_s:.2f} s "
+        f"({compute_s / len(images) * 1000:.1f} ms per image), "
+        f"{sum(map(len, inputs)) / 1e6:.1f} MB up, {sum(map(len, results)) / 1e3:.0f} KB down",
+        flush=True,
+    )
+    return {
+        "images_per_ciphertext": len(images),
+        "provider_seconds_per_batch": compute_s,
+        "provider_seconds_per_image": compute_s / len(images),
+        "consumer_encrypt_seconds_per_batch": encrypt_s,
+        "request_bytes_per_batch": sum(map(len, inputs)),
+        "response_bytes_per_batch": sum(map(len, results)),
+        "context_bytes": len(context),
+        "accuracy": float(np.mean(logits.argmax(1) == labels)),
+        "same_argmax_share": float(np.mean(logits.argmax(1) == plain.argmax(1))),
+        "max_logit_error": float(np.abs(logits - plain).max()),
     }
 
 
@@ -199,6 +241,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tls": "network provider identity" if args.state else "self-signed",
         "relu_mlp32_with_fitted_quadratic": relu,
     }
+    if args.batch:
+        results["batched"] = batch_figures(model, images, labels, plain)
     results["targets"] = {
         "same_argmax_share_min": results["same_argmax_share"] >= TARGETS["same_argmax_share_min"],
         "accuracy_drop_points_max": abs(results["accuracy_drop_points"])
@@ -216,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=1000, help="test images to send (max 1000)")
     parser.add_argument("--state", type=Path, help="network state folder for real TLS material")
     parser.add_argument("--org", default="Org1", help="the provider's org (with --state)")
+    parser.add_argument(
+        "--no-batch", dest="batch", action="store_false", help="skip the batched measurement"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.images <= 1000:
         parser.error("--images must be 1 to 1000")

@@ -38,6 +38,7 @@ from fedledger.inference.params import (
     data_primes,
     import_sealapi,
     level_parms_ids,
+    scale_chain,
     seal_context,
 )
 from fedledger.inference.public_context import EvaluationKeys, parse_public_context
@@ -69,10 +70,7 @@ class EncryptedMlp:
         q = data_primes(params)
         delta, gamma = model.activation.completed_square()
         c2 = model.activation.c2
-        # Scales exactly as SEAL computes them: products multiply, rescaling divides.
-        s1 = params.scale * q[3] / q[3]
-        s2 = s1 * s1 / q[2]
-        s3 = s2 * q[1] / q[1]
+        s1, _, s3 = scale_chain(params)
         self._first = self._groups(self.layout.first_layer_diagonals(model.w1), 0, q[3])
         self._bias1 = self._encode(self.layout.per_coset(model.b1 + delta), 1, s1)
         self._second = self._groups(self.layout.second_layer_diagonals(c2 * model.w2), 2, q[1])

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from fedledger.errors import InferenceError
 from fedledger.inference.ciphertext import load_ciphertext
 from fedledger.inference.layout import FloatArray, SlotLayout
 from fedledger.inference.params import CkksParams, import_sealapi, level_parms_ids, seal_context
-from fedledger.inference.public_context import encode_public_context, galois_elements
+from fedledger.inference.public_context import KeyLayout, encode_public_context, galois_elements
 from fedledger.inference.seal_io import save_object
 
 __all__ = ["KeyHolder"]
@@ -26,7 +27,7 @@ __all__ = ["KeyHolder"]
 class KeyHolder:
     """A consumer's CKKS keys for one parameter set and model layout."""
 
-    def __init__(self, params: CkksParams, layout: SlotLayout) -> None:
+    def __init__(self, params: CkksParams, layout: KeyLayout) -> None:
         sa = import_sealapi()
         self.params = params
         self.layout = layout
@@ -49,17 +50,29 @@ class KeyHolder:
 
     def encrypt(self, x: FloatArray) -> bytes:
         """The serialised ciphertext of one input vector (length D, values as the model takes)."""
-        sa = import_sealapi()
-        plain = sa.Plaintext()
-        packed = self.layout.pack(x).tolist()
-        self._encoder.encode(packed, level_parms_ids(self.params)[0], self.params.scale, plain)
+        return self.encrypt_slots(self._slot_layout().pack(x))
+
+    def encrypt_slots(self, slots: FloatArray) -> bytes:
+        """The serialised top-level ciphertext of a slot vector, at the parameter set's scale."""
+        plain = import_sealapi().Plaintext()
+        top = level_parms_ids(self.params)[0]
+        self._encoder.encode(np.asarray(slots).tolist(), top, self.params.scale, plain)
         return save_object(self._encryptor.encrypt_symmetric(plain))
 
     def decrypt(self, data: bytes) -> FloatArray:
         """The logits in a serialised encrypted result; raises InferenceError if it is not one."""
+        return self._slot_layout().logits(self.decrypt_result(data))
+
+    def decrypt_result(self, data: bytes) -> FloatArray:
+        """Every slot of a serialised result (lowest level); raises InferenceError if not one."""
         levels = len(level_parms_ids(self.params))
         result = load_ciphertext(data, self.params, level=levels - 1, what="encrypted result")
-        return self.layout.logits(self.decrypt_slots(result))
+        return self.decrypt_slots(result)
+
+    def _slot_layout(self) -> SlotLayout:
+        if not isinstance(self.layout, SlotLayout):
+            raise InferenceError("these keys are for batches: encrypt slot vectors per feature")
+        return self.layout
 
     def decrypt_slots(self, ciphertext: Any) -> FloatArray:
         """Every slot of a ciphertext under this key (for checks and tests)."""

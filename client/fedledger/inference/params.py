@@ -118,6 +118,18 @@ def data_primes(params: CkksParams) -> list[int]:
     return [int(m.value()) for m in moduli]
 
 
+def scale_chain(params: CkksParams) -> tuple[float, float, float]:
+    """The scales after the first layer, the square and the second layer, as SEAL computes them.
+
+    The layers' plaintexts are encoded at the prime the next rescaling divides by, so those
+    rescalings restore the scale; the square's rescaling divides the squared scale by q2.
+    """
+    q = data_primes(params)
+    first = params.scale * q[3] / q[3]
+    square = first * first / q[2]
+    return first, square, square * q[1] / q[1]
+
+
 def import_sealapi() -> Any:
     """Import TenSEAL's SEAL binding; raise InferenceError when the ``paas`` extra is missing.
 

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fedledger.errors import InferenceError
 from fedledger.inference.framing import Reader
-from fedledger.inference.layout import SlotLayout
 from fedledger.inference.params import CkksParams, import_sealapi, seal_context
 from fedledger.inference.seal_io import load_object
 
 __all__ = [
     "MAX_CONTEXT_BYTES",
     "EvaluationKeys",
+    "KeyLayout",
     "encode_public_context",
     "galois_elements",
     "parse_public_context",
@@ -42,12 +42,24 @@ _DIMS = struct.Struct(">HHH")
 _LEN = struct.Struct(">I")
 
 
+class KeyLayout(Protocol):
+    """What the keys depend on: the model's dimensions and the rotations its layout uses."""
+
+    @property
+    def inputs(self) -> int: ...
+    @property
+    def hidden(self) -> int: ...
+    @property
+    def classes(self) -> int: ...
+    def rotation_steps(self) -> list[int]: ...
+
+
 @dataclass(frozen=True, eq=False)
 class EvaluationKeys:
     """A consumer's parsed relinearisation and Galois keys, for one parameter set and layout."""
 
     params: CkksParams
-    layout: SlotLayout
+    layout: KeyLayout
     relin_keys: Any
     galois_keys: Any
     size: int
@@ -59,7 +71,7 @@ def galois_elements(params: CkksParams, steps: list[int]) -> list[int]:
 
 
 def encode_public_context(
-    params: CkksParams, layout: SlotLayout, relin: bytes, galois: bytes
+    params: CkksParams, layout: KeyLayout, relin: bytes, galois: bytes
 ) -> bytes:
     """Frame serialised relinearisation and Galois keys as a version-1 public context."""
     name = params.name.encode()
@@ -77,7 +89,7 @@ def encode_public_context(
     )
 
 
-def parse_public_context(data: bytes, params: CkksParams, layout: SlotLayout) -> EvaluationKeys:
+def parse_public_context(data: bytes, params: CkksParams, layout: KeyLayout) -> EvaluationKeys:
     """Parse and check a consumer's public context for ``params`` and ``layout``.
 
     Returns the EvaluationKeys. Raises InferenceError naming the first problem: oversized,

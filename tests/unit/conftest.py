@@ -25,7 +25,7 @@ def mnist_split() -> DataSplit:
 
 
 @pytest.fixture(scope="session")
-def params() -> CkksParams:
+def ckks_params() -> CkksParams:
     return get_params(DEFAULT_PARAMS)
 
 
@@ -47,13 +47,13 @@ def trained_model(mnist_split: DataSplit) -> PolyMlp:
 
 
 @pytest.fixture(scope="session")
-def encrypted_model(trained_model: PolyMlp, params: CkksParams) -> EncryptedMlp:
-    return EncryptedMlp(trained_model, params)
+def encrypted_model(trained_model: PolyMlp, ckks_params: CkksParams) -> EncryptedMlp:
+    return EncryptedMlp(trained_model, ckks_params)
 
 
 @pytest.fixture(scope="session")
-def keyholder(encrypted_model: EncryptedMlp, params: CkksParams) -> KeyHolder:
-    return KeyHolder(params, encrypted_model.layout)
+def keyholder(encrypted_model: EncryptedMlp, ckks_params: CkksParams) -> KeyHolder:
+    return KeyHolder(ckks_params, encrypted_model.layout)
 
 
 @pytest.fixture(scope="session")

@@ -14,16 +14,16 @@ from fedledger.learning.datasets import DataSplit
 
 
 @pytest.fixture(scope="module")
-def batched(trained_model: PolyMlp, params: CkksParams) -> BatchedMlp:
-    return BatchedMlp(trained_model, params)
+def batched(trained_model: PolyMlp, ckks_params: CkksParams) -> BatchedMlp:
+    return BatchedMlp(trained_model, ckks_params)
 
 
 def test_a_batch_of_held_out_images_matches_the_plaintext_model(
-    batched: BatchedMlp, trained_model: PolyMlp, params: CkksParams, mnist_split: DataSplit
+    batched: BatchedMlp, trained_model: PolyMlp, ckks_params: CkksParams, mnist_split: DataSplit
 ) -> None:
     # Prepare
     images = mnist_split.test.x[50:57]
-    keyholder = KeyHolder(params, batched.layout)
+    keyholder = KeyHolder(ckks_params, batched.layout)
     keys = batched.load_context(keyholder.public_context())
 
     # Execute
@@ -33,7 +33,7 @@ def test_a_batch_of_held_out_images_matches_the_plaintext_model(
     # Assert
     expected = trained_model.logits(images)
     assert np.array_equal(logits.argmax(axis=1), expected.argmax(axis=1))
-    assert np.abs(logits - expected).max() < params.tolerance
+    assert np.abs(logits - expected).max() < ckks_params.tolerance
     assert keys.galois_keys.size() == 0  # no rotations, so no Galois keys were sent
 
 
@@ -47,9 +47,9 @@ def test_a_batch_context_is_not_a_single_image_context(
 
 
 def test_batches_of_the_wrong_shape_or_count_are_rejected(
-    batched: BatchedMlp, params: CkksParams
+    batched: BatchedMlp, ckks_params: CkksParams
 ) -> None:
-    keyholder = KeyHolder(params, batched.layout)
+    keyholder = KeyHolder(ckks_params, batched.layout)
     with pytest.raises(InferenceError, match=r"a batch must have shape \(1..4096, 784\)"):
         encrypt_batch(keyholder, np.zeros((2, 783)))
     keys = batched.load_context(keyholder.public_context())

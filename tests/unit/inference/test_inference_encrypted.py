@@ -25,7 +25,7 @@ def test_encrypted_logits_match_the_plaintext_model_on_held_out_images(
     encrypted_model: EncryptedMlp,
     keyholder: KeyHolder,
     evaluation_keys: EvaluationKeys,
-    params: CkksParams,
+    ckks_params: CkksParams,
 ) -> None:
     # Prepare
     images = mnist_split.test.x[:IMAGES]
@@ -41,7 +41,7 @@ def test_encrypted_logits_match_the_plaintext_model_on_held_out_images(
 
     # Assert
     assert np.array_equal(decrypted.argmax(axis=1), expected.argmax(axis=1))
-    assert np.abs(decrypted - expected).max() < params.tolerance
+    assert np.abs(decrypted - expected).max() < ckks_params.tolerance
     # the trained model is a real classifier, not a constant: most of these images are right
     assert np.mean(expected.argmax(axis=1) == mnist_split.test.y[:IMAGES]) >= 0.75
 
@@ -51,7 +51,7 @@ def test_the_result_holds_only_the_logits_and_zeros(
     encrypted_model: EncryptedMlp,
     keyholder: KeyHolder,
     evaluation_keys: EvaluationKeys,
-    params: CkksParams,
+    ckks_params: CkksParams,
 ) -> None:
     # Execute
     x = encrypted_model.load_input(keyholder.encrypt(mnist_split.test.x[0]))
@@ -61,8 +61,8 @@ def test_the_result_holds_only_the_logits_and_zeros(
     layout = encrypted_model.layout
     grid = slots.reshape(layout.positions, layout.hidden)
     logits = layout.logits(slots)
-    assert np.abs(grid[:, : layout.classes] - logits).max() < params.tolerance
-    assert np.abs(grid[:, layout.classes :]).max() < params.tolerance
+    assert np.abs(grid[:, : layout.classes] - logits).max() < ckks_params.tolerance
+    assert np.abs(grid[:, layout.classes :]).max() < ckks_params.tolerance
 
 
 def test_the_request_and_response_sizes_are_as_documented(

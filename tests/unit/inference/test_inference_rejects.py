@@ -97,33 +97,35 @@ def test_an_oversized_public_context_is_rejected_before_parsing(
 
 
 def test_keys_that_seal_cannot_load_are_rejected(
-    encrypted_model: EncryptedMlp, params: CkksParams, context_bytes: bytes
+    encrypted_model: EncryptedMlp, ckks_params: CkksParams, context_bytes: bytes
 ) -> None:
     relin, galois = _split_context(context_bytes)
     zeroed = relin[:16] + b"\x00" * (len(relin) - 16)  # a SEAL header, then no valid stream
-    bad = encode_public_context(params, encrypted_model.layout, zeroed, galois)
+    bad = encode_public_context(ckks_params, encrypted_model.layout, zeroed, galois)
     with pytest.raises(InferenceError, match="relinearisation keys does not parse"):
         encrypted_model.load_context(bad)
-    not_seal = encode_public_context(params, encrypted_model.layout, relin, b"hello" * 10)
+    not_seal = encode_public_context(ckks_params, encrypted_model.layout, relin, b"hello" * 10)
     with pytest.raises(InferenceError, match="Galois keys is not a SEAL object"):
         encrypted_model.load_context(not_seal)
 
 
-def _galois_for(params: CkksParams, steps: list[int]) -> bytes:
-    keygen = import_sealapi().KeyGenerator(seal_context(params))
-    return save_object(keygen.create_galois_keys(galois_elements(params, steps)))
+def _galois_for(ckks_params: CkksParams, steps: list[int]) -> bytes:
+    keygen = import_sealapi().KeyGenerator(seal_context(ckks_params))
+    return save_object(keygen.create_galois_keys(galois_elements(ckks_params, steps)))
 
 
 def test_missing_or_extra_galois_keys_are_rejected(
-    encrypted_model: EncryptedMlp, params: CkksParams, context_bytes: bytes
+    encrypted_model: EncryptedMlp, ckks_params: CkksParams, context_bytes: bytes
 ) -> None:
     relin, _ = _split_context(context_bytes)
     layout = encrypted_model.layout
     steps = layout.rotation_steps()
-    missing = encode_public_context(params, layout, relin, _galois_for(params, steps[:-1]))
+    missing = encode_public_context(
+        ckks_params, layout, relin, _galois_for(ckks_params, steps[:-1])
+    )
     with pytest.raises(InferenceError, match="Galois keys lack 1 of the 10 needed keys"):
         encrypted_model.load_context(missing)
-    extra = encode_public_context(params, layout, relin, _galois_for(params, [*steps, 8]))
+    extra = encode_public_context(ckks_params, layout, relin, _galois_for(ckks_params, [*steps, 8]))
     with pytest.raises(InferenceError, match="Galois keys hold 11 keys; this layout needs exactly"):
         encrypted_model.load_context(extra)
 
@@ -164,21 +166,21 @@ def test_a_result_ciphertext_is_not_accepted_as_an_input(
 
 
 def test_an_input_at_another_scale_is_rejected(
-    encrypted_model: EncryptedMlp, params: CkksParams, mnist_split: DataSplit
+    encrypted_model: EncryptedMlp, ckks_params: CkksParams, mnist_split: DataSplit
 ) -> None:
-    other = KeyHolder(replace(params, scale_bits=25), encrypted_model.layout)
+    other = KeyHolder(replace(ckks_params, scale_bits=25), encrypted_model.layout)
     with pytest.raises(InferenceError, match=r"input ciphertext has scale 33554432\.0; expected"):
         encrypted_model.load_input(other.encrypt(mnist_split.test.x[0]))
 
 
 def test_an_unrelinearised_ciphertext_is_rejected(
-    encrypted_model: EncryptedMlp, params: CkksParams, image_bytes: bytes
+    encrypted_model: EncryptedMlp, ckks_params: CkksParams, image_bytes: bytes
 ) -> None:
     sa = import_sealapi()
     x = encrypted_model.load_input(image_bytes)
     cubic = sa.Ciphertext()
-    sa.Evaluator(seal_context(params)).multiply(x, x, cubic)
-    cubic.scale = params.scale
+    sa.Evaluator(seal_context(ckks_params)).multiply(x, x, cubic)
+    cubic.scale = ckks_params.scale
     with pytest.raises(InferenceError, match="input ciphertext has 3 polynomials; expected 2"):
         encrypted_model.load_input(save_object(cubic))
 

@@ -74,7 +74,7 @@ def test_encrypted_predictions_over_tls_match_the_plaintext_model(
     consumer: PredictionConsumer,
     trained_model: PolyMlp,
     mnist_split: DataSplit,
-    params: CkksParams,
+    ckks_params: CkksParams,
 ) -> None:
     # Prepare
     images = mnist_split.test.x[20:23]
@@ -88,7 +88,7 @@ def test_encrypted_predictions_over_tls_match_the_plaintext_model(
     expected = trained_model.logits(images)
     assert [p.label for p in predictions] == list(expected.argmax(axis=1))
     for prediction, logits in zip(predictions, expected, strict=True):
-        assert np.abs(prediction.logits - logits).max() < params.tolerance
+        assert np.abs(prediction.logits - logits).max() < ckks_params.tolerance
         assert 0 < prediction.provider_s < prediction.round_trip_s
         assert prediction.response_bytes < 100_000 < prediction.request_bytes
     assert set(endpoint.gate.receipts) >= {"ok-0", "ok-1", "ok-2"}

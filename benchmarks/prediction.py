@@ -23,7 +23,6 @@ Usage: python benchmarks/prediction.py [--json] [--images N] [--state DIR --org 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import statistics
 import sys
@@ -32,10 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from fedledger.inference.batch import BatchedMlp, decrypt_batch, encrypt_batch
 from fedledger.inference.evaluator import EncryptedMlp
@@ -51,6 +46,9 @@ from fedledger.roles.consumer import PredictionConsumer
 from fedledger.roles.dataplan import DataPlan, pooled_training_data
 from fedledger.roles.prediction_transport import PredictionClient, ServerTls
 from fedledger.roles.provider import MemoryGate, PredictionProvider
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.identities import new_key, private_key_pem, self_signed_pem
 
 TARGETS = {
     "same_argmax_share_min": 0.995,
@@ -134,28 +132,10 @@ def batch_figures(
 
 
 def self_signed_tls() -> tuple[ServerTls, bytes, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SELF_SIGNED_NAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(SELF_SIGNED_NAME)]), critical=False
-        )
-        .sign(key, hashes.SHA256())
-        .public_bytes(serialization.Encoding.PEM)
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return ServerTls(certificate, pem), certificate, SELF_SIGNED_NAME
+    """A throwaway self-signed provider certificate (the tests' builder), its own trust root."""
+    key = new_key()
+    certificate = self_signed_pem(key, SELF_SIGNED_NAME, ca=True, dns_names=[SELF_SIGNED_NAME])
+    return ServerTls(certificate, private_key_pem(key)), certificate, SELF_SIGNED_NAME
 
 
 def network_tls(state: Path, org: str) -> tuple[ServerTls, bytes, str]:

@@ -68,6 +68,7 @@ class BatchedMlp:
     """A PolyMlp evaluated on feature-major batches: z = Σ_i W[i, j]·X_i, then as before."""
 
     def __init__(self, model: PolyMlp, params: CkksParams) -> None:
+        self._s1, _, self._s3 = scale_chain(params)
         sa = import_sealapi()
         self.model = model
         self.params = params
@@ -78,7 +79,6 @@ class BatchedMlp:
         self._levels = level_parms_ids(params)
         self._q = data_primes(params)
         self._delta, self._gamma = model.activation.completed_square()
-        self._s1, _, self._s3 = scale_chain(params)
 
     def load_context(self, data: bytes) -> EvaluationKeys:
         """Parse a consumer's batch context (relinearisation key, no Galois keys)."""

@@ -58,8 +58,7 @@ class EncryptedMlp:
     """A PolyMlp encoded for encrypted evaluation under one CKKS parameter set."""
 
     def __init__(self, model: PolyMlp, params: CkksParams) -> None:
-        if params.depth < 3:
-            raise InferenceError(f"parameter set {params.name} allows depth {params.depth}; need 3")
+        s1, _, s3 = scale_chain(params)
         sa = import_sealapi()
         self.params = params
         self.layout = layout_for(model, params)
@@ -70,7 +69,6 @@ class EncryptedMlp:
         q = data_primes(params)
         delta, gamma = model.activation.completed_square()
         c2 = model.activation.c2
-        s1, _, s3 = scale_chain(params)
         self._first = self._groups(self.layout.first_layer_diagonals(model.w1), 0, q[3])
         self._bias1 = self._encode(self.layout.per_coset(model.b1 + delta), 1, s1)
         self._second = self._groups(self.layout.second_layer_diagonals(c2 * model.w2), 2, q[1])

@@ -121,9 +121,16 @@ def data_primes(params: CkksParams) -> list[int]:
 def scale_chain(params: CkksParams) -> tuple[float, float, float]:
     """The scales after the first layer, the square and the second layer, as SEAL computes them.
 
+    Raises InferenceError unless ``params`` has exactly the depth 3 the evaluation uses.
+
     The layers' plaintexts are encoded at the prime the next rescaling divides by, so those
     rescalings restore the scale; the square's rescaling divides the squared scale by q2.
     """
+    if params.depth != 3:
+        raise InferenceError(
+            f"parameter set {params.name} allows depth {params.depth}; "
+            "the evaluation needs exactly 3"
+        )
     q = data_primes(params)
     first = params.scale * q[3] / q[3]
     square = first * first / q[2]

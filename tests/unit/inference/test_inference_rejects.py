@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from fedledger.errors import InferenceError
+from fedledger.inference.batch import BatchedMlp
 from fedledger.inference.evaluator import EncryptedMlp
 from fedledger.inference.keyholder import KeyHolder
 from fedledger.inference.layout import SlotLayout
@@ -57,12 +58,16 @@ def test_insecure_parameters_are_refused_by_seal() -> None:
         seal_context(weak)
 
 
-def test_a_model_needing_more_than_depth_three_parameters_is_refused(
-    trained_model: PolyMlp,
+@pytest.mark.parametrize("bits", [(40, 30, 60), (40, 30, 30, 30, 30, 60)])
+def test_parameters_of_another_depth_than_three_are_refused(
+    trained_model: PolyMlp, bits: tuple[int, ...]
 ) -> None:
-    shallow = CkksParams("shallow", 8192, (40, 30, 60), 30)
-    with pytest.raises(InferenceError, match="allows depth 1; need 3"):
-        EncryptedMlp(trained_model, shallow)
+    other = CkksParams("other-depth", 8192, bits, 30)
+    message = f"allows depth {len(bits) - 2}; the evaluation needs exactly 3"
+    with pytest.raises(InferenceError, match=message):
+        EncryptedMlp(trained_model, other)
+    with pytest.raises(InferenceError, match=message):
+        BatchedMlp(trained_model, other)
 
 
 def test_a_linear_activation_is_not_a_quadratic() -> None:

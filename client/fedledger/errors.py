@@ -9,6 +9,8 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 │   └── EnvelopeError               a sealed envelope cannot be opened: tampered or wrong recipient
 ├── LearningError                   learning: model names, weight vectors, FedAvg inputs, specs
 │   └── DatasetError                a dataset file is missing, malformed or inconsistent
+├── InferenceError                  encrypted prediction: CKKS parameters, contexts, ciphertexts
+├── PredictionError                 the prediction service refused or failed a call (gRPC status)
 ├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
 │   │   └── AssetNotFound           … because the asset it names does not exist (status 404)
@@ -32,10 +34,12 @@ __all__ = [
     "EnvelopeError",
     "FedLedgerError",
     "GatewayError",
+    "InferenceError",
     "InvalidShareError",
     "LearningError",
     "LedgerError",
     "NetworkError",
+    "PredictionError",
     "ProtocolError",
 ]
 
@@ -58,6 +62,20 @@ class LearningError(FedLedgerError, ValueError):
 
 class DatasetError(LearningError):
     """A dataset file is missing, malformed or inconsistent (magic number, sizes, shapes)."""
+
+
+class InferenceError(FedLedgerError, ValueError):
+    """Encrypted prediction cannot proceed: unknown parameters, a malformed or mismatched CKKS
+    context or ciphertext, a model the encrypted evaluation does not support."""
+
+
+class PredictionError(FedLedgerError):
+    """The prediction service refused or failed a call; ``code`` is the gRPC status name."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 class InvalidShareError(CryptoError):

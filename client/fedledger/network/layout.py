@@ -91,6 +91,10 @@ class Layout:
     def ccserver_dir(self, org: PeerOrg) -> Path:
         return self.org_dir(org) / "peers" / org.ccserver_name
 
+    def provider_dir(self, org: PeerOrg) -> Path:
+        """The org's prediction provider identity (its tls/ holds server.crt and server.key)."""
+        return self.org_dir(org) / "peers" / org.provider_name
+
     def org_tls_ca(self, org: PeerOrg) -> Path:
         return self.peer_dir(org) / "tls" / "ca.crt"
 

@@ -44,10 +44,12 @@ def cryptogen_config(topo: Topology, *, users: int = USERS_PER_ORG) -> dict[str,
                 "Name": org.name,
                 "Domain": org.domain,
                 "EnableNodeOUs": True,
-                # The chaincode server gets a TLS identity from the org's TLS CA like a node.
+                # The chaincode server and the org's prediction provider get TLS identities
+                # from the org's TLS CA like a node.
                 "Specs": [
                     {"Hostname": "peer0", "SANS": [*SANS, org.host]},
                     {"Hostname": "ccserver", "SANS": [*SANS, org.host]},
+                    {"Hostname": "provider", "SANS": [*SANS, org.host]},
                 ],
                 "Users": {"Count": users},
             }

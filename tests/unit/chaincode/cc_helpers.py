@@ -43,9 +43,7 @@ def snapshot(ledger: InMemoryLedger) -> tuple[Any, ...]:
     return ledger.snapshot()
 
 
-def reject(
-    ledger: InMemoryLedger, contract: InMemoryContract, function: str, *args: str
-) -> str:
+def reject(ledger: InMemoryLedger, contract: InMemoryContract, function: str, *args: str) -> str:
     """Submit a call that must be rejected; check that it changed nothing; return its message."""
     before = snapshot(ledger)
     try:

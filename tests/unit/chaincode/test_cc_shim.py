@@ -55,9 +55,7 @@ class FakePeer:
 
     def _answer(self, msg: Any) -> Any:
         def reply(payload: bytes = b"") -> Any:
-            return MSG(
-                type=MSG.RESPONSE, payload=payload, txid=msg.txid, channel_id=msg.channel_id
-            )
+            return MSG(type=MSG.RESPONSE, payload=payload, txid=msg.txid, channel_id=msg.channel_id)
 
         if msg.type in self.fail:
             return MSG(type=MSG.ERROR, payload=b"boom", txid=msg.txid, channel_id=msg.channel_id)

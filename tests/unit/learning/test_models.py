@@ -8,6 +8,8 @@ import pytest
 from fedledger.errors import LearningError
 from fedledger.learning.models import (
     DEFAULT_MODEL,
+    QUADRATIC,
+    ModelSpec,
     build_model,
     get_model_spec,
     initial_weights,
@@ -67,3 +69,34 @@ def test_same_seed_gives_same_initial_weights_and_another_seed_does_not() -> Non
 def test_building_an_unknown_model_is_rejected() -> None:
     with pytest.raises(LearningError, match="known models"):
         build_model("resnet", seed=0)
+
+
+def test_the_prediction_variant_has_mlp32s_shapes_and_a_quadratic_activation() -> None:
+    spec = get_model_spec("mlp32q")
+    assert (spec.hidden, spec.activation) == (32, "quadratic")
+    assert weight_shapes("mlp32q") == weight_shapes("mlp32")
+
+
+def test_an_unknown_activation_is_rejected() -> None:
+    with pytest.raises(LearningError, match="unknown activation 'tanh'; known: relu, quadratic"):
+        ModelSpec("odd", hidden=8, activation="tanh")
+
+
+@pytest.mark.slow
+def test_the_quadratic_variant_computes_its_polynomial() -> None:
+    # Prepare
+    model = build_model("mlp32q", seed=1)
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    w1, b1, w2, b2 = model.get_weights()
+
+    # Execute
+    probabilities = np.asarray(model(x, training=False))
+
+    # Assert
+    c2, c1, c0 = QUADRATIC
+    z = x @ w1 + b1
+    logits = (c2 * z * z + c1 * z + c0) @ w2 + b2
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        probabilities, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4
+    )

@@ -183,9 +183,7 @@ def test_following_events_blocks_until_a_new_commit(alice: Identity, bob: Identi
     ledger.contract(alice).submit("RegisterParty", PARTY)
     stream = ledger.contract(alice).events(0)
     first = next(stream)
-    committer = threading.Thread(
-        target=lambda: ledger.contract(bob).submit("RegisterParty", PARTY)
-    )
+    committer = threading.Thread(target=lambda: ledger.contract(bob).submit("RegisterParty", PARTY))
 
     committer.start()
     second = next(stream)

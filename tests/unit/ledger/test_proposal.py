@@ -28,9 +28,9 @@ NONCE = bytes(range(NONCE_SIZE))
 TIMESTAMP_NS = 1_700_000_000_123_456_789
 
 
-def _parse(proposal_bytes: bytes) -> tuple[
-    common_pb2.ChannelHeader, common_pb2.SignatureHeader, chaincode_pb2.ChaincodeSpec
-]:
+def _parse(
+    proposal_bytes: bytes,
+) -> tuple[common_pb2.ChannelHeader, common_pb2.SignatureHeader, chaincode_pb2.ChaincodeSpec]:
     proposal = proposal_pb2.Proposal.FromString(proposal_bytes)
     header = common_pb2.Header.FromString(proposal.header)
     channel_header = common_pb2.ChannelHeader.FromString(header.channel_header)
@@ -60,8 +60,13 @@ def test_serialize_identity_is_an_msp_serialized_identity() -> None:
 def test_proposal_parses_back_to_the_fields_it_was_built_from() -> None:
     # Execute
     proposal = build_proposal(
-        IDENTITY, "fedledger", "fedcc", "RegisterParty", ["alice", b"\x00\xff"],
-        nonce=NONCE, timestamp_ns=TIMESTAMP_NS,
+        IDENTITY,
+        "fedledger",
+        "fedcc",
+        "RegisterParty",
+        ["alice", b"\x00\xff"],
+        nonce=NONCE,
+        timestamp_ns=TIMESTAMP_NS,
     )
     channel_header, signature_header, spec = _parse(proposal.proposal_bytes)
 

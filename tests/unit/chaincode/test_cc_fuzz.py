@@ -30,7 +30,7 @@ from cc_helpers import ad_json, party_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.identities import make_identity
-from training_helpers import WEIGHTS_HASH, Setup, make_setup, pid, task_fields, update_json, vector
+from training_helpers import WEIGHTS_HASH, Setup, make_setup, pid, task_fields
 
 from fedledger.errors import ContractError
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
@@ -137,7 +137,10 @@ def _valid_requests(world: World) -> dict[str, dict[str, Any]]:
         "ad_json": json.loads(ad_json()),
         "party_json": json.loads(party_json()),
         "task_json": task_fields(world.setup.ids),
-        "update_json": json.loads(update_json(vector())),
+        # a real, proven update of the first trainer for round 1 of the active task
+        "update_json": json.loads(
+            world.setup.update(world.setup.trainers[0], world.active_task)
+        ),
         "result_json": {"weights_hash": WEIGHTS_HASH, "accuracy_bp": 9000},
         "options_json": {"include_withdrawn": True},
     }

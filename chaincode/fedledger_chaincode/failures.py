@@ -16,10 +16,11 @@ time window) may fail such a round, and only such a round:
 The timestamp must not be before the round's high-water mark, nor before the latest update,
 share or report the check reads, so a round cannot be failed "in the past".
 
-A failed round is final like a rejected one (OpenRound carries its base round forward), and
-failing the task's last round finishes the task. The checks read the round's updates, shares and
-reports by range and the transaction rewrites the round record, so on Fabric a FailRound racing a
-late CloseRound, share or report in the same block conflicts with it and only one commits.
+A failed round is final like a rejected one: the same transaction opens the next round from the
+same base (``training_state.end_round``), or finishes the task after its last round. The checks
+read the round's updates, shares and reports by range and the transaction rewrites the round
+record, so on Fabric a FailRound racing a late CloseRound, share or report in the same block
+conflicts with it and only one commits.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
     check_high_water,
-    finish_if_last,
+    end_round,
     is_past,
     load_round,
     load_task,
@@ -109,7 +110,8 @@ async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -
     """FailRound: mark a round that can no longer succeed "failed"; participants and proposer.
 
     Returns the stored round record (status "failed", with ``failed_at``, ``failed_tx`` and
-    ``reason``) and emits "RoundFailed" ``{"task_id", "round", "reason", "task_status"}``. Raises
+    ``reason``) and emits "RoundFailed" ``{"task_id", "round", "reason", "task_status",
+    "next_round"}``. Raises
     ``ProtocolError`` when the caller is neither a participant nor the proposer, the round is
     decided already, its deadline (open) or decision deadline (closed) has not passed, or an
     open round has the quorum and should be closed instead.
@@ -133,8 +135,8 @@ async def fail_round(ctx: TransactionContext, task_id: str, round_number: str) -
         high_water=now,
     )  # fmt: skip
     payload = put_round(ctx, failed)
-    task_status = finish_if_last(ctx, task, number)
-    event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}
+    event = {"task_id": task_id, "round": number, "reason": reason,
+             **end_round(ctx, task, failed)}  # fmt: skip
     ctx.set_event(events.ROUND_FAILED, dumps(event))
     return payload
 

@@ -14,9 +14,10 @@ that gives one outcome a strict majority of the round's contributors decides
 
 The decision names the dissenters (contributors that reported another outcome). A report after
 the decision is refused (the round is no longer closed); a round that reaches no majority by its
-decision deadline is failed by FailRound (``failures.py``) with the tally. Deciding or failing the
-task's last round finishes the task. The base round is always an accepted round (or 0): OpenRound
-carries a rejected or failed round's base forward.
+decision deadline is failed by FailRound (``failures.py``) with the tally. The transaction that
+decides or fails a round opens the next one (``training_state.end_round``), or finishes the task
+after its last round. The base round is always an accepted round (or 0): a rejected or failed
+round's base is carried forward.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
     check_high_water,
-    finish_if_last,
+    end_round,
     key,
     load_round,
     load_task,
@@ -98,8 +99,8 @@ async def _decide(
             dissent=dissent, high_water=now,
         )  # fmt: skip
         put_round(ctx, decided)
-        task_status = finish_if_last(ctx, task, number)
-        event = {"task_id": task_id, "round": number, "reason": reason, "task_status": task_status}
+        event = {"task_id": task_id, "round": number, "reason": reason,
+                 **end_round(ctx, task, decided)}  # fmt: skip
         ctx.set_event(events.ROUND_FAILED, dumps(event))
         return decided
     base_median = await _base_median(ctx, task_id, record.base_round)
@@ -110,7 +111,6 @@ async def _decide(
         record, status=status, result=result, dissent=dissent, high_water=now
     )
     put_round(ctx, decided)
-    task_status = finish_if_last(ctx, task, number)
     event = {
         "task_id": task_id,
         "round": number,
@@ -118,7 +118,7 @@ async def _decide(
         "median_bp": median,
         "weights_hash": winner,
         "dissent": sorted(dissent),
-        "task_status": task_status,
+        **end_round(ctx, task, decided),
     }
     ctx.set_event(events.ROUND_DECRYPTED, dumps(event))
     return decided

@@ -1,8 +1,9 @@
 """Round transactions: OpenRound, CloseRound (the homomorphic aggregation), and round queries.
 
-A round opens only after the previous one was decided (accepted or rejected) or failed
-(FailRound, ``failures.py``), so rounds run one at a time and ``base_round`` — the last accepted
-round, 0 for the initial weights — says which global weights its updates start from. CloseRound
+The proposer opens round 1 (OpenRound); every later round opens in the transaction that decides
+or fails the one before it (``training_state.end_round``: no commit between rounds), so rounds
+run one at a time and ``base_round`` — the last accepted round, 0 for the initial weights — says
+which global weights its updates start from. CloseRound
 lists the round's submissions with a composite-key range over their summaries (phantom-protected:
 a submission racing the close conflicts with it), reads each vector by its own key, and
 multiplies them in party-id order, so every endorsing peer computes the same bytes.
@@ -36,9 +37,7 @@ from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
     AGGREGATE_TYPE,
     DECRYPTION_SHARE_TYPE,
-    FINAL_STATUSES,
     MODEL_WEIGHTS_TYPE,
-    ROUND_ACCEPTED,
     ROUND_CLOSED,
     ROUND_OPEN,
     ROUND_TYPE,
@@ -47,7 +46,7 @@ from fedledger.protocol.rounds import (
     parse_round,
 )
 from fedledger.protocol.task_records import TaskRecord
-from fedledger_chaincode.context import TransactionContext, load
+from fedledger_chaincode.context import TransactionContext
 from fedledger_chaincode.router import Router
 from fedledger_chaincode.training_state import (
     caller_party,
@@ -56,6 +55,7 @@ from fedledger_chaincode.training_state import (
     key,
     load_round,
     load_task,
+    opened_round,
     put_record,
     put_round,
     read_range,
@@ -66,40 +66,29 @@ from fedledger_chaincode.training_state import (
 __all__ = ["register"]
 
 
-async def _base_round(ctx: TransactionContext, task: TaskRecord, number: int) -> int:
-    """Check that round ``number`` may open now; return the round its updates start from."""
+async def _check_openable(ctx: TransactionContext, task: TaskRecord, number: int) -> None:
+    """Check that round ``number`` may be opened by OpenRound now: only round 1, once, after the
+    initial weights are stored (every later round opens when its predecessor ends)."""
     if await ctx.get_state(key(ROUND_TYPE, task.id, number)):
         raise ProtocolError(f"round {number} of {task.id} was already opened")
-    if number == 1:
-        if not await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task.id)):
-            raise ProtocolError(
-                f"round 1 of {task.id} cannot open before the initial weights are stored "
-                f"(PutModelWeights)"
-            )
-        return 0
-    try:
-        previous = await load(
-            ctx,
-            RoundRecord,
-            key(ROUND_TYPE, task.id, number - 1),
-            f"round {number} of {task.id} cannot open before round {number - 1}",
-        )
-    except NotFoundError as exc:
-        raise ProtocolError(str(exc)) from None  # out of order, not a missing asset
-    if previous.status not in FINAL_STATUSES:
+    if number != 1:
         raise ProtocolError(
-            f"round {number} of {task.id} cannot open while round {number - 1} is "
-            f"{previous.status}; it must be accepted, rejected or failed first"
+            f"round {number} of {task.id} opens by itself when round {number - 1} is decided "
+            f"or fails; OpenRound opens round 1 only"
         )
-    check_high_water(ctx, previous)
-    return number - 1 if previous.status == ROUND_ACCEPTED else previous.base_round
+    if not await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task.id)):
+        raise ProtocolError(
+            f"round 1 of {task.id} cannot open before the initial weights are stored "
+            f"(PutModelWeights)"
+        )
 
 
 async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -> bytes:
-    """OpenRound: open round ``round_number`` of an active task; its proposer only.
+    """OpenRound: open round 1 of an active task; its proposer only.
 
     Returns the stored round record. Raises ``ProtocolError`` for a wrong caller, an inactive
-    task, a round out of range or out of order, or round 1 before the initial weights.
+    task, a round out of range, any round but 1 (later rounds open when their predecessor ends),
+    a second opening, or round 1 before the initial weights.
     """
     party = await caller_party(ctx)
     task = await load_task(ctx, task_id)
@@ -109,21 +98,11 @@ async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -
     number = parse_round(round_number)
     if number > task.rounds:
         raise ProtocolError(f"{task_id} has {task.rounds} rounds, got round {number}")
-    base_round = await _base_round(ctx, task, number)
-    now = ctx.tx_timestamp.seconds
-    record = RoundRecord(
-        task_id=task_id,
-        round=number,
-        status=ROUND_OPEN,
-        base_round=base_round,
-        opened_at=now,
-        opened_tx=ctx.tx_id,
-        deadline=now + task.round_seconds,
-        high_water=now,
-    )
+    await _check_openable(ctx, task, number)
+    record = opened_round(ctx, task, number, 0)
     payload = put_round(ctx, record)
     event = {"task_id": task_id, "round": number, "deadline": record.deadline,
-             "base_round": base_round}  # fmt: skip
+             "base_round": 0}  # fmt: skip
     ctx.set_event(events.ROUND_OPENED, dumps(event))
     return payload
 

@@ -10,12 +10,12 @@ client sees.
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.round_records import RoundRecord
-from fedledger.protocol.rounds import ROUND_TYPE, parse_round, round_key
+from fedledger.protocol.rounds import ROUND_ACCEPTED, ROUND_OPEN, ROUND_TYPE, parse_round, round_key
 from fedledger.protocol.task_records import TaskRecord
 from fedledger.protocol.training import (
     TASK_ACTIVE,
@@ -30,11 +30,12 @@ from fedledger_chaincode.parties import require_registered_caller
 __all__ = [
     "caller_party",
     "check_high_water",
-    "finish_if_last",
+    "end_round",
     "is_past",
     "key",
     "load_round",
     "load_task",
+    "opened_round",
     "put_record",
     "put_round",
     "put_task",
@@ -166,14 +167,33 @@ def is_past(timestamp: TxTimestamp, deadline: int) -> bool:
     return timestamp > TxTimestamp(deadline, 0)
 
 
-def finish_if_last(ctx: TransactionContext, task: TaskRecord, number: int) -> str:
-    """Finish ``task`` when round ``number``, just decided or failed, is its last round.
+def end_round(ctx: TransactionContext, task: TaskRecord, ended: RoundRecord) -> dict[str, Any]:
+    """Follow a round that this transaction decided or failed: open the next one, or finish.
 
-    Writes the finished task (status "finished", ``finished_at`` the transaction's second) only in
-    that case. Returns the task's status after this transaction.
+    The next round opens in the same transaction, from the last accepted round (this one if it
+    was accepted), with its deadline counted from now, so no separate OpenRound costs a commit
+    between rounds. After the last round the task is finished instead. Returns the fields the
+    transaction's event adds: ``task_status`` and ``next_round`` (None after the last round).
     """
-    if number != task.rounds:
-        return task.status
     now = ctx.tx_timestamp.seconds
-    put_task(ctx, dataclasses.replace(task, status=TASK_FINISHED, finished_at=now))
-    return TASK_FINISHED
+    if ended.round == task.rounds:
+        put_task(ctx, dataclasses.replace(task, status=TASK_FINISHED, finished_at=now))
+        return {"task_status": TASK_FINISHED, "next_round": None}
+    base = ended.round if ended.status == ROUND_ACCEPTED else ended.base_round
+    put_round(ctx, opened_round(ctx, task, ended.round + 1, base))
+    return {"task_status": task.status, "next_round": ended.round + 1}
+
+
+def opened_round(ctx: TransactionContext, task: TaskRecord, number: int, base: int) -> RoundRecord:
+    """The record of round ``number`` opening now from round ``base``'s global model."""
+    now = ctx.tx_timestamp.seconds
+    return RoundRecord(
+        task_id=task.id,
+        round=number,
+        status=ROUND_OPEN,
+        base_round=base,
+        opened_at=now,
+        opened_tx=ctx.tx_id,
+        deadline=now + task.round_seconds,
+        high_water=now,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from training_helpers import Setup
+from training_helpers import Setup, stored_round
 
 HONEST = "a1" * 32
 BOGUS = "f0" * 32
@@ -53,4 +53,4 @@ def test_a_spoiler_withholding_its_report_does_not_block_the_round(setup: Setup,
         answer = json.loads(contract.submit("ReportResult", task, "1", _result(HONEST)))
 
     assert answer["round"]["status"] == "accepted"
-    assert json.loads(setup.coordinator.submit("OpenRound", task, "2"))["base_round"] == 1
+    assert stored_round(setup.outsider, task, 2)["base_round"] == 1

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cc_helpers import reject
-from training_helpers import Setup, pid, round_view
+from training_helpers import Setup, pid, round_view, stored_round
 
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
@@ -23,7 +23,10 @@ def _result(accuracy: int, weights_hash: str = HASH) -> str:
 
 
 def _open(setup: Setup, task_id: str, number: int) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(setup.coordinator.submit("OpenRound", task_id, str(number)))
+    """Open round 1 (OpenRound), or return round ``number`` opened when its predecessor ended."""
+    if number > 1:
+        return stored_round(setup.outsider, task_id, number)
+    record: dict[str, Any] = json.loads(setup.coordinator.submit("OpenRound", task_id, "1"))
     return record
 
 
@@ -93,6 +96,7 @@ def test_an_open_round_late_and_below_quorum_fails_and_emits_round_failed(
         "round": 1,
         "reason": reason,
         "task_status": "active",
+        "next_round": 2,
     }
     view = round_view(setup.outsider, task)
     assert (view["status"], view["reason"], len(view["submissions"])) == ("failed", reason, 1)
@@ -161,6 +165,10 @@ def test_the_round_after_a_failed_first_round_starts_from_the_initial_weights(
     second = _open(setup, task, 2)
 
     assert (second["status"], second["base_round"]) == ("open", 0)
+    assert (second["opened_at"], second["opened_tx"]) == (
+        opened["deadline"] + 1,
+        setup.ledger.event_log()[-1].tx_id,
+    )
 
 
 def test_after_a_failed_round_the_next_builds_on_the_last_accepted_round(
@@ -270,7 +278,7 @@ def test_decided_rounds_cannot_fail(setup: Setup, clock: ManualClock) -> None:
     assert accepted == f"round 1 of {task} is accepted; only an undecided round can fail"
     assert rejected == f"round 2 of {task} is rejected; only an undecided round can fail"
     statuses = [r["status"] for r in json.loads(setup.outsider.evaluate("ListRounds", task))]
-    assert statuses == ["accepted", "rejected"]
+    assert statuses == ["accepted", "rejected", "open"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cc_helpers import reject
-from training_helpers import Setup, pid, round_view
+from training_helpers import Setup, pid, round_view, stored_round
 
 from fedledger.ledger.memory import ManualClock
 
@@ -17,7 +17,8 @@ HASH_B = "b2" * 32
 
 
 def _closed_round(setup: Setup, task_id: str, number: int) -> None:
-    setup.coordinator.submit("OpenRound", task_id, str(number))
+    if number == 1:  # later rounds open when their predecessor ends
+        setup.coordinator.submit("OpenRound", task_id, "1")
     for contract in setup.participants:
         setup.submit_update(contract, task_id, number)
     setup.outsider.submit("CloseRound", task_id, str(number))
@@ -215,6 +216,7 @@ def test_the_report_that_makes_a_majority_decides_by_the_lower_median_of_the_maj
         "weights_hash": HASH_A,
         "dissent": [],
         "task_status": "active",
+        "next_round": 2,
     }
     view = round_view(setup.outsider, task_id)
     assert (view["status"], view["result"]) == ("accepted", result)
@@ -251,8 +253,8 @@ def test_a_majority_reporting_an_undecodable_aggregate_fails_the_round(
     )
     assert failed["dissent"] == {setup.ids[1]: HASH_A}
     assert setup.ledger.event_log()[-1].name == "RoundFailed"
-    opened = json.loads(setup.coordinator.submit("OpenRound", task_id, "2"))
-    assert opened["base_round"] == 0
+    opened = stored_round(setup.outsider, task_id, 2)
+    assert (opened["status"], opened["base_round"]) == ("open", 0)
 
 
 @pytest.mark.parametrize(
@@ -288,7 +290,7 @@ def test_a_worse_round_beyond_tolerance_is_rejected_and_the_next_builds_on_the_l
 
     # Median 8899 < 9000 - 100: rejected; round 3 then starts again from round 1's weights.
     rejected = _decrypt(setup, task_id, 2, [8899, 9990, 10], HASH_B)["round"]
-    opened = json.loads(setup.coordinator.submit("OpenRound", task_id, "3"))
+    opened = stored_round(setup.outsider, task_id, 3)
 
     assert rejected["status"] == "rejected"
     assert (rejected["result"]["median_bp"], rejected["result"]["base_median_bp"]) == (8899, 9000)
@@ -300,7 +302,7 @@ def test_a_drop_within_tolerance_is_accepted(setup: Setup, task_id: str) -> None
     _closed_round(setup, task_id, 2)
 
     accepted = _decrypt(setup, task_id, 2, [8900, 8900, 9900], HASH_B)["round"]
-    opened = json.loads(setup.coordinator.submit("OpenRound", task_id, "3"))
+    opened = stored_round(setup.outsider, task_id, 3)
 
     assert accepted["status"] == "accepted" and accepted["result"]["median_bp"] == 8900
     assert opened["base_round"] == 2

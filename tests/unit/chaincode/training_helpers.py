@@ -147,6 +147,11 @@ def task_json(party_ids: list[str], **overrides: Any) -> str:
     return json.dumps(task_fields(party_ids, **overrides))
 
 
+def stored_round(contract: InMemoryContract, task_id: str, number: int) -> dict[str, Any]:
+    """Return the stored record of round ``number`` of ``task_id`` (as OpenRound returns it)."""
+    return RoundView.from_bytes(contract.evaluate("GetRound", task_id, str(number))).round.to_dict()
+
+
 def round_view(contract: InMemoryContract, task_id: str, number: int = 1) -> dict[str, Any]:
     """Return round ``number`` of ``task_id`` as GetRound shows it, flattened for assertions:
     the round record's fields, ``submissions`` and ``reports`` as stored, and ``shares`` as the

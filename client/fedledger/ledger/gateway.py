@@ -27,6 +27,7 @@ Every error carries the transaction id and the stage that failed.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,10 +75,15 @@ class RetryPolicy:
     conflict_attempts: int = 8
     backoff_seconds: float = 0.5
     probe_seconds: float = 5.0
+    # After a read conflict the winner has already committed: endorse again almost at once,
+    # after a random pause of up to this many seconds times the attempt (no lockstep).
+    conflict_backoff_seconds: float = 0.1
 
     def __post_init__(self) -> None:
         if self.resend_attempts < 1 or self.conflict_attempts < 1 or self.backoff_seconds < 0:
             raise LedgerError("retry attempts must be at least 1 and the backoff non-negative")
+        if self.conflict_backoff_seconds < 0:
+            raise LedgerError("the conflict backoff must be non-negative")
         if self.probe_seconds <= 0:
             raise LedgerError("the commit status probe needs a positive number of seconds")
 
@@ -180,7 +186,7 @@ class GatewayContract:
             if code not in _REBUILD_CODES or attempt >= self._retry.conflict_attempts:
                 raise CommitError(proposal.tx_id, code, status.block_number)
             self.retries.conflicts += 1
-            self._sleep(self._retry.backoff_seconds * attempt)
+            self._sleep(self._retry.conflict_backoff_seconds * attempt * random.random())
             attempt += 1
 
     def endorse_only(self, function: str, *args: str) -> bytes:

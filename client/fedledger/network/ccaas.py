@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import io
 import json
 import tarfile
 from pathlib import Path
 
+from fedledger.errors import NetworkError
 from fedledger.network.layout import Layout
 from fedledger.network.topology import PeerOrg
 
@@ -56,3 +58,20 @@ def package(org: PeerOrg, layout: Layout, label: str) -> tuple[Path, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path, f"{label}:{hashlib.sha256(data).hexdigest()}"
+
+
+def chaincode_source_digest() -> str:
+    """SHA-256 over the Python source the chaincode servers run (the contract and protocol).
+
+    The servers import ``fedledger_chaincode`` and ``fedledger.protocol`` from this checkout;
+    the digest tells whether a running server still serves the current code.
+    """
+    digest = hashlib.sha256()
+    for package in ("fedledger_chaincode", "fedledger.protocol"):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise NetworkError(f"cannot find the {package} package this checkout serves")
+        folder = Path(spec.origin).parent
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

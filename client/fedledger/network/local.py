@@ -15,7 +15,7 @@ from typing import Any
 
 from fedledger.errors import NetworkError
 from fedledger.network import ccaas, deploy, material, processes, raft
-from fedledger.network.ccaas import CHAINCODE_LABEL
+from fedledger.network.ccaas import CHAINCODE_LABEL, chaincode_source_digest
 from fedledger.network.layout import Layout
 from fedledger.network.nodes import node_launch, prepare_config
 from fedledger.network.processes import NodeProcess
@@ -127,10 +127,10 @@ class LocalNetwork:
         missing binary, the taken port or the node that failed.
         """
         if processes.load(self.layout.processes_file):
-            if not self.dead_nodes():
-                return False
-            self.recover(progress)
-            return True
+            if self.dead_nodes():
+                self.recover(progress)
+                return True
+            return self._serve_current_chaincode(progress)
         for name in ("peer", "orderer", "osnadmin", "configtxgen", "cryptogen"):
             self.layout.binary(name)
         processes.check_ports_free(self.topo.orderer.host, self.topo.ports())
@@ -225,6 +225,7 @@ class LocalNetwork:
             package_ids[org.name] = package_id
             server = self._record(started, self._launch(org.ccserver_name))
             self._wait_started(server)
+        self._source_file.write_text(chaincode_source_digest())
         # A restarted network keeps its ledger: the definition committed before still holds (the
         # peers' lifecycle queries are not reliable until they have caught up, so a marker says).
         committed = self.layout.root / ".chaincode-committed"
@@ -238,6 +239,30 @@ class LocalNetwork:
         committed.write_text("1\n")
 
     # ---------------------------------------------------------------- recovery
+    @property
+    def _source_file(self) -> Path:
+        return self.layout.root / ".chaincode-source"
+
+    def _serve_current_chaincode(self, progress: Progress) -> bool:
+        """Restart the chaincode servers if the contract's source changed since they started.
+
+        The servers run this checkout's code, so after an edit (or a ``git pull``) a running
+        network would otherwise go on serving the old contract. Returns True if it restarted them.
+        """
+        current = chaincode_source_digest()
+        served = self._source_file.read_text() if self._source_file.is_file() else ""
+        if served == current:
+            return False
+        progress("the chaincode's source changed since its servers started: restarting them")
+        servers = [n for n in processes.load(self.layout.processes_file) if n.kind == "ccserver"]
+        for node in servers:
+            processes.stop(node)
+        for node in servers:
+            self.restart(node.name)
+        wait_until_endorsable(self.layout.profile_file, [o.name for o in self.topo.orgs])
+        self._source_file.write_text(current)
+        return True
+
     def dead_nodes(self) -> list[str]:
         """The names of recorded nodes that are not running."""
         return [

@@ -22,7 +22,7 @@ from typing import IO, Any
 from fedledger.cli import demo_report
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.network_cmd import bring_up
-from fedledger.cli.output import progress, say
+from fedledger.cli.output import log_steps_to, progress, say
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
@@ -170,6 +170,8 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         f"{len(network.topo.orgs)} orgs, channel {network.topo.channel}"
     )
     started = time.monotonic()
+    (paths.state / "logs").mkdir(parents=True, exist_ok=True)
+    log_steps_to(open(paths.state / "logs" / "coordinator.log", "a"))  # noqa: SIM115
     coordinator = coordinator_party_id(paths)
     participants = ParticipantProcesses(paths, args, coordinator)
     try:

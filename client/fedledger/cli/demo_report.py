@@ -13,10 +13,12 @@ from fedledger.cli.output import progress, say
 def print_round(row: dict[str, Any]) -> None:
     """One line per round: decision, test accuracy, where the time went, who decrypted, bytes."""
     s = row["seconds"]
+    ahead = f" (ahead {s['training']:.1f})" if row.get("trained_ahead") else ""
     accuracy = "" if row["accuracy"] is None else f"test accuracy {row['accuracy'] * 100:5.2f}%"
     say(
         f"round {row['round']}: {row['status']:<8} {accuracy}  | {s['wall']:5.1f}s = train "
-        f"{s['training']:.1f} + overhead {s['overhead']:.1f} (encrypt {s['encryption']:.1f}, "
+        f"{s['training_within']:.1f}{ahead}"
+        f" + overhead {s['overhead']:.1f} (encrypt {s['encryption']:.1f}, "
         f"decrypt {s['decryption']:.1f}, combine {s['combination']:.1f}, ledger "
         f"{s['ledger']:.1f}) | {row['decryptors']} decryptors | "
         f"{row['ledger_bytes'] / 1e6:.2f} MB on the ledger"

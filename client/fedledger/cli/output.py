@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 
 def emit_json(value: Any) -> None:
@@ -31,3 +32,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def log_steps_to(stream: TextIO) -> None:
+    """Send fedledger's step log (roles, gateway retries) to ``stream``, with millisecond times."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s.%(msecs)03d %(name)s %(message)s", datefmt="%H:%M:%S")
+    )
+    logger = logging.getLogger("fedledger")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -40,6 +40,10 @@ class Paths:
     def profile(self) -> Path:
         return self.state / "network.json"
 
+    def models(self, org: str, user: str) -> Path:
+        """Where a participant keeps the global models it adopted (one folder per task)."""
+        return self.wallet(org, user) / "models"
+
     def wallet(self, org: str, user: str) -> Path:
         """The folder of a user's own secrets (its key-exchange private key), inside the state."""
         return self.state / "wallet" / org / user

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import sys
 from typing import Any
 
 from fedledger.cli import demo
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
-from fedledger.cli.output import emit_json, say, table
+from fedledger.cli.output import emit_json, log_steps_to, say, table
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.learning.models import MODELS
+from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.dataplan import DataPlan, participant_data
 from fedledger.roles.decryptors import DecryptorPolicy
 from fedledger.roles.ledger_io import get_task, query, register_party
@@ -126,6 +128,7 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.learning.runtime import configure_tensorflow
 
     configure_tensorflow(threads=1)
+    log_steps_to(sys.stderr)
     plan = DataPlan(args.participants, args.partition, args.data, args.seed)
     data = participant_data(plan, args.index)
     key = kx_private_key(paths, args.org, args.user)
@@ -160,6 +163,7 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             policy=policy,
             decryptors=DecryptorPolicy(everyone=args.decryptors == "all"),
             seed=args.seed + args.index,
+            checkpoints=ModelStore(paths.models(args.org, args.user)),
         )
         state = participant.join(task_id)
         _line(args, "joined", task=task_id)

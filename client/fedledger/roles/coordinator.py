@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from fedledger.roles.metering import LedgerUsage, MeteredContract
 from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
 
 Progress = Callable[[str], None]
+LOG = logging.getLogger("fedledger.coordinator")
 
 
 def _silent(_: str) -> None:
@@ -52,8 +54,11 @@ class TaskPlan:
     quorum: int | None = None  # default: every participant
     round_seconds: int = 600
     tolerance_bp: int = 200
-    frac_bits: int = 16
-    clip: float = 1.0  # bound on each (sample-weighted) update value; larger values are clipped
+    # 14 fractional bits and a clip of 0.25 on the sample-weighted update: measured on mlp32's
+    # demo rounds the largest |value| is 0.18 (nothing clipped) and the accuracy equals 16 bits
+    # with a clip of 1.0, with 188 ciphertexts instead of 238 (each costs a partial decryption).
+    frac_bits: int = 14
+    clip: float = 0.25  # bound on each (sample-weighted) update value; larger values are clipped
     key_bits: int = 2048
     strategy: StrategySpec = field(default_factory=StrategySpec)
 
@@ -228,8 +233,10 @@ class Coordinator:
             or self._past(v.round.deadline),
             lambda v: v.round.deadline, f"updates for round {number}",
         )  # fmt: skip
+        LOG.info("round %d: %d updates in", number, len(view.submissions))
         if view.round.status == ROUND_OPEN:
             view = self._close_or_fail(task, view)
+        LOG.info("round %d: %s", number, view.round.status)
         if view.round.status != ROUND_FAILED:
             due = decision_deadline(view.round.deadline, task.round_seconds)
             view = self._until(
@@ -241,6 +248,7 @@ class Coordinator:
                 self.progress(f"round {number}: undecided after its decision deadline; failing it")
                 self._submit_unless_moved_on(task, number, "FailRound")
                 view = self._read(task, number)
+        LOG.info("round %d: %s", number, view.round.status)
         seconds = time.perf_counter() - started
         return RoundOutcome(number, view, round(seconds, 3), self.contract.usage - before)
 

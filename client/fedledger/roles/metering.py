@@ -36,6 +36,10 @@ class PhaseTimer:
         finally:
             self._seconds[name] += self._clock() - start
 
+    def add(self, name: str, seconds: float) -> None:
+        """Count ``seconds`` spent elsewhere (e.g. ahead of the round) under ``name``."""
+        self._seconds[name] += seconds
+
     def seconds(self) -> dict[str, float]:
         """The seconds per phase so far, rounded to milliseconds."""
         return {name: round(value, 3) for name, value in self._seconds.items()}

@@ -16,8 +16,11 @@ One round (:meth:`Participant.run_round`), waiting on the task's chaincode event
 3. once t (chaincode-verified) shares are in, combine them, let the task's strategy turn the
    average into the new global weights, evaluate them on local validation data and report their
    digest — or that the aggregate does not decode, so a majority fails the round;
-4. prepare the next round's randomness, wait for the decision and adopt the new model if the
-   round was accepted (its digest must be the one this participant derived).
+4. prepare the next round's randomness and train the next round's update from the weights just
+   derived (they are the next base if the round is accepted, the usual case; otherwise the
+   update is thrown away and training starts again from the real base), wait for the decision
+   and adopt the new model if the round was accepted (its digest must be the one this
+   participant derived).
 
 Failure paths, each a named outcome or error: the round fails (status "failed"); this party
 missed the deadline ("missed": it still decrypts and adopts the model); the aggregate does not
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -64,6 +68,7 @@ from fedledger.protocol.rounds import (
     ROUND_OPEN,
 )
 from fedledger.protocol.task_records import TaskRecord
+from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.coordinator import key_share_context
 from fedledger.roles.decryptors import DecryptorPolicy, chosen_decryptors
 from fedledger.roles.ledger_io import (
@@ -86,6 +91,8 @@ from fedledger.roles.model_io import (
 from fedledger.roles.task_policy import TaskPolicy, check_task
 
 __all__ = ["DivergedFromMajority", "Participant", "RoundReport", "TaskState"]
+
+LOG = logging.getLogger("fedledger.participant")
 
 MISSED = "missed"  # this party's update did not make it into the round
 UNDECODABLE = "undecodable"
@@ -128,10 +135,21 @@ class RoundReport:
     clipped_values: int = 0
     local_accuracy: float | None = None
     weights_hash: str = ""
+    trained_ahead: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The report as plain JSON values."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainedAhead:
+    """An update trained for round ``number`` from round ``base_round``'s candidate weights."""
+
+    number: int
+    base_round: int
+    update: FloatVector
+    seconds: float
 
 
 @dataclass
@@ -146,6 +164,7 @@ class TaskState:
     pool: RandomnessPool
     models: dict[int, FloatVector] = field(default_factory=dict)  # accepted round -> weights
     strategy_states: dict[int, StrategyState] = field(default_factory=dict)
+    ahead: TrainedAhead | None = None
 
     @property
     def public_key(self) -> PublicKey:
@@ -181,10 +200,16 @@ class Participant:
         fallback_seconds: float = 10.0,
         clock: Callable[[], float] = time.time,
         step_timeout: float | None = None,
+        checkpoints: ModelStore | None = None,
+        train_ahead: bool = True,
     ) -> None:
         """``fallback_seconds`` bounds a wait without events; ``clock`` (seconds since the
         epoch) tells whether an open round's deadline has passed; ``step_timeout`` bounds each
-        wait for the round to move (default three round durations, at least two minutes)."""
+        wait for the round to move (default three round durations, at least two minutes);
+        ``checkpoints`` keeps every adopted model on disk (and restores them on joining);
+        ``train_ahead`` trains the next round while the current one is being decided."""
+        self.checkpoints = checkpoints
+        self.train_ahead = train_ahead
         self.contract = MeteredContract(contract)
         self.clock = clock
         self.step_timeout = step_timeout
@@ -245,8 +270,23 @@ class Participant:
             models={0: initial},
             strategy_states={0: None},
         )
-        state.pool.fill(task.ciphertext_count)  # round 1's randomness, before any update exists
+        self._restore(state)
+        state.pool.fill(task.ciphertext_count)  # randomness ahead, before any update exists
         return state
+
+    def _restore(self, state: TaskState) -> None:
+        """Restore the models adopted before a restart whose digests the ledger confirms."""
+        if self.checkpoints is None:
+            return
+        for number in self.checkpoints.rounds(state.task.id):
+            view = get_round(self.contract, state.task.id, number)
+            result = view.round.result if view is not None else None
+            if view is None or view.round.status != ROUND_ACCEPTED or result is None:
+                continue
+            checkpoint = self.checkpoints.load(state.task.id, number)
+            if checkpoint.weights_hash == result.weights_hash:
+                state.models[number] = checkpoint.weights
+                state.strategy_states[number] = checkpoint.strategy_state
 
     # ---------------------------------------------------------------------------- the task
     def run_task(
@@ -287,14 +327,17 @@ class Participant:
         self, state: TaskState, number: int, watch: Watch, report: RoundReport, timer: PhaseTimer
     ) -> None:
         view = self._await(state, number, watch, lambda v: True, f"round {number} to open")
+        LOG.info("round %d: open", number)
         if view.round.status == ROUND_OPEN and self.party_id not in view.submitters:
-            self._submit_update(state, view.round, report, timer)
+            submitted = self._submit_update(state, view.round, report, timer)
+            LOG.info("round %d: update %s", number, "submitted" if submitted else "too late")
         view = self._await(
             state, number, watch, lambda v: v.round.status != ROUND_OPEN, f"round {number} to close"
         )
         if view.round.status == ROUND_FAILED:
             report.status = ROUND_FAILED
             return
+        LOG.info("round %d: %s", number, view.round.status)
         # What counts is the ledger's list, also for an update submitted before a restart.
         aggregate = view.round.aggregate
         report.contributed = aggregate is not None and self.party_id in aggregate.contributors
@@ -310,14 +353,19 @@ class Participant:
         if view.round.status == ROUND_FAILED:
             report.status = ROUND_FAILED
             return
+        LOG.info("round %d: %d shares in", number, len(view.shares))
         derived = self._combine(state, view, report, timer)
+        LOG.info("round %d: combined, %s", number, report.weights_hash[:12])
         self._report(state, view, derived, report)
+        LOG.info("round %d: reported", number)
         with timer("prepare"):  # the next round's randomness, while the decision comes in
             state.pool.fill(state.task.ciphertext_count - len(state.pool))
+        self._train_ahead(state, view.round, derived)
         view = self._await(
             state, number, watch, lambda v: v.round.status in FINAL_STATUSES,
             f"the decision on round {number}",
         )  # fmt: skip
+        LOG.info("round %d: %s", number, view.round.status)
         report.status = view.round.status if report.contributed else MISSED
         if view.round.status == ROUND_ACCEPTED:
             self._adopt(state, view.round, derived)
@@ -354,15 +402,17 @@ class Participant:
         task, number = state.task, record.round
         with timer("prepare"):
             state.pool.fill(task.ciphertext_count - len(state.pool))
-        with timer("train"):
-            config = state.strategy.configure_fit(number, self.config)
-            result = train_local(
-                task.model, state.models[record.base_round], self.train, config,
-                seed=self.seed * 1000 + number,
-            )  # fmt: skip
+        ahead, state.ahead = state.ahead, None
+        if ahead is not None and (ahead.number, ahead.base_round) == (number, record.base_round):
+            update = ahead.update
+            timer.add("train", ahead.seconds)
+            report.trained_ahead = True
+        else:
+            with timer("train"):
+                update = self._train(state, number, state.models[record.base_round])
         own = task.samples_of(self.party_id)
         with timer("encrypt"):
-            scaled = scale_update(result.update, own, task.total_samples)
+            scaled = scale_update(update, own, task.total_samples)
             report.clipped_values = int(np.count_nonzero(np.abs(scaled) > state.encoding.clip))
             context = ProofContext(task.id, number, self.party_id, task.public_key.fingerprint)
             vector, proof = encrypt_update(
@@ -374,6 +424,24 @@ class Participant:
         return self._submit_while(
             state, number, ROUND_OPEN, "SubmitUpdate", task.id, str(number), json.dumps(request)
         )
+
+    def _train(self, state: TaskState, number: int, base: FloatVector) -> FloatVector:
+        """Round ``number``'s local update from ``base`` (seeded: the same inputs, the same
+        update, whenever it is computed)."""
+        config = state.strategy.configure_fit(number, self.config)
+        result = train_local(
+            state.task.model, base, self.train, config, seed=self.seed * 1000 + number
+        )
+        return result.update
+
+    def _train_ahead(self, state: TaskState, record: RoundRecord, derived: Derived) -> None:
+        """Train the next round from the weights just derived, while the decision comes in."""
+        number = record.round + 1
+        if not self.train_ahead or derived.weights is None or number > state.task.rounds:
+            return
+        started = time.perf_counter()
+        update = self._train(state, number, derived.weights)
+        state.ahead = TrainedAhead(number, record.round, update, time.perf_counter() - started)
 
     def _decrypt(
         self,
@@ -402,6 +470,7 @@ class Participant:
             dshare = partial_decrypt_vector(state.tkey, state.share, aggregate)
             encoded = decryption_share_to_base64(state.tkey, dshare)
         report.share_bytes, report.decrypted = len(encoded), True
+        LOG.info("round %d: share computed", number)
         self._submit_while(
             state, number, ROUND_CLOSED, "SubmitDecryptionShare", task.id, str(number), encoded
         )
@@ -488,3 +557,7 @@ class Participant:
             )
         state.models[record.round] = derived.weights
         state.strategy_states[record.round] = derived.strategy_state
+        if self.checkpoints is not None:
+            self.checkpoints.save(
+                state.task.id, record.round, derived.weights, derived.strategy_state
+            )

@@ -13,6 +13,7 @@ from fedledger_chaincode import (
     advertisements,
     envelopes,
     failures,
+    global_model,
     history,
     parties,
     results,
@@ -38,6 +39,7 @@ MODULES: tuple[Callable[[Router], None], ...] = (
     shares.register,
     results.register,
     failures.register,
+    global_model.register,
     tokens.register,
     history.register,
 )

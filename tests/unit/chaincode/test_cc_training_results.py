@@ -356,3 +356,24 @@ def test_history_covers_the_training_assets(setup: Setup, task_id: str) -> None:
     ]
     assert [h["value"]["status"] for h in round_history] == ["accepted", "closed", "open"]
     assert len(update_history) == 1 and update_history[0]["value"]["party"] == setup.ids[1]
+
+
+def test_the_current_model_is_the_last_accepted_rounds_or_the_initial_one(
+    setup: Setup, task_id: str
+) -> None:
+    def current() -> dict[str, Any]:
+        answer: dict[str, Any] = json.loads(setup.outsider.evaluate("GetCurrentModel", task_id))
+        return answer
+
+    initial = json.loads(setup.outsider.evaluate("GetTask", task_id))["initial_weights_hash"]
+    before = current()
+    _decrypt(setup, task_id, 1, [9000, 9000, 9000])
+    after_one = current()
+    _closed_round(setup, task_id, 2)
+    _decrypt(setup, task_id, 2, [10, 10, 10], HASH_B)  # rejected: round 1 stays current
+
+    assert before == {"task_id": task_id, "weights_hash": initial, "source": "initial", "round": 0}
+    assert after_one == {"task_id": task_id, "weights_hash": HASH_A, "source": "round", "round": 1}
+    assert current() == after_one
+    missing = reject(setup.ledger, setup.outsider, "GetCurrentModel", "task-" + "0" * 32)
+    assert missing.startswith("task task-0000")

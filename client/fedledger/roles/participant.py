@@ -36,6 +36,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -68,7 +69,7 @@ from fedledger.protocol.rounds import (
     ROUND_OPEN,
 )
 from fedledger.protocol.task_records import TaskRecord
-from fedledger.roles.checkpoints import ModelStore
+from fedledger.roles.checkpoints import CheckpointError, ModelStore
 from fedledger.roles.coordinator import key_share_context
 from fedledger.roles.decryptors import DecryptorPolicy, chosen_decryptors
 from fedledger.roles.ledger_io import (
@@ -136,6 +137,7 @@ class RoundReport:
     local_accuracy: float | None = None
     weights_hash: str = ""
     trained_ahead: bool = False
+    ahead_seconds: float = 0.0  # training done ahead, outside the round (the "train" phase waits)
 
     def to_json(self) -> dict[str, Any]:
         """The report as plain JSON values."""
@@ -144,12 +146,12 @@ class RoundReport:
 
 @dataclass(frozen=True)
 class TrainedAhead:
-    """An update trained for round ``number`` from round ``base_round``'s candidate weights."""
+    """Round ``number``'s update, being trained in the background from the weights this party
+    derived in round ``base_round``: the update and the seconds the training took."""
 
     number: int
     base_round: int
-    update: FloatVector
-    seconds: float
+    result: Future[tuple[FloatVector, float]]
 
 
 @dataclass
@@ -210,6 +212,7 @@ class Participant:
         ``train_ahead`` trains the next round while the current one is being decided."""
         self.checkpoints = checkpoints
         self.train_ahead = train_ahead
+        self._trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train-ahead")
         self.contract = MeteredContract(contract)
         self.clock = clock
         self.step_timeout = step_timeout
@@ -275,7 +278,11 @@ class Participant:
         return state
 
     def _restore(self, state: TaskState) -> None:
-        """Restore the models adopted before a restart whose digests the ledger confirms."""
+        """Restore the models adopted before a restart whose digests the ledger confirms.
+
+        A checkpoint that is unreadable, corrupt or not the accepted model is skipped (and
+        logged): its round is then replayed from the ledger instead.
+        """
         if self.checkpoints is None:
             return
         for number in self.checkpoints.rounds(state.task.id):
@@ -283,7 +290,11 @@ class Participant:
             result = view.round.result if view is not None else None
             if view is None or view.round.status != ROUND_ACCEPTED or result is None:
                 continue
-            checkpoint = self.checkpoints.load(state.task.id, number)
+            try:
+                checkpoint = self.checkpoints.load(state.task.id, number)
+            except CheckpointError as exc:
+                LOG.warning("round %d: checkpoint not restored: %s", number, exc)
+                continue
             if checkpoint.weights_hash == result.weights_hash:
                 state.models[number] = checkpoint.weights
                 state.strategy_states[number] = checkpoint.strategy_state
@@ -292,14 +303,20 @@ class Participant:
     def run_task(
         self, state: TaskState, on_round: Callable[[RoundReport], None] | None = None
     ) -> list[RoundReport]:
-        """Take part in every round of the task; return one report per round.
+        """Take part in every round of the task; return one report per round it played.
 
+        Rounds whose adopted model was restored on joining (a restarted participant) are
+        skipped; a round decided while this party was away is replayed from the ledger (its
+        shares decrypt the aggregate again, the digest is checked, the model adopted).
         ``on_round`` is called with each report as soon as its round is decided.
         """
         reports = []
         with EventFeed(self.contract, accept=task_events(state.task.id)) as feed:
             watch = Watch(feed, fallback_seconds=self._fallback)
             for number in range(1, state.task.rounds + 1):
+                if number in state.models:
+                    LOG.info("round %d: restored from its checkpoint", number)
+                    continue
                 report = self.run_round(state, number, watch)
                 reports.append(report)
                 if on_round is not None:
@@ -356,11 +373,11 @@ class Participant:
         LOG.info("round %d: %d shares in", number, len(view.shares))
         derived = self._combine(state, view, report, timer)
         LOG.info("round %d: combined, %s", number, report.weights_hash[:12])
+        self._train_ahead(state, view.round, derived)  # in the background from here
         self._report(state, view, derived, report)
         LOG.info("round %d: reported", number)
         with timer("prepare"):  # the next round's randomness, while the decision comes in
             state.pool.fill(state.task.ciphertext_count - len(state.pool))
-        self._train_ahead(state, view.round, derived)
         view = self._await(
             state, number, watch, lambda v: v.round.status in FINAL_STATUSES,
             f"the decision on round {number}",
@@ -404,8 +421,8 @@ class Participant:
             state.pool.fill(task.ciphertext_count - len(state.pool))
         ahead, state.ahead = state.ahead, None
         if ahead is not None and (ahead.number, ahead.base_round) == (number, record.base_round):
-            update = ahead.update
-            timer.add("train", ahead.seconds)
+            with timer("train"):  # only what is left of it counts inside the round
+                update, report.ahead_seconds = ahead.result.result()
             report.trained_ahead = True
         else:
             with timer("train"):
@@ -435,13 +452,19 @@ class Participant:
         return result.update
 
     def _train_ahead(self, state: TaskState, record: RoundRecord, derived: Derived) -> None:
-        """Train the next round from the weights just derived, while the decision comes in."""
+        """Start training the next round from the weights just derived, in the background,
+        while this party reports and the decision comes in."""
         number = record.round + 1
         if not self.train_ahead or derived.weights is None or number > state.task.rounds:
             return
-        started = time.perf_counter()
-        update = self._train(state, number, derived.weights)
-        state.ahead = TrainedAhead(number, record.round, update, time.perf_counter() - started)
+        weights = derived.weights
+
+        def train() -> tuple[FloatVector, float]:
+            started = time.perf_counter()
+            update = self._train(state, number, weights)
+            return update, round(time.perf_counter() - started, 3)
+
+        state.ahead = TrainedAhead(number, record.round, self._trainer.submit(train))
 
     def _decrypt(
         self,

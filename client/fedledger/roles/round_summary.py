@@ -4,8 +4,9 @@ The demo prints these rows, writes them as JSON and plots them; the round benchm
 simulation use the same layout. ``overhead`` is what federation and encryption cost on top of
 local training: the round's wall time (the coordinator's, from opening to decision) minus the
 slowest participant's training time *within* that wall time. A participant that trained ahead
-(while the previous round was being decided) trained outside it, so its training is not
-subtracted: the overhead of such a round is its wall time minus nothing of it.
+(in the background while the previous round was being decided) did most of its training outside
+the round: only what was left when it needed the update (its "train" phase) is subtracted, and
+``training`` reports the whole training time, ahead or not.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ def summarise_round(outcome: RoundOutcome, reports: Sequence[dict[str, Any]]) ->
     optionally with ``test_accuracy`` (the accepted global model on held-out data).
     """
     record = outcome.view.round
-    training = _slowest(reports, "train")
-    within = _slowest([r for r in reports if not r.get("trained_ahead")], "train")
+    within = _slowest(reports, "train")
+    training = max(
+        [within, *(r.get("ahead_seconds", 0.0) for r in reports if r.get("trained_ahead"))]
+    )
     aggregate_bytes = record.aggregate.size if record.aggregate else 0
     tests = [r["test_accuracy"] for r in reports if r.get("test_accuracy") is not None]
     return {

@@ -6,14 +6,18 @@ import argparse
 import base64
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from fedledger.cli import demo
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.output import emit_json, log_steps_to, say, table
 from fedledger.cli.paths import Paths
+from fedledger.cli.saved_run import SavedRun, load_saved_run, save_run
 from fedledger.crypto.envelope import public_key_bytes
+from fedledger.errors import FedLedgerError
 from fedledger.learning.models import MODELS
+from fedledger.ledger.interface import Contract
 from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.dataplan import DataPlan, participant_data
 from fedledger.roles.decryptors import DecryptorPolicy
@@ -32,13 +36,18 @@ def add_parsers(
 ) -> None:
     part = sub.add_parser("participant", help="take part in federated training")
     psub = part.add_subparsers(dest="participant_command", required=True)
-    run = psub.add_parser("run", parents=[common], help="join the task listing this party, train")
-    run.add_argument("--index", type=int, required=True, help="this org's part of the data (1..N)")
+    run = psub.add_parser(
+        "run",
+        parents=[common],
+        help="join the task listing this party and train; without --index, --coordinator and "
+        "--task, resume this identity's earlier run",
+    )
+    run.add_argument("--index", type=int, default=None, help="this org's part of the data (1..N)")
     run.add_argument("--task", default=None, help="join this task (default: wait for a new one)")
     run.add_argument(
         "--coordinator",
         action="append",
-        required=True,
+        default=None,
         metavar="PARTY_ID",
         help="a coordinator whose tasks this participant may join (repeat for several); a task "
         "proposed by anybody else is refused",
@@ -127,6 +136,15 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.learning.evaluation import evaluate_accuracy
     from fedledger.learning.runtime import configure_tensorflow
 
+    wallet = paths.wallet(args.org, args.user)
+    resuming = args.index is None and args.coordinator is None and args.task is None
+    if resuming:
+        load_saved_run(wallet).apply(args)
+    elif args.index is None or not args.coordinator:
+        raise FedLedgerError(
+            "participant run needs --index and --coordinator (or neither, and no --task, to "
+            "resume this identity's earlier run)"
+        )
     configure_tensorflow(threads=1)
     log_steps_to(sys.stderr)
     plan = DataPlan(args.participants, args.partition, args.data, args.seed)
@@ -137,19 +155,9 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             contract, ["trainer"], base64.b64encode(public_key_bytes(key)).decode()
         )
         samples = len(data.train)
-        histogram = {str(i): c for i, c in enumerate(data.train.label_histogram()) if c}
-        contract.submit(
-            "CreateAdvertisement",
-            json.dumps(
-                {
-                    "description": f"MNIST digits held by {args.org}",
-                    "samples": samples,
-                    "goal": "handwritten digit classifier",
-                    "labels": histogram,
-                }
-            ),
-        )
-        _line(args, "ready", party=party["id"], samples=samples)
+        if not resuming:
+            _advertise(contract, args.org, data.train.label_histogram(), samples)
+        _line(args, "ready", party=party["id"], samples=samples, resumed=resuming)
         policy = TaskPolicy.trusting(
             args.coordinator, min_quorum=args.min_quorum, expected_samples=samples
         )
@@ -166,7 +174,9 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             checkpoints=ModelStore(paths.models(args.org, args.user)),
         )
         state = participant.join(task_id)
-        _line(args, "joined", task=task_id)
+        save_run(wallet, SavedRun.from_args(args, task_id))
+        restored = sorted(n for n in state.models if n > 0)
+        _line(args, "joined", task=task_id, restored_rounds=restored)
 
         def on_round(report: RoundReport) -> None:
             test_accuracy = evaluate_accuracy(state.task.model, state.latest, data.test)
@@ -175,6 +185,18 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
         participant.run_task(state, on_round)
         _line(args, "finished", task=task_id, status=get_task(contract, task_id).status)
     return 0
+
+
+def _advertise(contract: Contract, org: str, histogram: Sequence[int], samples: int) -> None:
+    """Advertise this participant's data (once per run, not again when it resumes)."""
+    labels = {str(i): int(c) for i, c in enumerate(histogram) if c}
+    description = {
+        "description": f"MNIST digits held by {org}",
+        "samples": samples,
+        "goal": "handwritten digit classifier",
+        "labels": labels,
+    }
+    contract.submit("CreateAdvertisement", json.dumps(description))
 
 
 def cmd_query_task(paths: Paths, args: argparse.Namespace) -> int:

@@ -2,13 +2,14 @@
 
 Every contributor to a closed round, once at least t (verified) decryption shares are in, reports
 what it derived: the SHA-256 of the new global weights with its accuracy on its own validation
-data, or that the aggregate did not decode (with the reason). Every report is stored. The report
-that gives one outcome a strict majority of the round's contributors decides
-(``fedledger.protocol.rounds.majority_outcome``):
+data and its accuracy of the round's base model on the same data, or that the aggregate did not
+decode (with the reason). Every report is stored. The report that gives one outcome a strict
+majority of the round's contributors decides (``fedledger.protocol.rounds.majority_outcome``):
 
-- a weights digest: the acceptance rule runs over the majority's accuracies, integers only
-  (``fedledger.protocol.rounds.decide``: the lower median against the base round's median, 0
-  for the initial weights, minus the task's tolerance) — accepted or rejected;
+- a weights digest: the acceptance rule runs over the majority's paired gains (accuracy minus
+  base accuracy, each reporter against itself), integers only (``fedledger.protocol.rounds.
+  decide``: rejected when the lower median gain is below minus the task's tolerance) — accepted
+  or rejected. The result also keeps the majority's lower median accuracy;
 - "undecodable": the round fails with the reason (a contributor submitted values beyond the
   encoding's bounds); the next round starts from the last accepted weights.
 
@@ -36,6 +37,7 @@ from fedledger.protocol.rounds import (
     ROUND_FAILED,
     ROUND_TYPE,
     decide,
+    lower_median,
     majority_outcome,
     parse_result_request,
 )
@@ -105,8 +107,22 @@ async def _decide(
         return decided
     base_median = await _base_median(ctx, task_id, record.base_round)
     accuracies = {r.party: r.accuracy_bp for r in majority if r.accuracy_bp is not None}
-    status, median = decide(list(accuracies.values()), base_median, task.tolerance_bp)
-    result = RoundResult(winner, median, base_median, accuracies, now, ctx.tx_id)
+    gains = {
+        r.party: r.accuracy_bp - r.base_accuracy_bp
+        for r in majority
+        if r.accuracy_bp is not None and r.base_accuracy_bp is not None
+    }
+    status, median_gain = decide(list(gains.values()), task.tolerance_bp)
+    result = RoundResult(
+        weights_hash=winner,
+        median_bp=lower_median(list(accuracies.values())),
+        base_median_bp=base_median,
+        median_gain_bp=median_gain,
+        accuracies=accuracies,
+        gains=gains,
+        decided_at=now,
+        decided_tx=ctx.tx_id,
+    )
     decided = dataclasses.replace(
         record, status=status, result=result, dissent=dissent, high_water=now
     )
@@ -115,7 +131,8 @@ async def _decide(
         "task_id": task_id,
         "round": number,
         "status": status,
-        "median_bp": median,
+        "median_bp": result.median_bp,
+        "median_gain_bp": median_gain,
         "weights_hash": winner,
         "dissent": sorted(dissent),
         **end_round(ctx, task, decided),
@@ -167,8 +184,8 @@ async def report_result(
     number = record.round
     reports = await read_range(ctx, ReportRecord, ACCURACY_REPORT_TYPE, task_id, number)
     report = ReportRecord(
-        task_id, number, party, request.weights_hash, request.accuracy_bp, request.decode_error,
-        ctx.tx_timestamp.seconds, ctx.tx_id,
+        task_id, number, party, request.weights_hash, request.accuracy_bp,
+        request.base_accuracy_bp, request.decode_error, ctx.tx_timestamp.seconds, ctx.tx_id,
     )  # fmt: skip
     put_record(ctx, state_key, report)
     reports = sorted([*reports, report], key=lambda r: r.party)

@@ -55,3 +55,12 @@ def fabric_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNe
 def fabric_profile(fabric_network: LocalNetwork) -> Path:
     """The path of the running test network's connection profile (network.json)."""
     return fabric_network.layout.profile_file
+
+
+@pytest.fixture
+def fault_seconds(request: pytest.FixtureRequest) -> float:
+    """How long a fault test keeps a node down (``--fault-seconds``)."""
+    seconds = float(request.config.getoption("--fault-seconds"))
+    if seconds <= 0:
+        pytest.fail("--fault-seconds must be positive", pytrace=False)
+    return seconds

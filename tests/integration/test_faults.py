@@ -221,11 +221,3 @@ def test_killing_a_chaincode_server_leaves_majority_endorsement_to_the_other_org
     _assert_consistent(network, writers, reports)
     # Org1's own gateway endorses again once its chaincode server is back.
     wait_until_endorsable(network.layout.profile_file, [org1.name], timeout=RECOVERY_SECONDS)
-
-
-@pytest.fixture
-def fault_seconds(request: pytest.FixtureRequest) -> float:
-    seconds = float(request.config.getoption("--fault-seconds"))
-    if seconds <= 0:
-        pytest.fail("--fault-seconds must be positive", pytrace=False)
-    return seconds

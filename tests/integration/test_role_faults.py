@@ -1,9 +1,10 @@
-"""Crashed role processes during a training task on the real network: restarted, the task ends.
+"""Crashes during a training task on the real network: whatever dies is restarted, the task ends.
 
 Each test runs a 3-participant, 3-round `mlp32` task with every role in its own process
-(`fedledger participant run` per org, `fedledger coordinator run`), SIGKILLs one of them during
-round 2 and starts it again — a participant with no flags at all, so it resumes its saved run —
-and ends with the same checks: the task finishes with every round decided (the round of the
+(`fedledger participant run` per org, `fedledger coordinator run`), SIGKILLs something during
+round 2 — a participant, the coordinator, the Raft leader, a peer, a chaincode server — and
+starts it again (a participant with no flags at all, so it resumes its saved run), and ends with
+the same checks: the task finishes with every round decided (the round of the
 fault may fail cleanly), the restarted role ends on the model the ledger accepted, whatever a
 participant reported as contributed or decrypted is on the ledger, and every peer holds the same
 chain. About a minute and a half each on 2 cores.
@@ -194,4 +195,32 @@ def test_a_coordinator_killed_in_round_two_resumes_the_task_from_the_ledger(
     training.coordinator.start()
 
     assert stalled in ("open", "closed")
+    _check_finished(training, faulty_round=2)
+
+
+def _node_outage(network: LocalNetwork, name: str, seconds: float) -> None:
+    faults.kill(network, name)
+    time.sleep(seconds)
+    faults.restart(network, name)
+
+
+@pytest.mark.parametrize("node", ["raft leader", "Org2 peer", "Org3 chaincode server"])
+def test_a_node_killed_in_round_two_is_restarted_and_the_task_ends(
+    training_of: Callable[[str, str], Training], node: str, fault_seconds: float
+) -> None:
+    users = {"raft leader": "User10", "Org2 peer": "User11", "Org3 chaincode server": "User12"}
+    training = training_of(users[node], "User4")  # User4 of Org1 proposes and coordinates
+    network = training.network
+    if node == "raft leader":
+        name = faults.wait_for_raft_leader(network)
+    elif node == "Org2 peer":
+        name = network.topo.org("Org2").peer_name
+    else:
+        name = network.topo.org("Org3").ccserver_name
+
+    training.wait_round(2, lambda v: True, "opening")
+    _node_outage(network, name, 2 * fault_seconds)
+
+    if node == "raft leader":
+        faults.wait_orderer_caught_up(network, name, timeout=TASK_SECONDS)
     _check_finished(training, faulty_round=2)

@@ -209,16 +209,23 @@ def test_the_roles_waited_on_round_events_that_reached_them_through_the_gateway(
     run: Run, consortium: Consortium
 ) -> None:
     seen: list[tuple[str, int]] = []
+    opened_by: dict[int, str] = {}  # round -> the event of the transaction that opened it
     for event in consortium.coordinator_contract.events(start_block=0, timeout=30):
         payload = json.loads(event.payload)
         if payload.get("task_id") != run.task_id or "round" not in payload:
             continue
         seen.append((event.name, payload["round"]))
+        if event.name == "RoundOpened":
+            opened_by[payload["round"]] = "RoundOpened"
+        elif payload.get("next_round"):
+            opened_by[payload["next_round"]] = event.name
         if (event.name, payload["round"]) == ("RoundDecrypted", ROUNDS):
             break
 
+    # Round 1 opens by OpenRound; each later round in the transaction that decided the one before.
+    assert opened_by == {1: "RoundOpened", **{n: "RoundDecrypted" for n in range(2, ROUNDS + 1)}}
     for number in range(1, ROUNDS + 1):
-        for name in ("RoundOpened", "UpdateSubmitted", "RoundClosed", "SharesReady"):
+        for name in ("UpdateSubmitted", "RoundClosed", "SharesReady"):
             assert (name, number) in seen
         assert ("RoundDecrypted", number) in seen
     assert seen.index(("RoundOpened", 1)) < seen.index(("RoundClosed", 1))

@@ -66,6 +66,8 @@ class RoleProcess:
             except queue.Empty:
                 raise AssertionError(f"{self.name}: no '{event}' within {timeout:.0f}s") from None
             self.seen.append(line)
+            if "error" in line:  # the command failed: `fedledger --json` says why
+                raise AssertionError(f"{self.name} failed before '{event}': {line}")
             if line["event"] == event:
                 return line
             if line["event"] == "exited":

@@ -42,14 +42,22 @@ class AggregateSummary(Record):
 
 @dataclass(frozen=True)
 class RoundResult(Record):
-    """The decision on a round: the majority's weights digest and the acceptance rule's figures."""
+    """The decision on a round: the majority's weights digest and the acceptance rule's figures.
+
+    ``median_bp`` is the lower median of the majority's accuracies, ``base_median_bp`` the base
+    round's (0 for the initial weights), and ``median_gain_bp`` the lower median of the
+    majority's paired gains (each reporter's accuracy minus its accuracy of the base model on the
+    same validation data), which the acceptance rule judges. ``gains`` holds each gain.
+    """
 
     NAME = "result"
 
     weights_hash: str
     median_bp: int
     base_median_bp: int
+    median_gain_bp: int
     accuracies: dict[str, int]
+    gains: dict[str, int]
     decided_at: int
     decided_tx: str
 
@@ -161,6 +169,7 @@ class ReportRecord(Record):
     party: str
     weights_hash: str | None
     accuracy_bp: int | None
+    base_accuracy_bp: int | None  # the reporter's accuracy of the round's base model
     decode_error: str | None
     reported_at: int
     reported_tx: str

@@ -199,6 +199,7 @@ class ResultRequest:
     weights_hash: str | None
     accuracy_bp: int | None
     decode_error: str | None = None
+    base_accuracy_bp: int | None = None
 
     @property
     def outcome(self) -> str:
@@ -207,21 +208,28 @@ class ResultRequest:
 
 
 def parse_result_request(text: str, what: str = "argument 3") -> ResultRequest:
-    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000}`` or ``{"decode_error": text}``.
+    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000, "base_accuracy_bp":
+    0..10000}`` or ``{"decode_error": text}``.
 
-    Returns the request. Raises ``ProtocolError`` with the field readers' messages, or "a result
-    is either weights_hash with accuracy_bp or decode_error" for a mixture.
+    ``base_accuracy_bp`` is the reporter's accuracy of the round's base model on the same
+    validation data, so that the acceptance rule compares like with like. Returns the request.
+    Raises ``ProtocolError`` with the field readers' messages, or "a result is either
+    weights_hash with accuracy_bp and base_accuracy_bp, or decode_error" for a mixture.
     """
     obj = parse_object(text, what)
     if "decode_error" in obj:
         if set(obj) != {"decode_error"}:
-            raise ProtocolError("a result is either weights_hash with accuracy_bp or decode_error")
+            raise ProtocolError(
+                "a result is either weights_hash with accuracy_bp and base_accuracy_bp, or "
+                "decode_error"
+            )
         reason = read_text(obj["decode_error"], "decode_error", max_chars=MAX_DECODE_ERROR_CHARS)
         return ResultRequest(None, None, reason)
-    check_fields(obj, "result", required=("weights_hash", "accuracy_bp"))
+    check_fields(obj, "result", required=("weights_hash", "accuracy_bp", "base_accuracy_bp"))
     weights_hash = read_hex64(obj["weights_hash"], "weights_hash")
     accuracy = read_int(obj["accuracy_bp"], "accuracy_bp", minimum=0, maximum=10_000)
-    return ResultRequest(weights_hash, accuracy)
+    base = read_int(obj["base_accuracy_bp"], "base_accuracy_bp", minimum=0, maximum=10_000)
+    return ResultRequest(weights_hash, accuracy, base_accuracy_bp=base)
 
 
 def majority_outcome(outcomes: dict[str, str], contributors: int) -> str | None:
@@ -246,11 +254,17 @@ def lower_median(values: list[int]) -> int:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def decide(accuracies: list[int], base_median_bp: int, tolerance_bp: int) -> tuple[str, int]:
-    """Apply the acceptance rule; return (``"accepted"`` or ``"rejected"``, the median in bp)."""
-    median = lower_median(accuracies)
-    status = ROUND_ACCEPTED if median >= base_median_bp - tolerance_bp else ROUND_REJECTED
-    return status, median
+def decide(gains: list[int], tolerance_bp: int) -> tuple[str, int]:
+    """Apply the acceptance rule to the majority's paired gains (each reporter's accuracy of the
+    new model minus its accuracy of the base model, on the same validation data); return
+    (``"accepted"`` or ``"rejected"``, the lower median gain in bp).
+
+    A round is rejected when the median reporter saw the model get worse by more than the
+    tolerance. Comparing each reporter with itself cancels most of the sampling noise of small
+    validation sets, which comparing medians of different reporters across rounds does not.
+    """
+    gain = lower_median(gains)
+    return (ROUND_ACCEPTED if gain >= -tolerance_bp else ROUND_REJECTED), gain
 
 
 def decision_deadline(deadline: int, round_seconds: int) -> int:

@@ -135,6 +135,7 @@ class RoundReport:
     share_bytes: int = 0
     clipped_values: int = 0
     local_accuracy: float | None = None
+    base_accuracy: float | None = None  # the round's base model on the same validation data
     weights_hash: str = ""
     trained_ahead: bool = False
     ahead_seconds: float = 0.0  # training done ahead, outside the round (the "train" phase waits)
@@ -166,6 +167,7 @@ class TaskState:
     pool: RandomnessPool
     models: dict[int, FloatVector] = field(default_factory=dict)  # accepted round -> weights
     strategy_states: dict[int, StrategyState] = field(default_factory=dict)
+    base_accuracies: dict[int, float] = field(default_factory=dict)  # accepted round -> accuracy
     ahead: TrainedAhead | None = None
 
     @property
@@ -528,6 +530,12 @@ class Participant:
         report.weights_hash = weights_hash(weights)
         with timer("evaluate"):
             report.local_accuracy = evaluate_accuracy(task.model, weights, self.validation)
+            base = record.base_round
+            if base not in state.base_accuracies:
+                state.base_accuracies[base] = evaluate_accuracy(
+                    task.model, state.models[base], self.validation
+                )
+            report.base_accuracy = state.base_accuracies[base]
         return Derived(weights, strategy_state)
 
     def _report(
@@ -544,8 +552,12 @@ class Participant:
         if derived.weights is None:
             result: dict[str, Any] = {"decode_error": derived.decode_error}
         else:
-            accuracy = report.local_accuracy or 0.0
-            result = {"weights_hash": report.weights_hash, "accuracy_bp": round(accuracy * 10000)}
+            accuracy, base = report.local_accuracy or 0.0, report.base_accuracy or 0.0
+            result = {
+                "weights_hash": report.weights_hash,
+                "accuracy_bp": round(accuracy * 10000),
+                "base_accuracy_bp": round(base * 10000),
+            }
         self._submit_while(
             state, record.round, ROUND_CLOSED, "ReportResult", state.task.id,
             str(record.round), json.dumps(result),

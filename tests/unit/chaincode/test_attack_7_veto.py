@@ -17,7 +17,9 @@ BOGUS = "f0" * 32
 
 
 def _result(weights_hash: str, accuracy: int = 9000) -> str:
-    return json.dumps({"weights_hash": weights_hash, "accuracy_bp": accuracy})
+    return json.dumps(
+        {"weights_hash": weights_hash, "accuracy_bp": accuracy, "base_accuracy_bp": 0}
+    )
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ def _valid_requests(world: World) -> dict[str, dict[str, Any]]:
         "update_json": json.loads(
             world.setup.update(world.setup.trainers[0], world.active_task)
         ),
-        "result_json": {"weights_hash": WEIGHTS_HASH, "accuracy_bp": 9000},
+        "result_json": {"weights_hash": WEIGHTS_HASH, "accuracy_bp": 9000, "base_accuracy_bp": 0},
         "options_json": {"include_withdrawn": True},
     }
 

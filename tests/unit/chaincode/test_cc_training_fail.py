@@ -18,8 +18,10 @@ OTHER_HASH = "b2" * 32
 ROUND_SECONDS = 600  # the task's round_seconds in training_helpers.task_fields
 
 
-def _result(accuracy: int, weights_hash: str = HASH) -> str:
-    return json.dumps({"weights_hash": weights_hash, "accuracy_bp": accuracy})
+def _result(accuracy: int, weights_hash: str = HASH, base: int = 0) -> str:
+    return json.dumps(
+        {"weights_hash": weights_hash, "accuracy_bp": accuracy, "base_accuracy_bp": base}
+    )
 
 
 def _open(setup: Setup, task_id: str, number: int) -> dict[str, Any]:
@@ -45,11 +47,11 @@ def _shares(setup: Setup, task_id: str, number: int, contracts: list[Any]) -> No
         contract.submit("SubmitDecryptionShare", task_id, str(number), share)
 
 
-def _decide(setup: Setup, task_id: str, number: int, accuracy: int) -> None:
+def _decide(setup: Setup, task_id: str, number: int, accuracy: int, base: int = 0) -> None:
     """Two shares and the two agreeing reports that make a majority of three."""
     _shares(setup, task_id, number, setup.participants[:2])
     for contract in setup.participants[:2]:
-        contract.submit("ReportResult", task_id, str(number), _result(accuracy))
+        contract.submit("ReportResult", task_id, str(number), _result(accuracy, base=base))
 
 
 def _seconds(clock: ManualClock) -> int:
@@ -269,7 +271,7 @@ def test_decided_rounds_cannot_fail(setup: Setup, clock: ManualClock) -> None:
     _close(setup, task, 1)
     _decide(setup, task, 1, 9000)
     _close(setup, task, 2)
-    _decide(setup, task, 2, 10)  # far below round 1's median: rejected
+    _decide(setup, task, 2, 10, base=9000)  # far below the base model: rejected
     _move_to(clock, _seconds(clock) + 3 * ROUND_SECONDS)
 
     accepted = reject(setup.ledger, setup.trainers[1], "FailRound", task, "1")

@@ -31,8 +31,10 @@ def task_id(setup: Setup) -> str:
     return task
 
 
-def _result(weights_hash: str, accuracy: int) -> str:
-    return json.dumps({"weights_hash": weights_hash, "accuracy_bp": accuracy})
+def _result(weights_hash: str, accuracy: int, base: int = 0) -> str:
+    return json.dumps(
+        {"weights_hash": weights_hash, "accuracy_bp": accuracy, "base_accuracy_bp": base}
+    )
 
 
 def _shares(setup: Setup, task_id: str, number: int) -> None:
@@ -42,15 +44,22 @@ def _shares(setup: Setup, task_id: str, number: int) -> None:
 
 
 def _decrypt(
-    setup: Setup, task_id: str, number: int, accuracies: list[int], weights_hash: str = HASH_A
+    setup: Setup,
+    task_id: str,
+    number: int,
+    accuracies: list[int],
+    weights_hash: str = HASH_A,
+    bases: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Two shares, then reports in participant order until the round is decided; return the
-    deciding ReportResult answer."""
+    """Two shares, then reports in participant order (each with its base accuracy, default 0)
+    until the round is decided; return the deciding ReportResult answer."""
     _shares(setup, task_id, number)
     answer: dict[str, Any] = {}
-    for contract, accuracy in zip(setup.participants, accuracies, strict=True):
+    for contract, accuracy, base in zip(
+        setup.participants, accuracies, bases or [0] * len(accuracies), strict=True
+    ):
         text = contract.submit(
-            "ReportResult", task_id, str(number), _result(weights_hash, accuracy)
+            "ReportResult", task_id, str(number), _result(weights_hash, accuracy, base)
         )
         answer = json.loads(text)
         if answer["round"]["status"] != "closed":
@@ -205,6 +214,7 @@ def test_the_report_that_makes_a_majority_decides_by_the_lower_median_of_the_maj
         HASH_A,
     )
     assert result["accuracies"] == dict(zip(setup.ids[:2], [9000, 8000], strict=True))
+    assert (result["median_gain_bp"], result["gains"]) == (8000, result["accuracies"])
     assert decided["dissent"] == {}
     event = setup.ledger.event_log()[-1]
     assert event.name == "RoundDecrypted"
@@ -213,6 +223,7 @@ def test_the_report_that_makes_a_majority_decides_by_the_lower_median_of_the_maj
         "round": 1,
         "status": "accepted",
         "median_bp": 8000,
+        "median_gain_bp": 8000,
         "weights_hash": HASH_A,
         "dissent": [],
         "task_status": "active",
@@ -262,7 +273,8 @@ def test_a_majority_reporting_an_undecodable_aggregate_fails_the_round(
     [
         (
             '{"decode_error": "x", "weights_hash": "00"}',
-            "a result is either weights_hash with accuracy_bp or decode_error",
+            "a result is either weights_hash with accuracy_bp and base_accuracy_bp, or "
+            "decode_error",
         ),
         ('{"decode_error": ""}', "decode_error must not be empty"),
         ('{"decode_error": 5}', "decode_error must be a string, got 5"),
@@ -271,6 +283,14 @@ def test_a_majority_reporting_an_undecodable_aggregate_fails_the_round(
             "decode_error must be at most 512 characters, got 513",
         ),
         ('{"weights_hash": "ab"}', "result is missing field 'accuracy_bp'"),
+        (
+            json.dumps({"weights_hash": HASH_A, "accuracy_bp": 9000}),
+            "result is missing field 'base_accuracy_bp'",
+        ),
+        (
+            json.dumps({"weights_hash": HASH_A, "accuracy_bp": 9000, "base_accuracy_bp": -1}),
+            "base_accuracy_bp must be a non-negative integer, got -1",
+        ),
     ],
 )
 def test_malformed_reports_are_refused(
@@ -288,12 +308,17 @@ def test_a_worse_round_beyond_tolerance_is_rejected_and_the_next_builds_on_the_l
     _decrypt(setup, task_id, 1, [9000, 9000, 9000])
     _closed_round(setup, task_id, 2)
 
-    # Median 8899 < 9000 - 100: rejected; round 3 then starts again from round 1's weights.
-    rejected = _decrypt(setup, task_id, 2, [8899, 9990, 10], HASH_B)["round"]
+    # Gains -101 and +990: lower median -101 < -100, rejected; round 3 starts again from round 1.
+    rejected = _decrypt(setup, task_id, 2, [8899, 9990, 10], HASH_B, [9000] * 3)["round"]
     opened = stored_round(setup.outsider, task_id, 3)
 
     assert rejected["status"] == "rejected"
-    assert (rejected["result"]["median_bp"], rejected["result"]["base_median_bp"]) == (8899, 9000)
+    result = rejected["result"]
+    assert (result["median_bp"], result["base_median_bp"], result["median_gain_bp"]) == (
+        8899,
+        9000,
+        -101,
+    )
     assert rejected["base_round"] == 1 and opened["base_round"] == 1
 
 
@@ -301,11 +326,30 @@ def test_a_drop_within_tolerance_is_accepted(setup: Setup, task_id: str) -> None
     _decrypt(setup, task_id, 1, [9000, 9000, 9000])
     _closed_round(setup, task_id, 2)
 
-    accepted = _decrypt(setup, task_id, 2, [8900, 8900, 9900], HASH_B)["round"]
+    accepted = _decrypt(setup, task_id, 2, [8900, 8900, 9900], HASH_B, [9000] * 3)["round"]
     opened = stored_round(setup.outsider, task_id, 3)
 
-    assert accepted["status"] == "accepted" and accepted["result"]["median_bp"] == 8900
+    assert accepted["status"] == "accepted" and accepted["result"]["median_gain_bp"] == -100
     assert opened["base_round"] == 2
+
+
+def test_each_reporter_is_compared_with_itself_not_with_other_reporters(
+    setup: Setup, task_id: str
+) -> None:
+    _decrypt(setup, task_id, 1, [9000, 9000, 9000])
+    _closed_round(setup, task_id, 2)
+
+    # Validation sets differ: these reporters see 84-85% where round 1's saw 90%, but each of
+    # them sees the new model do better than the base model on its own data.
+    decided = _decrypt(setup, task_id, 2, [8500, 8600, 0], HASH_B, [8400, 8500, 0])["round"]
+
+    assert decided["status"] == "accepted"
+    result = decided["result"]
+    assert (result["median_bp"], result["base_median_bp"], result["median_gain_bp"]) == (
+        8500,
+        9000,
+        100,
+    )
 
 
 def test_deciding_the_last_round_finishes_the_task(setup: Setup) -> None:
@@ -370,7 +414,7 @@ def test_the_current_model_is_the_last_accepted_rounds_or_the_initial_one(
     _decrypt(setup, task_id, 1, [9000, 9000, 9000])
     after_one = current()
     _closed_round(setup, task_id, 2)
-    _decrypt(setup, task_id, 2, [10, 10, 10], HASH_B)  # rejected: round 1 stays current
+    _decrypt(setup, task_id, 2, [10, 10, 10], HASH_B, [9000] * 3)  # rejected: round 1 stays
 
     assert before == {"task_id": task_id, "weights_hash": initial, "source": "initial", "round": 0}
     assert after_one == {"task_id": task_id, "weights_hash": HASH_A, "source": "round", "round": 1}

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fedledger.cli.ledger_cmd import contract_for, kx_private_key
+from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
@@ -141,7 +141,7 @@ def _offer_line(offer: PredictionOffer) -> str:
 
 
 def cmd_offer_create(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         offer = market.create_offer(
             contract, args.task, price=args.price, fee_bp=args.fee_bp,
             endpoint=args.endpoint, params=args.params,
@@ -154,7 +154,7 @@ def cmd_offer_create(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_offer_withdraw(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         offer = market.withdraw_offer(contract, args.offer)
     if args.json:
         emit_json(offer.to_dict())
@@ -164,7 +164,7 @@ def cmd_offer_withdraw(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_offer_list(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         offers = market.list_offers(contract, args.task, include_withdrawn=args.all)
     if args.json:
         emit_json([o.to_dict() for o in offers])
@@ -203,7 +203,7 @@ def cmd_provider_serve(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.roles.provider import PredictionProvider
     from fedledger.roles.served_model import current_model, poly_mlp
 
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         me = _me(contract)
         served = current_model(contract, ModelStore(paths.models(args.org, args.user)), args.task)
         model = poly_mlp(served.model, served.weights)
@@ -264,7 +264,7 @@ def _ensure_party(paths: Paths, args: argparse.Namespace, contract: Contract) ->
     """This identity's party id, registering it with the role ``consumer`` if it is not yet."""
     me = _me(contract)
     if query_or_none(contract, "GetParty", me) is None:
-        key = kx_private_key(paths, args.org, args.user)
+        key = ledger_cmd.kx_private_key(paths, args.org, args.user)
         register_party(contract, ["consumer"], base64.b64encode(public_key_bytes(key)).decode())
         progress(f"registered {me} as a consumer")
     return me
@@ -311,7 +311,7 @@ def cmd_predict(paths: Paths, args: argparse.Namespace) -> int:
     rows = range(args.start, min(args.start + args.count, len(inputs)))
     if args.count < 1 or not rows:
         raise FedLedgerError(f"{args.input} holds {len(inputs)} images; nothing to predict")
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         me = _ensure_party(paths, args, contract)
         offer = market.get_offer(contract, args.offer)
         if offer.status != OFFER_OPEN:
@@ -411,7 +411,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 def cmd_prediction_show(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         request = market.get_request(contract, args.request)
         try:
             receipt: dict[str, Any] | None = market.get_receipt(contract, args.request).to_dict()
@@ -431,7 +431,7 @@ def cmd_prediction_show(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_prediction_reclaim(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         request = market.reclaim(contract, args.request)
     if args.json:
         emit_json(request.to_dict())
@@ -441,7 +441,7 @@ def cmd_prediction_reclaim(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_prediction_dispute(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         dispute = json.loads(contract.submit("RecordDispute", args.first, args.second))
     if args.json:
         emit_json(dispute)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from support.cli import run_cli
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
 from fedledger.crypto.keys import PrivateKey, PublicKey
-from fedledger.errors import ContractError, PredictionError
+from fedledger.errors import CommitError, ContractError, PredictionError
 from fedledger.inference.evaluator import EncryptedMlp
 from fedledger.inference.keyholder import KeyHolder
 from fedledger.inference.model import PolyMlp
@@ -39,7 +40,7 @@ from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.consumer import PredictionConsumer
 from fedledger.roles.coordinator import Coordinator, TaskPlan
 from fedledger.roles.ledger_gate import LedgerGate
-from fedledger.roles.ledger_io import register_party
+from fedledger.roles.ledger_io import query_or_none, register_party
 from fedledger.roles.prediction_market import (
     buy_prediction,
     create_offer,
@@ -92,6 +93,15 @@ def _balance_until(contract: GatewayContract, account: str, expected: int) -> in
     return value
 
 
+def _mint(minter: GatewayContract, party: GatewayContract, amount: int) -> None:
+    """Mint for a party registered through another org's peer, once the minter's peer has it."""
+    deadline = time.monotonic() + READ_WAIT_SECONDS
+    while query_or_none(minter, "GetParty", _me(party)) is None:
+        assert time.monotonic() < deadline, "the registration never reached the minter's peer"
+        time.sleep(0.2)
+    minter.submit("Mint", _me(party), str(amount))
+
+
 def _kx() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -122,7 +132,7 @@ def market(
     try:
         task_id = _active_task(participants)
         register_party(consumer, ["consumer"], _kx())
-        participants["Org1"].submit("Mint", _me(consumer), str(3 * PRICE))
+        _mint(participants["Org1"], consumer, 3 * PRICE)
         seller = participants["Org2"]
         served = current_model(seller, ModelStore(tmp_path_factory.mktemp("models")), task_id)
         model = poly_mlp(served.model, served.weights)
@@ -248,7 +258,7 @@ def test_the_predict_command_pays_decrypts_and_verifies_each_answer_against_its_
     np.savez(source, x=images, y=labels)
     with connect(fabric_profile, org="Org3", user="User2") as buyer:
         register_party(buyer, ["consumer"], _kx())
-        market.participants["Org1"].submit("Mint", _me(buyer), str(2 * PRICE))
+        _mint(market.participants["Org1"], buyer, 2 * PRICE)
         before = _balance(buyer, _me(buyer))
 
     # Execute
@@ -266,3 +276,50 @@ def test_the_predict_command_pays_decrypts_and_verifies_each_answer_against_its_
     assert (summary["count"], summary["receipts_verified"]) == (2, 2)
     assert (summary["balance_before"], summary["paid"]) == (before, 2 * PRICE)
     assert all(p["response_bytes"] < 100_000 for p in summary["predictions"])
+
+
+def test_two_concurrent_receipts_of_one_request_pay_it_exactly_once(
+    market: Market, fabric_profile: Path
+) -> None:
+    # Prepare: a paid request, and two connections of the seller submitting its receipt at once
+    request = pay_for(market.consumer, market.offer.id, b"concurrent input", 60)
+    reader = market.participants["Org1"]
+    seller_id = _me(market.participants["Org2"])
+    before = _balance(reader, seller_id)
+    outcomes: list[object] = [None, None]
+    deadline = time.monotonic() + READ_WAIT_SECONDS  # the seller's peer may be a block behind
+    while query_or_none(market.participants["Org2"], "GetPredictionRequest", request.id) is None:
+        assert time.monotonic() < deadline, "the payment never reached the seller's peer"
+        time.sleep(0.2)
+    with (
+        connect(fabric_profile, org="Org2", user="User1") as first,
+        connect(fabric_profile, org="Org2", user="User1") as second,
+    ):
+
+        def submit(index: int, contract: GatewayContract) -> None:
+            try:
+                outcomes[index] = contract.submit("SubmitReceipt", request.id, f"{index}" * 64)
+            except (ContractError, CommitError) as exc:
+                outcomes[index] = exc
+
+        # Execute
+        threads = [
+            threading.Thread(target=submit, args=(i, c)) for i, c in enumerate((first, second))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+
+    # Assert: one receipt committed; the other was refused on the status it left, or lost the
+    # MVCC race at commit; the seller was paid once
+    committed = [i for i, o in enumerate(outcomes) if isinstance(o, bytes)]
+    assert len(committed) == 1, outcomes
+    loser = outcomes[1 - committed[0]]
+    if isinstance(loser, ContractError):
+        assert loser.message == f"prediction request {request.id} already has a receipt"
+    else:
+        assert isinstance(loser, CommitError) and loser.code == "MVCC_READ_CONFLICT"
+    fee = PRICE * FEE_BP // 10_000
+    share = json.loads(outcomes[committed[0]])["shares"][seller_id]  # type: ignore[arg-type]
+    assert _balance_until(reader, seller_id, before + fee + share) == before + fee + share

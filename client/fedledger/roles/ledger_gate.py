@@ -42,6 +42,9 @@ __all__ = ["DEFAULT_MARGIN_SECONDS", "LedgerGate"]
 # Time a request must have left when it arrives: evaluation (a fraction of a second here) plus
 # the receipt's endorsement, ordering and commit (a second or two on the local network).
 DEFAULT_MARGIN_SECONDS = 5.0
+# How long an unknown request id is looked up again before it counts as unpaid.
+DEFAULT_READ_WAIT_SECONDS = 3.0
+READ_RETRY_SECONDS = 0.2
 
 
 def _refuse(message: str) -> PredictionError:
@@ -58,26 +61,38 @@ class LedgerGate:
         *,
         clock: Callable[[], float] = time.time,
         margin_seconds: float = DEFAULT_MARGIN_SECONDS,
+        read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS,
     ) -> None:
         self.contract = contract
         self.offers = frozenset(offers)
         self.clock = clock
         self.margin_seconds = margin_seconds
+        self.read_wait_seconds = read_wait_seconds
         self._lock = threading.Lock()
         self._busy: set[str] = set()
         self.receipts: dict[str, str] = {}
 
     def _read(self, request_id: str) -> PredictionRequest:
+        """The request as this provider's peer has it, waiting briefly for one not there yet:
+        the consumer's payment committed on its own peer, which may be a block ahead of ours."""
         try:
             parse_request_id(request_id)
-            raw = self.contract.evaluate("GetPredictionRequest", request_id)
-        except (AssetNotFound, ProtocolError):
+        except ProtocolError:
             raise _refuse(f"request {request_id} is not a paid request on the ledger") from None
-        except LedgerError as exc:
-            raise PredictionError(
-                "UNAVAILABLE", f"cannot read request {request_id}: {exc}"
-            ) from exc
-        return PredictionRequest.from_bytes(raw)
+        waited_until = time.monotonic() + self.read_wait_seconds
+        while True:
+            try:
+                return PredictionRequest.from_bytes(
+                    self.contract.evaluate("GetPredictionRequest", request_id)
+                )
+            except AssetNotFound:
+                if time.monotonic() >= waited_until:
+                    message = f"request {request_id} is not a paid request on the ledger"
+                    raise _refuse(message) from None
+                time.sleep(READ_RETRY_SECONDS)
+            except LedgerError as exc:
+                message = f"cannot read request {request_id}: {exc}"
+                raise PredictionError("UNAVAILABLE", message) from exc
 
     def _check(self, request: PredictionRequest, input_sha256: str) -> None:
         if request.status == REQUEST_RECEIPTED:

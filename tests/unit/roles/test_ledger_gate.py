@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from support.consortium import Consortium
 
-from fedledger.errors import PredictionError
+from fedledger.errors import AssetNotFound, PredictionError
 from fedledger.inference.params import DEFAULT_PARAMS
 from fedledger.ledger.memory import InMemoryContract
 from fedledger.protocol.assets import party_id
@@ -76,7 +76,11 @@ def market() -> Iterator[Market]:
             "Mint", party_id(stranger.msp_id, stranger.certificate_pem), "100"
         )
         gate = LedgerGate(
-            consortium.members[1].contract, [offer.id], clock=consortium.now, margin_seconds=MARGIN
+            consortium.members[1].contract,
+            [offer.id],
+            clock=consortium.now,
+            margin_seconds=MARGIN,
+            read_wait_seconds=0,
         )
         yield Market(consortium, task_id, offer, gate)
 
@@ -112,7 +116,9 @@ def test_a_replayed_request_is_refused_as_already_served_by_this_gate_and_by_a_f
     request_id = market.pay()
     market.gate.admit(request_id, INPUT)
     market.gate.served(request_id, INPUT, RESPONSE)
-    restarted = LedgerGate(market.provider, [market.offer.id], clock=market.consortium.now)
+    restarted = LedgerGate(
+        market.provider, [market.offer.id], clock=market.consortium.now, read_wait_seconds=0
+    )
 
     again = _refused(market.gate, request_id)
     after_restart = _refused(restarted, request_id)
@@ -210,3 +216,30 @@ def test_a_receipt_the_ledger_refuses_is_reported_and_not_recorded(market: Marke
         f"prediction request {request_id} was reclaimed by its consumer"
     )
     assert market.gate.receipts == {}
+
+
+class LaggingPeer:
+    """The provider's contract through a peer a block behind the consumer's: its first
+    ``misses`` reads of the request find nothing."""
+
+    def __init__(self, contract: InMemoryContract, misses: int) -> None:
+        self.contract, self.misses = contract, misses
+
+    def evaluate(self, function: str, *args: str) -> bytes:
+        if function == "GetPredictionRequest" and self.misses > 0:
+            self.misses -= 1
+            raise AssetNotFound(f"prediction request {args[0]} does not exist", status=404)
+        return self.contract.evaluate(function, *args)
+
+    def submit(self, function: str, *args: str) -> bytes:
+        return self.contract.submit(function, *args)
+
+
+def test_a_payment_the_providers_peer_has_not_committed_yet_is_waited_for(market: Market) -> None:
+    request_id = market.pay()
+    peer = LaggingPeer(market.provider, misses=2)
+    gate = LedgerGate(peer, [market.offer.id], clock=market.consortium.now, read_wait_seconds=5)  # type: ignore[arg-type]
+
+    gate.admit(request_id, INPUT)
+
+    assert peer.misses == 0

@@ -270,7 +270,7 @@ def _ensure_party(paths: Paths, args: argparse.Namespace, contract: Contract) ->
     return me
 
 
-def _client_for(paths: Paths, offer: PredictionOffer) -> PredictionClient:
+def provider_client(paths: Paths, offer: PredictionOffer) -> PredictionClient:
     """A TLS channel to the offer's endpoint that trusts only the provider org's TLS CA."""
     profile = load_profile(paths.profile)
     orgs = [o for o in profile.orgs.values() if o.msp_id == offer.provider_msp]
@@ -319,7 +319,7 @@ def cmd_predict(paths: Paths, args: argparse.Namespace) -> int:
         params = get_params(offer.params)
         keyholder = KeyHolder(params, consumer_layout(offer.model, params))
         before = _balance(contract, me)
-        with _client_for(paths, offer) as client:
+        with provider_client(paths, offer) as client:
             consumer = PredictionConsumer(keyholder, client)
             session = consumer.open_session()
             results = [_buy_one(contract, consumer, offer, inputs, index, args) for index in rows]

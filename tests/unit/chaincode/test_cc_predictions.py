@@ -6,12 +6,14 @@ declared samples Org1 100, Org2 200, Org3 300; the consumer holds 1,000 credits.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 
 import pytest
 from cc_helpers import reject
 from prediction_helpers import CONSUMER_CREDITS, INPUT, RESPONSE, Market, make_market, offer_json
-from training_helpers import Setup, pid
+from training_helpers import WEIGHTS, Setup, pid
 
 from fedledger.ledger.memory import ManualClock
 from fedledger.protocol.predictions import request_id
@@ -385,3 +387,29 @@ def test_a_dispute_needs_receipts_and_the_consumers_own_requests(market: Market)
         f"{pid(market.consumer.identity)} may not dispute it"
     )
     assert same == "a dispute needs two different requests"
+
+
+def test_a_dispute_needs_one_model_digest(market: Market) -> None:
+    # Prepare: a second task whose initial weights differ, offered by Org3
+    other_weights = bytes(reversed(WEIGHTS))
+    setup = market.setup
+    task = setup.propose(initial_weights_hash=hashlib.sha256(other_weights).hexdigest())
+    setup.coordinator.submit(
+        "PutModelWeights", task["id"], base64.b64encode(other_weights).decode()
+    )
+    for contract in setup.participants:
+        contract.submit("ApproveTask", task["id"])
+    other_offer = json.loads(market.other_provider.submit("CreateOffer", task["id"], offer_json()))
+    first, second = market.request(), market.request(other_offer["id"])
+    market.receipt(first["id"])
+    market.receipt(second["id"], market.other_provider)
+    low, high = sorted([first, second], key=lambda r: r["id"])
+
+    # Execute
+    message = reject(setup.ledger, market.consumer, "RecordDispute", first["id"], second["id"])
+
+    # Assert
+    assert message == (
+        f"prediction requests {low['id']} and {high['id']} are for different models "
+        f"({low['weights_hash']}, {high['weights_hash']}); a dispute needs one model"
+    )

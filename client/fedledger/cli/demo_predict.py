@@ -26,7 +26,7 @@ import numpy as np
 from fedledger.cli import ledger_cmd
 from fedledger.cli.output import progress, say, table
 from fedledger.cli.paths import Paths
-from fedledger.cli.prediction_cmd import provider_client
+from fedledger.cli.predict_cmd import provider_client
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.inference.params import get_params

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from fedledger.errors import PredictionError
 from fedledger.inference.layout import FloatArray
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.predictions import (
@@ -136,4 +137,12 @@ def buy_prediction(
     started = time.perf_counter()
     request = pay_for(contract, offer.id, ciphertext, ttl_seconds)
     paid_s = time.perf_counter() - started
-    return PaidPrediction(request, consumer.send(request.id, ciphertext), paid_s)
+    try:
+        prediction = consumer.send(request.id, ciphertext)
+    except PredictionError as exc:
+        raise PredictionError(
+            exc.code,
+            f"{exc.message}; the paid request {request.id} can be reclaimed from "
+            f"{request.deadline} (Unix time) if it stays unanswered",
+        ) from exc
+    return PaidPrediction(request, prediction, paid_s)

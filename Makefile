@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fabric demo test unit integration lint typecheck bench-crypto clean
+.PHONY: install fabric demo demo-predict test unit integration lint typecheck bench-crypto clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ fabric: install
 
 demo: install fabric
 	$(BIN)/fedledger demo
+
+# Trains mlp32q, then Org1 and Org2 sell encrypted predictions of it and Org3 buys 20.
+demo-predict: install fabric
+	$(BIN)/fedledger demo --predict
 
 lint: install
 	$(BIN)/ruff check client chaincode tests benchmarks

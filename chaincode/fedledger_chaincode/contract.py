@@ -16,6 +16,8 @@ from fedledger_chaincode import (
     global_model,
     history,
     parties,
+    prediction_offers,
+    predictions,
     results,
     rounds,
     shares,
@@ -41,6 +43,8 @@ MODULES: tuple[Callable[[Router], None], ...] = (
     failures.register,
     global_model.register,
     tokens.register,
+    prediction_offers.register,
+    predictions.register,
     history.register,
 )
 

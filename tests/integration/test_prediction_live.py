@@ -2,7 +2,7 @@
 
 cryptogen issues each org a ``provider`` TLS identity from the org's TLS CA; a consumer trusts the
 provider org's TLS CA from the connection profile and checks the provider's host name. Another
-org's CA does not verify it. (The paid flow on the ledger needs the credits token; see the README.)
+org's CA does not verify it. The paid flow on the ledger is test_prediction_paid_live.py.
 """
 
 from __future__ import annotations

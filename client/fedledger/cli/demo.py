@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from fedledger.cli import demo_report
+from fedledger.cli.demo_predict import run_predict_phase
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.network_cmd import bring_up
 from fedledger.cli.output import log_steps_to, progress, say
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
+from fedledger.learning.models import get_model_spec
 from fedledger.ledger.identity import identity_from_profile
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
@@ -158,6 +160,14 @@ class ParticipantProcesses:
 def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
     if args.participants < 2:
         raise FedLedgerError("--participants must be at least 2")
+    args.model = args.model or ("mlp32q" if args.predict else "mlp32")
+    if args.task and not args.predict:
+        raise FedLedgerError("--task names a finished task to serve; it needs --predict")
+    if args.predict and not args.task and get_model_spec(args.model).activation != "quadratic":
+        raise FedLedgerError(
+            f"--predict serves the trained model encrypted, which needs a quadratic activation; "
+            f"{args.model} has {get_model_spec(args.model).activation} (use --model mlp32q)"
+        )
     args.orgs = max(3, args.participants)
     network, fresh, seconds = bring_up(paths, args)
     if len(network.topo.orgs) < args.participants:
@@ -169,6 +179,11 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         f"network {'started' if fresh else 'already running'} ({seconds:.1f}s): "
         f"{len(network.topo.orgs)} orgs, channel {network.topo.channel}"
     )
+    if args.task:
+        report = {"task_id": args.task, "prediction": run_predict_phase(paths, args, args.task)}
+        if args.json_file:
+            write_json(args.json_file, report)
+        return 0
     started = time.monotonic()
     (paths.state / "logs").mkdir(parents=True, exist_ok=True)
     log_steps_to(open(paths.state / "logs" / "coordinator.log", "a"))  # noqa: SIM115
@@ -180,6 +195,10 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         participants.stop()
     report["total_seconds"] = round(time.monotonic() - started, 1)
     demo_report.finish(args, report)
+    if args.predict:
+        report["prediction"] = run_predict_phase(paths, args, report["task_id"])
+        if args.json_file:
+            write_json(args.json_file, report)
     return 0
 
 

@@ -67,7 +67,18 @@ def add_parsers(
     )
     _data_args(dm)
     dm.add_argument("--rounds", type=int, default=5)
-    dm.add_argument("--model", choices=sorted(MODELS), default="mlp32")
+    dm.add_argument(
+        "--model", choices=sorted(MODELS), default=None, help="mlp32 (mlp32q with --predict)"
+    )
+    dm.add_argument(
+        "--predict",
+        action="store_true",
+        help="then sell encrypted predictions of the trained model: Org1 and Org2 serve it, "
+        "Org3's User2 buys 20 (needs a quadratic-activation model: mlp32q)",
+    )
+    dm.add_argument(
+        "--task", default=None, help="with --predict: skip training and serve this finished task"
+    )
     dm.add_argument("--threshold", type=int, default=None, help="shares needed (default majority)")
     dm.add_argument(
         "--strategy",

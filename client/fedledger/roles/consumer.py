@@ -8,6 +8,7 @@ for them on the ledger before sending. Times and bytes are measured per predicti
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -47,6 +48,7 @@ class Prediction:
     round_trip_s: float
     provider_s: float
     decrypt_s: float
+    response_sha256: str = ""  # of the encrypted result, as the provider's receipt states it
 
 
 class PredictionConsumer:
@@ -94,4 +96,5 @@ class PredictionConsumer:
             round_trip_s=round_trip,
             provider_s=reply.compute_micros / 1e6,
             decrypt_s=decrypt_s,
+            response_sha256=hashlib.sha256(reply.result).hexdigest(),
         )

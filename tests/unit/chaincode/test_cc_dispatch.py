@@ -138,7 +138,8 @@ def test_get_history_of_a_key_that_never_existed_is_empty(
             "Foo",
             '["a"]',
             "unknown object type 'Foo'; known types are AccuracyReport, Advertisement, Aggregate, "
-            "DecryptionShare, DecryptionShareData, KeyEnvelope, ModelWeights, Party, Round, "
+            "DecryptionShare, DecryptionShareData, KeyEnvelope, ModelWeights, Party, "
+            "PredictionDispute, PredictionOffer, PredictionReceipt, PredictionRequest, Round, "
             "TaskSummary, TokenBalance, TokenEscrow, TokenSupply, TrainingTask, Update, "
             "UpdateVector",
         ),

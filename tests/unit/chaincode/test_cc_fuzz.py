@@ -3,8 +3,9 @@
 The transactions are the router's own names, so a transaction added to the contract is fuzzed
 without touching this file. Each example builds a fresh world on the in-memory ledger (the real
 contract): a registered consortium, an advertisement, a proposed task and an active task with
-round 1 open. It then calls one transaction, submitted or evaluated, as a registered
-participant, the registered outsider or an unregistered identity, with generated arguments: the
+round 1 open, an open prediction offer on it and a paid request for that offer. It then calls
+one transaction, submitted or evaluated, as a registered participant, the registered outsider or
+an unregistered identity, with generated arguments: the
 right number most of the time, sometimes too few or too many; each argument either a
 near-valid value for its parameter (ids of the world, a valid request with one field dropped,
 replaced or added) or something arbitrary (random JSON of any shape, numbers at the edges,
@@ -29,6 +30,7 @@ import pytest
 from cc_helpers import ad_json, party_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prediction_helpers import INPUT, RESPONSE, offer_json
 from support.identities import make_identity
 from training_helpers import WEIGHTS_HASH, Setup, make_setup, pid, task_fields
 
@@ -57,6 +59,8 @@ class World:
     ad_id: str
     proposed_task: str
     active_task: str
+    offer_id: str
+    request_id: str
 
     @property
     def ledger(self) -> InMemoryLedger:
@@ -74,7 +78,10 @@ def make_world() -> World:
     proposed = str(setup.propose()["id"])
     active = setup.active_task()
     setup.coordinator.submit("OpenRound", active, "1")
-    return World(setup, ad["id"], proposed, active)
+    offer = json.loads(setup.trainers[0].submit("CreateOffer", active, offer_json()))
+    setup.coordinator.submit("Mint", pid(setup.outsider.identity), "500")
+    paid = json.loads(setup.outsider.submit("RequestPrediction", offer["id"], INPUT, "60"))
+    return World(setup, ad["id"], proposed, active, offer["id"], paid["id"])
 
 
 def state_of(ledger: InMemoryLedger) -> tuple[Any, ...]:
@@ -143,6 +150,7 @@ def _valid_requests(world: World) -> dict[str, dict[str, Any]]:
         ),
         "result_json": {"weights_hash": WEIGHTS_HASH, "accuracy_bp": 9000, "base_accuracy_bp": 0},
         "options_json": {"include_withdrawn": True},
+        "offer_json": json.loads(offer_json()),
     }
 
 
@@ -202,6 +210,14 @@ def _near_valid(world: World, parameter: str) -> st.SearchStrategy[str]:
     if parameter == "key_parts_json":
         keys = [world.ad_id, world.active_task, *parties]
         return st.lists(st.sampled_from(keys) | st.text(max_size=10), max_size=3).map(json.dumps)
+    if parameter == "offer_id":
+        return st.sampled_from([world.offer_id, world.offer_id.upper(), "offer-" + "0" * 32])
+    if parameter.endswith("request_id"):
+        return st.sampled_from([world.request_id, world.request_id[:-1], "req-" + "0" * 32])
+    if parameter.endswith("_sha256"):
+        return st.sampled_from([INPUT, RESPONSE, INPUT.upper(), INPUT[:-1]])
+    if parameter == "ttl_seconds":
+        return st.sampled_from(["5", "60", "86400", "4", "86401", "6e1", "-1"])
     if parameter.endswith("_b64"):
         return st.binary(max_size=600).map(lambda b: base64.b64encode(b).decode())
     return arbitrary_text

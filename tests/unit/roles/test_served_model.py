@@ -1,0 +1,64 @@
+"""The model a provider serves is the task's current one, from weights that hash to its digest.
+
+Round 0 comes from the ledger's initial weights; an accepted round's weights from the
+participant's model store, refused when missing or different from the ledger's digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support.consortium import Consortium
+
+from fedledger.errors import FedLedgerError
+from fedledger.roles.checkpoints import ModelStore
+from fedledger.roles.model_io import weights_hash
+from fedledger.roles.participant import TaskState
+from fedledger.roles.served_model import current_model
+
+
+@pytest.fixture
+def consortium() -> Iterator[Consortium]:
+    with Consortium() as made:
+        yield made
+
+
+def _joined(consortium: Consortium) -> tuple[str, list[TaskState]]:
+    task = consortium.propose()
+    return task, [m.role.join(task, timeout=1) for m in consortium.members]
+
+
+def test_before_any_accepted_round_the_initial_weights_on_the_ledger_are_served(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    task, states = _joined(consortium)
+
+    served = current_model(consortium.members[1].contract, ModelStore(tmp_path), task)
+
+    assert served.round == 0
+    assert np.array_equal(served.weights, states[0].latest)
+    assert served.weights_hash == weights_hash(states[0].latest)
+
+
+def test_an_accepted_rounds_model_comes_from_the_store_and_must_match_the_ledger(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    # Prepare: round 1 decided; an empty store, then a wrong model, then the adopted one
+    task, states = _joined(consortium)
+    outcome, _ = consortium.play_round(task, states, 1)
+    assert outcome.status == "accepted"
+    contract, store = consortium.members[1].contract, ModelStore(tmp_path)
+
+    # Execute / Assert
+    with pytest.raises(FedLedgerError, match="which this participant did not keep under"):
+        current_model(contract, store, task)
+    store.save(task, 1, states[1].latest + 1.0)
+    with pytest.raises(FedLedgerError, match="do not hash to the current model's digest"):
+        current_model(contract, store, task)
+    store.save(task, 1, states[1].latest)
+    served = current_model(contract, store, task)
+    assert served.round == 1
+    assert served.weights_hash == outcome.view.round.result.weights_hash  # type: ignore[union-attr]

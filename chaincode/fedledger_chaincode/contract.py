@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 from fedledger_chaincode import (
     advertisements,
+    enrichment_delivery,
+    enrichment_plans,
+    enrichment_settle,
     envelopes,
     failures,
     global_model,
@@ -41,6 +44,9 @@ MODULES: tuple[Callable[[Router], None], ...] = (
     failures.register,
     global_model.register,
     tokens.register,
+    enrichment_plans.register,
+    enrichment_delivery.register,
+    enrichment_settle.register,
     history.register,
 )
 

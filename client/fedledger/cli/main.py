@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from fedledger.cli import ledger_cmd, network_cmd, token_cmd, training_cmd
+from fedledger.cli import enrich_cmd, ledger_cmd, network_cmd, token_cmd, training_cmd
 from fedledger.cli.paths import resolve_paths
 from fedledger.errors import ContractError, FedLedgerError
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = ledger_cmd.add_parsers(sub, common)
     training_cmd.add_parsers(sub, common, query, identity)
     token_cmd.add_parsers(sub, common)
+    enrich_cmd.add_parsers(sub, common, query)
     return parser
 
 

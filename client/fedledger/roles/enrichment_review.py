@@ -8,8 +8,8 @@ For a plan its task shares with this participant (:meth:`EnrichmentReviewer.revi
    with the digest (the chaincode refuses a report for any other digest, or a second one);
 3. :meth:`EnrichmentReviewer.settle_when_due` waits until every participant reported (or the
    evaluation deadline passed) and settles. Any party may; when several try at once one settle
-   commits and the others are refused with "plan-… is already settled", which this treats as
-   done and answers with the settled plan.
+   commits and the others are refused with "plan-… is already settled" (or lose the MVCC race
+   at commit), which this treats as done and answers with the settled plan.
 
 A participant keeps the reviewed weights (:class:`Review`); if the settlement says the model was
 adopted, they are the task's global model from then on (``GetCurrentModel``).
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fedledger.errors import ContractError, EnrichmentError
+from fedledger.errors import CommitError, ContractError, EnrichmentError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.ledger.events import EventFeed
@@ -143,9 +143,9 @@ class EnrichmentReviewer:
             return view.plan
         try:
             return settle_plan(self.contract, plan_id)
-        except ContractError as exc:
+        except (ContractError, CommitError) as exc:
             settled = get_plan(self.contract, plan_id).plan
             if settled.status != PLAN_SETTLED:
                 raise
-            LOG.info("%s was settled by another party (%s)", plan_id, exc.message)
+            LOG.info("%s was settled by another party (%s)", plan_id, exc)
             return settled

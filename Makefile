@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fabric demo test unit integration lint typecheck bench-crypto clean
+.PHONY: install fabric demo demo-enrich test unit integration lint typecheck bench-crypto clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ fabric: install
 
 demo: install fabric
 	$(BIN)/fedledger demo
+
+# The training demo on a label-skewed consortium, then a paid enrichment by a fourth org.
+demo-enrich: install fabric
+	$(BIN)/fedledger demo --enrich
 
 lint: install
 	$(BIN)/ruff check client chaincode tests benchmarks

@@ -183,7 +183,9 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
     finally:
         participants.stop()
     if args.enrich:
+        enriching = time.monotonic()
         report["enrichment"] = demo_enrich.run_enrichment(paths, args, report["task_id"])
+        report["enrichment"]["seconds"] = round(time.monotonic() - enriching, 1)
         demo_enrich.print_enrichment(report["enrichment"])
     report["total_seconds"] = round(time.monotonic() - started, 1)
     demo_report.finish(args, report)

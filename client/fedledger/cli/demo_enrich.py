@@ -241,3 +241,5 @@ def print_enrichment(summary: dict[str, Any]) -> None:
         for org in summary["balances_before"]
     )
     say(f"balances (credits, before -> after): {rows}")
+    if "seconds" in summary:
+        say(f"enrichment took {summary['seconds']:.0f}s (plan to settlement)")

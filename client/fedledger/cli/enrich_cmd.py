@@ -9,7 +9,8 @@ import sys
 import time
 from typing import Any
 
-from fedledger.cli.ledger_cmd import contract_for, kx_private_key
+from fedledger.cli import ledger_cmd
+from fedledger.cli.ledger_cmd import kx_private_key
 from fedledger.cli.output import emit_json, log_steps_to, say, table
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
@@ -139,7 +140,7 @@ def _show_plan(args: argparse.Namespace, view: PlanView) -> None:
 def cmd_propose(paths: Paths, args: argparse.Namespace) -> int:
     tiers = _tiers(args.tier)
     now = int(time.time())
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         plan = propose_plan(
             contract,
             args.task,
@@ -154,7 +155,7 @@ def cmd_propose(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_approve(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         approve_plan(contract, args.plan)
         view = get_plan(contract, args.plan)
     _show_plan(args, view)
@@ -171,7 +172,7 @@ def stored_model(paths: Paths, org: str, user: str, view: PlanView) -> FloatVect
 
 
 def cmd_seal(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         view = get_plan(contract, args.plan)
         weights = stored_model(paths, args.org, args.user, view)
         summary = seal_model_to_enricher(contract, args.plan, weights)
@@ -183,7 +184,7 @@ def cmd_seal(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_settle(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         settle_plan(contract, args.plan)
         view = get_plan(contract, args.plan)
     _show_plan(args, view)
@@ -191,7 +192,7 @@ def cmd_settle(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         view = get_plan(contract, args.plan)
     _show_plan(args, view)
     return 0
@@ -205,7 +206,7 @@ def cmd_review(paths: Paths, args: argparse.Namespace) -> int:
     plan = DataPlan(args.participants, args.partition, args.data, args.seed)
     data = participant_data(plan, args.index)
     key = kx_private_key(paths, args.org, args.user)
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         me = contract.identity
         reviewer = EnrichmentReviewer(
             contract, party_id(me.msp_id, me.certificate_pem), key, data.validation
@@ -240,7 +241,7 @@ def cmd_enricher_run(paths: Paths, args: argparse.Namespace) -> int:
     plan = DataPlan(args.participants, args.partition, args.data, args.seed)
     data = load_split(plan).train if args.data else enricher_data(plan)
     key = kx_private_key(paths, args.org, args.user)
-    with contract_for(paths, args) as contract:
+    with ledger_cmd.contract_for(paths, args) as contract:
         party = register_party(
             contract, ["enricher"], base64.b64encode(public_key_bytes(key)).decode()
         )

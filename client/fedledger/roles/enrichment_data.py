@@ -5,7 +5,7 @@ data holds few samples of some digits, and an outside enricher that holds many. 
 training split, with the plan's seed:
 
 1. each participant's validation set is a stratified slice of the whole training split (10 %,
-   divided among the participants), so it covers every digit;
+   each digit's samples dealt in turn to the participants), so it covers every digit;
 2. of the rest, the enricher takes :data:`ENRICHER_SKEWED_SHARE` of every skewed digit's samples
    and :data:`ENRICHER_OTHER_SHARE` of every other digit's;
 3. the participants split what is left IID: they see every digit, the skewed ones rarely.
@@ -86,6 +86,10 @@ def skewed_split(
     enricher = held.train.subset(rng.permutation(np.concatenate(mine)))
     pool = held.train.subset(rng.permutation(np.concatenate(theirs)))
     train = [pool.subset(part) for part in partition_iid(len(pool), participants, seed=seed)]
-    checks = partition_iid(len(held.test), participants, seed=seed + 1)
-    validation = [held.test.subset(part) for part in checks]
+    checks: list[list[int]] = [[] for _ in range(participants)]
+    for label in range(NUM_CLASSES):  # dealt round-robin per digit: every part has every digit
+        members = rng.permutation(np.flatnonzero(held.test.y == label))
+        for position, index in enumerate(members):
+            checks[(position + label) % participants].append(int(index))
+    validation = [held.test.subset(rng.permutation(np.asarray(c, dtype=np.int64))) for c in checks]
     return SkewedSplit(train, validation, enricher)

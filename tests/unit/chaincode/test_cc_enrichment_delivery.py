@@ -204,3 +204,75 @@ def test_an_envelope_that_was_never_delivered_is_not_found(co: Consortium) -> No
     missing = reject(co.ledger, co.of(ORG2), "GetEnrichmentEnvelope", plan, co.ids[1])
 
     assert missing == f"no enrichment envelope for {co.ids[1]} in {plan}"
+
+
+@pytest.mark.parametrize(
+    ("delivery", "expected"),
+    [
+        ("[]", "argument 2 must be a JSON object, got an array"),
+        (
+            "{",
+            "argument 2 must be a JSON object: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)",
+        ),
+        ('{"weights_hash": "' + "e5" * 32 + '"}', "delivery is missing field 'envelopes'"),
+        (
+            '{"weights_hash": "' + "e5" * 32 + '", "envelopes": {}, "x": 1}',
+            "delivery has unknown field 'x'",
+        ),
+        (
+            '{"weights_hash": "' + "e5" * 32 + '", "envelopes": {}}',
+            "envelopes must be a non-empty object, got an object",
+        ),
+        (
+            '{"weights_hash": "' + "e5" * 32 + '", "envelopes": {"someone": "AAAA"}}',
+            'party id must look like <MSP id>/<64 hex digits>, got "someone"',
+        ),
+    ],
+)
+def test_malformed_deliveries_are_refused(co: Consortium, delivery: str, expected: str) -> None:
+    plan = co.active_plan()
+
+    message = reject(co.ledger, co.of(ENRICHER), "DeliverEnrichment", plan, delivery)
+
+    assert message == expected
+
+
+def test_an_envelope_that_is_not_text_or_too_long_is_refused(co: Consortium) -> None:
+    plan = co.active_plan()
+    third = co.ids[2]
+    number = json.loads(co.delivery_json())
+    number["envelopes"][third] = 7
+    long = co.delivery_json(**{third: "A" * (SIZE * 2)})
+
+    not_text = reject(co.ledger, co.of(ENRICHER), "DeliverEnrichment", plan, json.dumps(number))
+    too_long = reject(co.ledger, co.of(ENRICHER), "DeliverEnrichment", plan, long)
+
+    assert not_text == f"the envelope for {third} must be base64 text, got 7"
+    limit = 4 * (-(-SIZE // 3))
+    assert too_long == (
+        f"the envelope for {third} is {SIZE * 2} base64 characters, more than the limit of {limit}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        ('{"accuracy_bp": 9000}', "report is missing field 'weights_hash'"),
+        (
+            '{"weights_hash": "' + "e5" * 32 + '", "accuracy_bp": true}',
+            "accuracy_bp must be a non-negative integer, got true",
+        ),
+        (
+            '{"weights_hash": "' + "e5" * 32 + '", "accuracy_bp": -1}',
+            "accuracy_bp must be a non-negative integer, got -1",
+        ),
+        ("null", "argument 2 must be a JSON object, got null"),
+    ],
+)
+def test_malformed_reports_are_refused(co: Consortium, report: str, expected: str) -> None:
+    plan = co.delivered_plan()
+
+    message = reject(co.ledger, co.of(ORG1), "ReportEnrichment", plan, report)
+
+    assert message == expected

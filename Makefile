@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fabric demo demo-predict test unit integration lint typecheck bench-crypto clean
+.PHONY: install fabric demo demo-predict demo-enrich test unit integration lint typecheck bench-crypto clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ demo: install fabric
 # Trains mlp32q, then Org1 and Org2 sell encrypted predictions of it and Org3 buys 20.
 demo-predict: install fabric
 	$(BIN)/fedledger demo --predict
+
+# The training demo on a label-skewed consortium, then a paid enrichment by a fourth org.
+demo-enrich: install fabric
+	$(BIN)/fedledger demo --enrich
 
 lint: install
 	$(BIN)/ruff check client chaincode tests benchmarks

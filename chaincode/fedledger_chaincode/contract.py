@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 from fedledger_chaincode import (
     advertisements,
+    enrichment_delivery,
+    enrichment_plans,
+    enrichment_settle,
     envelopes,
     failures,
     global_model,
@@ -45,6 +48,9 @@ MODULES: tuple[Callable[[Router], None], ...] = (
     tokens.register,
     prediction_offers.register,
     predictions.register,
+    enrichment_plans.register,
+    enrichment_delivery.register,
+    enrichment_settle.register,
     history.register,
 )
 

@@ -11,6 +11,7 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 │   └── DatasetError                a dataset file is missing, malformed or inconsistent
 ├── InferenceError                  encrypted prediction: CKKS parameters, contexts, ciphertexts
 ├── PredictionError                 the prediction service refused or failed a call (gRPC status)
+├── EnrichmentError                 paid enrichment: a model envelope or digest does not match
 ├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
 │   │   └── AssetNotFound           … because the asset it names does not exist (status 404)
@@ -31,6 +32,7 @@ __all__ = [
     "DatasetError",
     "EncodingError",
     "EncodingOverflowError",
+    "EnrichmentError",
     "EnvelopeError",
     "FedLedgerError",
     "GatewayError",
@@ -146,3 +148,8 @@ class CommitError(GatewayError):
 
 class NetworkError(FedLedgerError):
     """The local Fabric network could not be built, started, stopped or reached."""
+
+
+class EnrichmentError(FedLedgerError):
+    """A plan's model cannot be used: its envelope does not open to the weights the ledger names
+    (wrong digest or length), or the plan is not in the state the step needs."""

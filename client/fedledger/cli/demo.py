@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
-from fedledger.cli import demo_report
+from fedledger.cli import demo_enrich, demo_report
 from fedledger.cli.demo_predict import run_predict_phase
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.network_cmd import bring_up
@@ -169,11 +169,15 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
             f"{args.model} has {get_model_spec(args.model).activation} (use --model mlp32q)"
         )
     args.orgs = max(3, args.participants)
+    if args.enrich:  # a label-skewed consortium and one more org for the enricher
+        args.orgs = args.participants + 1
+        if args.partition == "iid":
+            args.partition = "skewed:7,8,9"
     network, fresh, seconds = bring_up(paths, args)
-    if len(network.topo.orgs) < args.participants:
+    if len(network.topo.orgs) < args.orgs:
         raise FedLedgerError(
-            f"the running network has {len(network.topo.orgs)} orgs but --participants is "
-            f"{args.participants}; run 'fedledger network down --purge' first"
+            f"the running network has {len(network.topo.orgs)} orgs but the demo needs "
+            f"{args.orgs}; run 'fedledger network down --purge' first"
         )
     say(
         f"network {'started' if fresh else 'already running'} ({seconds:.1f}s): "
@@ -193,6 +197,11 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         report = _run(paths, args, participants)
     finally:
         participants.stop()
+    if args.enrich:
+        enriching = time.monotonic()
+        report["enrichment"] = demo_enrich.run_enrichment(paths, args, report["task_id"])
+        report["enrichment"]["seconds"] = round(time.monotonic() - enriching, 1)
+        demo_enrich.print_enrichment(report["enrichment"])
     report["total_seconds"] = round(time.monotonic() - started, 1)
     demo_report.finish(args, report)
     if args.predict:

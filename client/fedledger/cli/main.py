@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from fedledger.cli import (
     coordinator_cmd,
+    enrich_cmd,
     ledger_cmd,
     network_cmd,
     prediction_cmd,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.add_parsers(sub, common)
     coordinator_cmd.add_parsers(sub, common)
     prediction_cmd.add_parsers(sub, common)
+    enrich_cmd.add_parsers(sub, common, query)
     return parser
 
 

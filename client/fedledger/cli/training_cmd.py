@@ -100,6 +100,12 @@ def add_parsers(
         "--base-port", type=int, default=None, help="first port of a network the demo starts"
     )
     dm.add_argument(
+        "--enrich",
+        action="store_true",
+        help="then a paid enrichment by one more org (default partition skewed:7,8,9; the "
+        "network gets participants + 1 orgs)",
+    )
+    dm.add_argument(
         "--no-baseline",
         action="store_true",
         help="skip training the centralised baseline (for benchmarks that only time rounds)",

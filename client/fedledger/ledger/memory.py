@@ -174,6 +174,21 @@ class InMemoryLedger:
             histories = tuple(sorted((k, tuple(v)) for k, v in self._history.items()))
             return self._height, tuple(sorted(self._state.items())), histories, tuple(self._events)
 
+    def fork(self, *, clock: Callable[[], int] | None = None) -> InMemoryLedger:
+        """Return an independent ledger holding a copy of this one's blocks, state, histories and
+        events, with the same contract and settings (and ``clock`` if given): tests build an
+        expensive starting point once and fork it per test."""
+        with self._lock:
+            other = InMemoryLedger(
+                clock=clock or self._clock, router=self._router, config=self._config
+            )
+            other._state = dict(self._state)
+            other._sorted_keys = list(self._sorted_keys)
+            other._history = {key: list(records) for key, records in self._history.items()}
+            other._events = list(self._events)
+            other._height = self._height
+            return other
+
     def event_log(self) -> list[ChaincodeEvent]:
         """Return every committed event, oldest first."""
         with self._lock:

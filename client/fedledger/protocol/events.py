@@ -11,9 +11,17 @@ __all__ = [
     "ADVERTISEMENT_CREATED",
     "ADVERTISEMENT_UPDATED",
     "ADVERTISEMENT_WITHDRAWN",
+    "ENRICHMENT_DELIVERED",
+    "ENRICHMENT_REPORTED",
     "KEY_ENVELOPE_STORED",
     "MODEL_WEIGHTS_STORED",
     "PARTY_REGISTERED",
+    "PLAN_ACTIVATED",
+    "PLAN_APPROVED",
+    "PLAN_EVENTS",
+    "PLAN_MODEL_SEALED",
+    "PLAN_PROPOSED",
+    "PLAN_SETTLED",
     "RESULT_REPORTED",
     "ROUND_CLOSED",
     "ROUND_DECRYPTED",
@@ -57,5 +65,25 @@ ROUND_EVENTS = frozenset(
         RESULT_REPORTED,
         ROUND_DECRYPTED,
         ROUND_FAILED,
+    }
+)
+
+# Paid enrichment (fedledger.protocol.enrichment); every payload carries plan_id and task_id.
+PLAN_PROPOSED = "PlanProposed"
+PLAN_APPROVED = "PlanApproved"
+PLAN_ACTIVATED = "PlanActivated"
+PLAN_MODEL_SEALED = "PlanModelSealed"
+ENRICHMENT_DELIVERED = "EnrichmentDelivered"
+ENRICHMENT_REPORTED = "EnrichmentReported"
+PLAN_SETTLED = "PlanSettled"
+PLAN_EVENTS = frozenset(
+    {
+        PLAN_PROPOSED,
+        PLAN_APPROVED,
+        PLAN_ACTIVATED,
+        PLAN_MODEL_SEALED,
+        ENRICHMENT_DELIVERED,
+        ENRICHMENT_REPORTED,
+        PLAN_SETTLED,
     }
 )

@@ -18,6 +18,7 @@ from fedledger.learning.datasets import (
     stratified_split,
 )
 from fedledger.learning.partition import partition_dataset
+from fedledger.roles.enrichment_data import is_skewed, parse_skewed_digits, skewed_split
 
 VALIDATION_FRACTION = 0.1
 
@@ -50,14 +51,25 @@ def load_split(plan: DataPlan) -> DataSplit:
 
 def partitions(plan: DataPlan, split: DataSplit) -> list[Dataset]:
     """The participants' parts of the training data, in participant order."""
+    if is_skewed(plan.partition):
+        digits = parse_skewed_digits(plan.partition)
+        return skewed_split(split, plan.participants, digits, seed=plan.seed).train
     return partition_dataset(split.train, plan.participants, plan.partition, seed=plan.seed)
 
 
 def participant_data(plan: DataPlan, index: int) -> ParticipantData:
-    """Participant ``index``'s (1-based) data; raises LearningError for a bad index."""
+    """Participant ``index``'s (1-based) data; raises LearningError for a bad index.
+
+    With a ``skewed:<digits>`` partition (:mod:`fedledger.roles.enrichment_data`) the validation
+    data is the participant's slice of a validation set that covers every digit.
+    """
     if not 1 <= index <= plan.participants:
         raise LearningError(f"participant index must be 1..{plan.participants}, got {index}")
     split = load_split(plan)
+    if is_skewed(plan.partition):
+        digits = parse_skewed_digits(plan.partition)
+        skewed = skewed_split(split, plan.participants, digits, seed=plan.seed)
+        return ParticipantData(skewed.train[index - 1], skewed.validation[index - 1], split.test)
     own = partitions(plan, split)[index - 1]
     local = stratified_split(own, test_fraction=VALIDATION_FRACTION, seed=plan.seed + index)
     return ParticipantData(train=local.train, validation=local.test, test=split.test)
@@ -67,3 +79,16 @@ def pooled_training_data(plan: DataPlan) -> tuple[list[Dataset], Dataset]:
     """Every participant's local training data (as they train on it) and the test set."""
     parts = [participant_data(plan, i) for i in range(1, plan.participants + 1)]
     return [p.train for p in parts], parts[0].test
+
+
+def enricher_data(plan: DataPlan) -> Dataset:
+    """The outside enricher's data under a ``skewed:<digits>`` plan: many of those digits.
+
+    Raises LearningError for another partition (an enricher then brings its own data).
+    """
+    if not is_skewed(plan.partition):
+        raise LearningError(
+            f"only a skewed:<digits> partition leaves data to an enricher, got {plan.partition!r}"
+        )
+    digits = parse_skewed_digits(plan.partition)
+    return skewed_split(load_split(plan), plan.participants, digits, seed=plan.seed).enricher

@@ -137,11 +137,12 @@ def test_get_history_of_a_key_that_never_existed_is_empty(
         (
             "Foo",
             '["a"]',
-            "unknown object type 'Foo'; known types are AccuracyReport, Advertisement, Aggregate, "
-            "DecryptionShare, DecryptionShareData, KeyEnvelope, ModelWeights, Party, "
-            "PredictionDispute, PredictionOffer, PredictionReceipt, PredictionRequest, Round, "
-            "TaskSummary, TokenBalance, TokenEscrow, TokenSupply, TrainingTask, Update, "
-            "UpdateVector",
+            "unknown object type 'Foo'; known types are AccuracyReport, AdoptedModel, "
+            "Advertisement, Aggregate, CompensationPlan, DecryptionShare, DecryptionShareData, "
+            "Enrichment, EnrichmentEnvelope, EnrichmentReport, KeyEnvelope, ModelWeights, Party, "
+            "PlanModelEnvelope, PredictionDispute, PredictionOffer, PredictionReceipt, "
+            "PredictionRequest, Round, TaskSummary, TokenBalance, TokenEscrow, TokenSupply, "
+            "TrainingTask, Update, UpdateVector",
         ),
         ("Party", "{}", "argument 2 must be a JSON array, got an object"),
         (

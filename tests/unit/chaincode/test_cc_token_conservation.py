@@ -2,48 +2,64 @@
 
 A Hypothesis rule-based machine drives the real contract on the in-memory ledger through random
 sequences of mints, transfers, escrow scripts (fund, pay, refund, pro-rata funding and payouts,
-several per transaction, through the test-only escrow module), paid predictions (requests into
-escrow, receipts paying a fee and a pro-rata split, reclaims after the deadline, by any caller, at
-any time the clock has reached) and calls the contract must reject.
-A plain-Python model of the rules predicts every balance and every rejection's exact message;
-each rejection is checked to change nothing, and after every step the ledger's audit must match
-the model and conserve the supply.
+several per transaction, through the test-only escrow module), the life of enrichment plans
+(proposal, approvals with the escrow funded on the last one, delivery, reports, settlement with
+payment and refunds, adoption, all at random times) and calls the contract must reject. A
+plain-Python model of the rules predicts every balance and every rejection's exact message; each
+rejection is checked to change nothing, and after every step the ledger's audit must match the
+model and conserve the supply. The ledger is a fork of the enrichment tests' consortium, whose
+task has an accepted round (base median 8000 basis points).
 """
 
 from __future__ import annotations
 
-import base64
+import copy
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from cc_helpers import reject
+from enrichment_helpers import (
+    BASE_HASH,
+    BASE_MEDIAN,
+    DELIVERY_IN,
+    ENRICHER,
+    EVALUATION_IN,
+    ORG1,
+    ORG1_B,
+    ORG2,
+    ORG3,
+    OUTSIDER,
+    PARTICIPANTS,
+    consortium,
+    envelope,
+    report_json,
+)
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from support.identities import make_identity
-from token_helpers import audit, escrow, escrow_ledger, register, script
-from training_helpers import WEIGHTS, task_json
+from token_helpers import audit, escrow, script
 
-from fedledger.ledger.memory import ManualClock
 from fedledger.protocol.assets import party_id
+from fedledger.protocol.enrichment import PlanTier, pick_tier
 from fedledger.protocol.fields import MAX_INT64
-from fedledger.protocol.predictions import split_payment
 from fedledger.protocol.prorata import split_pro_rata
+from fedledger.protocol.rounds import lower_median
 
 # Org1's two users may mint (the default minter Org1MSP); Org2 and Org3 may not. The outsider
-# is never registered.
-MINTER = make_identity("Org1MSP", "User1@org1")
-MINTER_2 = make_identity("Org1MSP", "User2@org1")
-ORG2 = make_identity("Org2MSP", "User1@org2")
-ORG3 = make_identity("Org3MSP", "User1@org3")
-OUTSIDER = make_identity("Org2MSP", "User9@org2")
+# is never registered. Org1, Org2 and Org3 are the task's participants (samples 100, 200, 300);
+# Org4 is the enricher.
+MINTER = ORG1
+MINTER_2 = ORG1_B
 REGISTERED = (MINTER, MINTER_2, ORG2, ORG3)
 EVERYONE = (*REGISTERED, OUTSIDER)
 IDS = [party_id(i.msp_id, i.certificate_pem) for i in EVERYONE]
 OUTSIDER_ID = IDS[-1]
 ESCROWS = ("e0", "e1", "e2")
+PARTICIPANT_IDS = [party_id(i.msp_id, i.certificate_pem) for i in PARTICIPANTS]
+SAMPLES = dict(zip(PARTICIPANT_IDS, (100, 200, 300), strict=True))
+ENRICHER_ID = party_id(ENRICHER.msp_id, ENRICHER.certificate_pem)
+QUORUM = 2
 
 identities = st.sampled_from(EVERYONE)
 party_ids = st.sampled_from(IDS)
@@ -59,27 +75,23 @@ steps = st.one_of(
     st.tuples(st.just("pay_pro_rata"), refs, step_amounts, weights),
     st.tuples(st.just("transfer"), party_ids, party_ids, step_amounts),
 )
-# The task's participants and declared samples, and two offers: (provider, price, fee_bp).
-SAMPLES = {IDS[0]: 100, IDS[2]: 200, IDS[3]: 300}
-OFFERS = ((ORG2, 7, 2500), (ORG3, 13, 3333))
-INPUT = hashlib.sha256(b"input").hexdigest()
 bad_amounts = st.sampled_from(["0", "-4", "1.5", "false", "[1]", str(MAX_INT64 + 1), "7 7"])
+
+
+def _tiers(pairs: list[tuple[int, int]]) -> list[dict[str, int]]:
+    gains = sorted({gain for gain, _ in pairs})
+    payments = sorted({payment for _, payment in pairs})
+    return [{"min_gain_bp": g, "payment": p} for g, p in zip(gains, payments, strict=False)]
+
+
+tiers = st.lists(st.tuples(st.integers(1, 2500), st.integers(1, 150)), min_size=1, max_size=3).map(
+    _tiers
+)
+accuracies = st.integers(7000, 10_000)
 
 
 class Rejected(Exception):
     """The model's prediction that the contract refuses a call, with the exact message."""
-
-
-@dataclass
-class Request:
-    """What the model knows of a paid prediction request."""
-
-    consumer: str
-    provider: str
-    price: int
-    fee_bp: int
-    deadline: int
-    status: str = "open"
 
 
 class Model:
@@ -89,14 +101,16 @@ class Model:
         self.accounts: dict[str, int] = {}
         self.funded: dict[str, dict[str, int]] = {}
         self.supply = 0
-        self.requests: dict[str, Request] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        self.current = (BASE_HASH, BASE_MEDIAN)  # the task's current model: digest, median
 
     def copy(self) -> Model:
         clone = Model()
         clone.accounts = dict(self.accounts)
         clone.funded = {k: dict(v) for k, v in self.funded.items()}
         clone.supply = self.supply
-        clone.requests = {k: Request(**vars(v)) for k, v in self.requests.items()}
+        clone.plans = copy.deepcopy(self.plans)
+        clone.current = self.current
         return clone
 
     def _move(self, source: str | None, target: str, value: int) -> None:
@@ -133,10 +147,12 @@ class Model:
         self._move(sender, recipient, value)
 
     def fund(self, ref: str, funder: str, value: int) -> None:
+        self.fund_account(escrow(ref), funder, value)
+
+    def fund_account(self, account: str, funder: str, value: int) -> None:
         if value == 0:
             return
         self._debit(funder, value)
-        account = escrow(ref)
         contributions = self.funded.setdefault(account, {})
         contributions[funder] = contributions.get(funder, 0) + value
         self._move(funder, account, value)
@@ -149,72 +165,101 @@ class Model:
             )
 
     def pay(self, ref: str, recipient: str, value: int) -> None:
+        self.pay_account(escrow(ref), recipient, value)
+
+    def pay_account(self, account: str, recipient: str, value: int) -> None:
         if value == 0:
             return
         self._require_party(recipient)
-        self._debit_escrow(escrow(ref), value)
-        self._move(escrow(ref), recipient, value)
+        self._debit_escrow(account, value)
+        self._move(account, recipient, value)
 
-    def _registered(self, caller: str) -> None:
-        if caller == OUTSIDER_ID:
-            raise Rejected(f"caller {caller} is not a registered party; call RegisterParty first")
+    def refund_account(self, account: str) -> None:
+        rest = self.accounts.get(account, 0)
+        if rest:
+            for party, part in split_pro_rata(rest, self.funded[account]).items():
+                self.pay_account(account, party, part)
 
-    def request(self, caller: str, price: int) -> None:
-        """The checks of RequestPrediction (the escrow is booked once the id is known)."""
-        self._registered(caller)
-        self._debit(caller, price)
+    # ------------------------------------------------------------------ enrichment plans
+    def propose(self, plan: str, proposer: str, tier_list: list[dict[str, int]], now: int) -> None:
+        self.plans[plan] = {
+            "status": "proposed",
+            "approvals": {proposer},
+            "tiers": tuple(PlanTier(t["min_gain_bp"], t["payment"]) for t in tier_list),
+            "max": tier_list[-1]["payment"],
+            "escrow": f"escrow:plan:{plan}",
+            "delivery": now + DELIVERY_IN,
+            "evaluation": now + EVALUATION_IN,
+            "base": self.current,
+            "digest": hashlib.sha256(plan.encode()).hexdigest(),
+            "reports": {},
+        }
 
-    def book_request(self, request_id: str, request: Request) -> None:
-        self.requests[request_id] = request
-        self._move(request.consumer, f"escrow:request:{request_id}", request.price)
-
-    def _open(self, request_id: str) -> Request:
-        request = self.requests[request_id]
-        if request.status == "receipted":
-            raise Rejected(f"prediction request {request_id} already has a receipt")
-        if request.status == "reclaimed":
-            raise Rejected(f"prediction request {request_id} was reclaimed by its consumer")
-        return request
-
-    def receipt(self, caller: str, request_id: str, now: int) -> None:
-        request = self.requests[request_id]
-        self._registered(caller)
-        if caller != request.provider:
+    def approve(self, plan: str, party: str, now: int) -> None:
+        state = self.plans[plan]
+        if state["status"] != "proposed":
+            raise Rejected(f"{plan} is {state['status']}; only a proposed plan can be approved")
+        if party in state["approvals"]:
+            raise Rejected(f"party {party} already approved {plan}")
+        if now > state["delivery"]:
             raise Rejected(
-                f"only the provider {request.provider} of prediction request {request_id} may "
-                f"submit its receipt; {caller} may not"
+                f"the delivery deadline {state['delivery']} of {plan} has passed; it can no "
+                "longer be approved"
             )
-        self._open(request_id)
-        if now >= request.deadline:
-            raise Rejected(
-                f"prediction request {request_id} expired at {request.deadline}; "
-                f"a receipt at {now} is too late"
-            )
-        account = f"escrow:request:{request_id}"
-        fee, rest = split_payment(request.price, request.fee_bp)
-        if fee:
-            self._move(account, request.provider, fee)
-        for party, part in split_pro_rata(rest, SAMPLES).items():
-            if part:
-                self._move(account, party, part)
-        request.status = "receipted"
+        state["approvals"].add(party)
+        if len(state["approvals"]) == len(SAMPLES):
+            for funder, part in split_pro_rata(state["max"], SAMPLES).items():
+                self.fund_account(state["escrow"], funder, part)
+            state["status"] = "active"
 
-    def reclaim(self, caller: str, request_id: str, now: int) -> None:
-        request = self.requests[request_id]
-        self._registered(caller)
-        if caller != request.consumer:
+    def deliver(self, plan: str, now: int) -> None:
+        state = self.plans[plan]
+        if state["status"] != "active":
+            raise Rejected(f"{plan} is {state['status']}; only an active plan takes a delivery")
+        if now > state["delivery"]:
+            raise Rejected(f"the delivery deadline {state['delivery']} of {plan} has passed")
+        state["status"] = "delivered"
+
+    def report(self, plan: str, party: str, accuracy: int, now: int) -> None:
+        state = self.plans[plan]
+        if state["status"] != "delivered":
             raise Rejected(
-                f"only the consumer {request.consumer} of prediction request {request_id} may "
-                f"reclaim it; {caller} may not"
+                f"{plan} is {state['status']}; reports are accepted only while it is delivered"
             )
-        self._open(request_id)
-        if now < request.deadline:
+        if now > state["evaluation"]:
+            raise Rejected(f"the evaluation deadline {state['evaluation']} of {plan} has passed")
+        if party in state["reports"]:
+            raise Rejected(f"party {party} already reported on {plan}")
+        state["reports"][party] = accuracy
+
+    def settle(self, plan: str, now: int) -> None:
+        state = self.plans[plan]
+        payment = 0
+        if state["status"] == "settled":
+            raise Rejected(f"{plan} is already settled")
+        if state["status"] == "proposed":
+            raise Rejected(f"{plan} is proposed; only an active or delivered plan can be settled")
+        if state["status"] == "active" and now <= state["delivery"]:
             raise Rejected(
-                f"prediction request {request_id} is open until {request.deadline}; "
-                f"it cannot be reclaimed at {now}"
+                f"{plan} cannot be settled before its delivery deadline {state['delivery']}: "
+                "nothing is delivered yet"
             )
-        self._move(f"escrow:request:{request_id}", request.consumer, request.price)
-        request.status = "reclaimed"
+        if state["status"] == "delivered":
+            reports = list(state["reports"].values())
+            if len(reports) < len(SAMPLES) and now <= state["evaluation"]:
+                raise Rejected(
+                    f"{plan} cannot be settled yet: {len(reports)} of {len(SAMPLES)} participants "
+                    f"reported and its evaluation deadline {state['evaluation']} has not passed"
+                )
+            if len(reports) >= QUORUM:
+                median = lower_median(reports)
+                tier = pick_tier(state["tiers"], median - state["base"][1])
+                payment = 0 if tier is None else tier.payment
+                if payment and state["base"][0] == self.current[0]:
+                    self.current = (state["digest"], median)
+        self.pay_account(state["escrow"], ENRICHER_ID, payment)
+        self.refund_account(state["escrow"])
+        state["status"] = "settled"
 
     def run(self, step: tuple[Any, ...]) -> None:
         op, *args = step
@@ -235,44 +280,17 @@ class Model:
                 self.pay(ref, party, part)
         elif op == "refund":
             (ref,) = args
-            rest = self.accounts.get(escrow(ref), 0)
-            if rest:
-                for party, part in split_pro_rata(rest, self.funded[escrow(ref)]).items():
-                    self.pay(ref, party, part)
+            self.refund_account(escrow(ref))
 
 
 class Conservation(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.clock = ManualClock()
-        self.ledger = escrow_ledger(self.clock)
-        register(self.ledger, *REGISTERED)
+        self.consortium = consortium(mint=None)
+        self.ledger = self.consortium.ledger
         self.model = Model()
-        self.offers = self._open_market()
-        # Everyone registered starts with credits, so that requests mostly find a balance.
-        for party in IDS[:-1]:
-            self._expect(MINTER, lambda model, p=party: model.mint(p, 60), "Mint", party, "60")
-
-    def _open_market(self) -> list[str]:
-        """An active task of Org1's first user, Org2 and Org3, and one offer by each of the two."""
-        proposer = self.ledger.contract(MINTER)
-        participants = [{"party": p, "samples": n} for p, n in SAMPLES.items()]
-        task = json.loads(proposer.submit("ProposeTask", task_json([], participants=participants)))
-        proposer.submit("PutModelWeights", task["id"], base64.b64encode(WEIGHTS).decode())
-        for identity in (MINTER, ORG2, ORG3):
-            self.ledger.contract(identity).submit("ApproveTask", task["id"])
-        offers = []
-        for provider, price, fee_bp in OFFERS:
-            offer = {"price": price, "fee_bp": fee_bp, "endpoint": "h:1", "params": "ckks-n8192-d3"}
-            created = self.ledger.contract(provider).submit(
-                "CreateOffer", task["id"], json.dumps(offer)
-            )
-            offers.append(json.loads(created)["id"])
-        return offers
-
-    @property
-    def now(self) -> int:
-        return self.clock() // 1_000_000_000
+        for party in PARTICIPANT_IDS:  # enough for a few plans; transfers may drain it
+            self._expect(MINTER, lambda model, p=party: model.mint(p, 200), "Mint", party, "200")
 
     def _expect(self, identity: Any, predict: Any, function: str, *args: str) -> None:
         """Submit a call; the model says whether it commits or which message rejects it."""
@@ -359,56 +377,103 @@ class Conservation(RuleBasedStateMachine):
 
         self._expect(ORG3, predict, "EscrowScript", script(*[list(s) for s in moves]))
 
-    @rule(identity=identities, which=st.integers(0, len(OFFERS) - 1), ttl=st.integers(5, 20))
-    def request_prediction(self, identity: Any, which: int, ttl: int) -> None:
-        caller = party_id(identity.msp_id, identity.certificate_pem)
-        provider, price, fee_bp = OFFERS[which]
-        args = ("RequestPrediction", self.offers[which], INPUT, str(ttl))
-        try:
-            self.model.copy().request(caller, price)
-        except Rejected as expected:
-            assert reject(self.ledger, self.ledger.contract(identity), *args) == str(expected)
-            return
-        paid = json.loads(self.ledger.contract(identity).submit(*args))
-        seller = party_id(provider.msp_id, provider.certificate_pem)
-        self.model.book_request(paid["id"], Request(caller, seller, price, fee_bp, self.now + ttl))
+    # ------------------------------------------------------------------ enrichment plans
+    @property
+    def _now(self) -> int:
+        return self.consortium.now
 
-    def _party_of(self, party: str, data: st.DataObject) -> Any:
-        """Mostly the identity of ``party``, sometimes anybody."""
-        if data.draw(st.integers(0, 3)):
-            return EVERYONE[IDS.index(party)]
-        return data.draw(identities)
+    @precondition(lambda machine: len(machine.model.plans) < 3)
+    @rule(proposer=st.sampled_from(PARTICIPANTS), tier_list=tiers)
+    def propose_plan(self, proposer: Any, tier_list: list[dict[str, int]]) -> None:
+        answer = self.consortium.propose(proposer, tiers=tier_list)
+        self.model.propose(answer["id"], answer["proposer"], tier_list, self._now)
 
-    @precondition(lambda machine: machine.model.requests)
+    def _pick(self, data: st.DataObject, status: str) -> str:
+        """A plan, mostly one in ``status`` (where the rule can succeed), sometimes any plan."""
+        # In proposal order: plan ids are random, so sorting by id would make the draws flaky.
+        fitting = [p for p, state in self.model.plans.items() if state["status"] == status]
+        if fitting and data.draw(st.integers(0, 3)):
+            return data.draw(st.sampled_from(fitting))
+        return data.draw(st.sampled_from(list(self.model.plans)))
+
+    @precondition(lambda machine: machine.model.plans)
     @rule(data=st.data())
-    def submit_receipt(self, data: st.DataObject) -> None:
-        request_id = data.draw(st.sampled_from(sorted(self.model.requests)))
-        identity = self._party_of(self.model.requests[request_id].provider, data)
-        caller = party_id(identity.msp_id, identity.certificate_pem)
+    def approve_plan(self, data: st.DataObject) -> None:
+        plan = self._pick(data, "proposed")
+        missing = [
+            identity
+            for identity, party in zip(PARTICIPANTS, PARTICIPANT_IDS, strict=True)
+            if party not in self.model.plans[plan]["approvals"]
+        ]
+        approver = data.draw(st.sampled_from(missing or list(PARTICIPANTS)))
+        party = party_id(approver.msp_id, approver.certificate_pem)
+        now = self._now
+        self._expect(approver, lambda model: model.approve(plan, party, now), "ApprovePlan", plan)
+
+    @precondition(lambda machine: machine.model.plans)
+    @rule(data=st.data())
+    def deliver_enrichment(self, data: st.DataObject) -> None:
+        plan = self._pick(data, "active")
+        digest = self.model.plans[plan]["digest"]
+        sealed = {party: envelope(i) for i, party in enumerate(PARTICIPANT_IDS)}
+        delivery = json.dumps({"weights_hash": digest, "envelopes": sealed})
+        now = self._now
         self._expect(
-            identity,
-            lambda model: model.receipt(caller, request_id, self.now),
-            "SubmitReceipt",
-            request_id,
-            "c" * 64,
+            ENRICHER, lambda model: model.deliver(plan, now), "DeliverEnrichment", plan, delivery
         )
 
-    @precondition(lambda machine: machine.model.requests)
-    @rule(data=st.data())
-    def reclaim_prediction(self, data: st.DataObject) -> None:
-        request_id = data.draw(st.sampled_from(sorted(self.model.requests)))
-        identity = self._party_of(self.model.requests[request_id].consumer, data)
-        caller = party_id(identity.msp_id, identity.certificate_pem)
+    @precondition(lambda machine: machine.model.plans)
+    @rule(data=st.data(), reporter=st.sampled_from(PARTICIPANTS), accuracy=accuracies)
+    def report_enrichment(self, data: st.DataObject, reporter: Any, accuracy: int) -> None:
+        plan = self._pick(data, "delivered")
+        party = party_id(reporter.msp_id, reporter.certificate_pem)
+        text = report_json(self.model.plans[plan]["digest"], accuracy)
+        now = self._now
         self._expect(
-            identity,
-            lambda model: model.reclaim(caller, request_id, self.now),
-            "ReclaimPrediction",
-            request_id,
+            reporter,
+            lambda model: model.report(plan, party, accuracy, now),
+            "ReportEnrichment",
+            plan,
+            text,
         )
 
-    @rule(seconds=st.integers(1, 60))
+    @precondition(lambda machine: machine.model.plans)
+    @rule(data=st.data(), settler=st.sampled_from((*REGISTERED, ENRICHER)))
+    def settle_plan(self, data: st.DataObject, settler: Any) -> None:
+        plan = self._pick(data, "delivered")
+        now = self._now
+        self._expect(settler, lambda model: model.settle(plan, now), "SettlePlan", plan)
+
+    @precondition(
+        lambda machine: any(s["status"] == "delivered" for s in machine.model.plans.values())
+    )
+    @rule(data=st.data(), settler=st.sampled_from((*REGISTERED, ENRICHER)))
+    def everyone_reports_then_settle(self, data: st.DataObject, settler: Any) -> None:
+        plan = self._pick(data, "delivered")
+        for reporter, party in zip(PARTICIPANTS, PARTICIPANT_IDS, strict=True):
+            if party in self.model.plans[plan]["reports"]:
+                continue
+            accuracy = data.draw(accuracies)
+            text = report_json(self.model.plans[plan]["digest"], accuracy)
+            now = self._now
+            self._expect(
+                reporter,
+                lambda model, p=party, a=accuracy, n=now: model.report(plan, p, a, n),
+                "ReportEnrichment",
+                plan,
+                text,
+            )
+        now = self._now
+        self._expect(settler, lambda model: model.settle(plan, now), "SettlePlan", plan)
+
+    @rule(seconds=st.integers(1, 1500))
     def time_passes(self, seconds: int) -> None:
-        self.clock.advance(seconds)
+        self.consortium.clock.advance(seconds)
+
+    @invariant()
+    def the_current_model_is_the_last_adopted_enrichment_or_the_round(self) -> None:
+        current = self.consortium.current_model()
+        assert (current["weights_hash"], current["median_bp"]) == self.model.current
 
     @invariant()
     def supply_equals_balances_plus_escrows_and_matches_the_model(self) -> None:
@@ -432,7 +497,7 @@ def test_the_invariant_fails_when_the_model_and_the_ledger_disagree() -> None:
 
 Conservation.TestCase.settings = settings(
     max_examples=100,
-    stateful_step_count=40,
+    stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

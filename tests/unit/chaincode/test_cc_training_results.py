@@ -416,8 +416,14 @@ def test_the_current_model_is_the_last_accepted_rounds_or_the_initial_one(
     _closed_round(setup, task_id, 2)
     _decrypt(setup, task_id, 2, [10, 10, 10], HASH_B, [9000] * 3)  # rejected: round 1 stays
 
-    assert before == {"task_id": task_id, "weights_hash": initial, "source": "initial", "round": 0}
-    assert after_one == {"task_id": task_id, "weights_hash": HASH_A, "source": "round", "round": 1}
+    assert before == {
+        "task_id": task_id, "weights_hash": initial, "source": "initial", "round": 0,
+        "median_bp": None, "plan_id": None,
+    }  # fmt: skip
+    assert after_one == {
+        "task_id": task_id, "weights_hash": HASH_A, "source": "round", "round": 1,
+        "median_bp": 9000, "plan_id": None,
+    }  # fmt: skip
     assert current() == after_one
     missing = reject(setup.ledger, setup.outsider, "GetCurrentModel", "task-" + "0" * 32)
     assert missing.startswith("task task-0000")

@@ -39,7 +39,9 @@ from support.keys import SAFE_2048_P, SAFE_2048_Q
 
 TINY = "tiny"
 SAMPLES = (40, 60, 80)
-PLAN = TaskPlan(model=TINY, rounds=2, threshold=2, round_seconds=600)
+# The data are random, so a round's accuracy against its base is noise: the plan accepts every
+# round (the acceptance rule itself is tested on the chaincode, tests/unit/chaincode).
+PLAN = TaskPlan(model=TINY, rounds=2, threshold=2, round_seconds=600, tolerance_bp=10_000)
 
 
 def keypair() -> tuple[PublicKey, PrivateKey]:

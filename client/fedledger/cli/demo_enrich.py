@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fedledger.cli.enrich_cmd import ENRICHED_FOLDER, stored_model
+from fedledger.cli.enrich_cmd import stored_model
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.output import progress, say
 from fedledger.cli.paths import Paths
@@ -165,7 +165,7 @@ def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict
     data_plan = DataPlan(args.participants, args.partition, args.data, args.seed)
     test = participant_data(data_plan, 1).test
     model = query_task_model(paths, task_id)
-    enriched = ModelStore(paths.models("Org1", "User1") / ENRICHED_FOLDER).load(plan, 0).weights
+    enriched = ModelStore(paths.models("Org1", "User1")).enriched().load(plan, 0).weights
     base_accuracy = evaluate_accuracy(model, base, test)
     enriched_accuracy = evaluate_accuracy(model, enriched, test)
     return _summary(view, ids, orgs, enricher_org, reported, before, after,

@@ -32,8 +32,6 @@ from fedledger.roles.enrichment_review import EnrichmentReviewer
 from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector
 
-ENRICHED_FOLDER = "enriched"
-
 
 def add_parsers(
     sub: argparse._SubParsersAction,
@@ -167,7 +165,7 @@ def stored_model(paths: Paths, org: str, user: str, view: PlanView) -> FloatVect
     plan = view.plan
     folder = paths.models(org, user)
     if plan.base_plan_id is not None:
-        return ModelStore(folder / ENRICHED_FOLDER).load(plan.base_plan_id, 0).weights
+        return ModelStore(folder).enriched().load(plan.base_plan_id, 0).weights
     return ModelStore(folder).load(plan.task_id, plan.base_round).weights
 
 
@@ -212,7 +210,7 @@ def cmd_review(paths: Paths, args: argparse.Namespace) -> int:
             contract, party_id(me.msp_id, me.certificate_pem), key, data.validation
         )
         review = reviewer.review(args.plan, timeout=args.timeout)
-        store = ModelStore(paths.models(args.org, args.user) / ENRICHED_FOLDER)
+        store = ModelStore(paths.models(args.org, args.user)).enriched()
         store.save(args.plan, 0, review.weights)
         result: dict[str, Any] = {
             "plan_id": args.plan,

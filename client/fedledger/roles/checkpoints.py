@@ -25,7 +25,10 @@ from fedledger.errors import FedLedgerError
 from fedledger.learning.strategy import StrategyState
 from fedledger.roles.model_io import FloatVector, weights_bytes, weights_from_bytes
 
-__all__ = ["Checkpoint", "CheckpointError", "ModelStore"]
+__all__ = ["ENRICHED_FOLDER", "Checkpoint", "CheckpointError", "ModelStore"]
+
+# Enriched models a participant opened and reviewed: kept under the plan's id as "round" 0.
+ENRICHED_FOLDER = "enriched"
 
 _NAME = re.compile(r"round-(\d{6})\.npz")
 
@@ -50,6 +53,10 @@ class ModelStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+
+    def enriched(self) -> ModelStore:
+        """The store of the enriched models this participant opened (one per plan id)."""
+        return ModelStore(self.folder / ENRICHED_FOLDER)
 
     def _path(self, task_id: str, number: int) -> Path:
         return self.folder / task_id / f"round-{number:06d}.npz"

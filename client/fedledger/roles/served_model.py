@@ -2,9 +2,11 @@
 
 The ledger names the current model by digest (``GetCurrentModel``). Round 0 is the task's initial
 weights, which the ledger stores (``GetModelWeights``); a later round's weights are those the
-participant adopted and kept in its :class:`~fedledger.roles.checkpoints.ModelStore`. Either way
-the weights must hash to the digest on the ledger, or nothing is served. Only a model with a
-quadratic hidden activation (the zoo's ``mlp32q``) can be evaluated on encrypted inputs exactly.
+participant adopted and kept in its :class:`~fedledger.roles.checkpoints.ModelStore`; an
+adopted enrichment's are those it opened when it reviewed the plan (the store's ``enriched()``).
+Either way the weights must hash to the digest on the ledger, or nothing is served. Only a
+model with a quadratic hidden activation (the zoo's ``mlp32q``) can be evaluated on encrypted
+inputs exactly.
 """
 
 from __future__ import annotations
@@ -67,7 +69,15 @@ def current_model(contract: Contract, store: ModelStore, task_id: str) -> Served
     task = query(contract, "GetTask", task_id)
     current = query(contract, "GetCurrentModel", task_id)
     digest, number = current["weights_hash"], int(current["round"])
-    if number == 0:
+    if current.get("source") == "enrichment":
+        plan = str(current["plan_id"])
+        if 0 not in store.enriched().rounds(plan):
+            raise FedLedgerError(
+                f"the current model of {task_id} is the enrichment of {plan} ({digest[:16]}…), "
+                f"which this participant did not review and keep under {store.folder}"
+            )
+        weights = store.enriched().load(plan, 0).weights
+    elif number == 0:
         stored = query(contract, "GetModelWeights", task_id)
         weights = weights_from_bytes(base64.b64decode(stored["weights"]))
     else:

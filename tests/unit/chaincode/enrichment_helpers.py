@@ -176,7 +176,7 @@ class Consortium:
         self, plan: str, identity: Identity, accuracy: int, weights_hash: str = ENRICHED_HASH
     ) -> dict[str, Any]:
         answer: dict[str, Any] = json.loads(
-            self.of(identity).submit("ReportEnrichment", plan, _report(weights_hash, accuracy))
+            self.of(identity).submit("ReportEnrichment", plan, report_json(weights_hash, accuracy))
         )
         return answer
 
@@ -208,4 +208,4 @@ def consortium(*, mint: int | None = 1000) -> Consortium:
 
 def report_json(weights_hash: str, accuracy: int) -> str:
     """A ReportEnrichment argument."""
-    return _report(weights_hash, accuracy)
+    return json.dumps({"weights_hash": weights_hash, "accuracy_bp": accuracy})

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from support.consortium import PLAN, Consortium, Member
+from support.consortium import Consortium, Member
 
 from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.participant import Participant, TaskState
@@ -55,7 +54,7 @@ def _finish(
 
 def _first_round(consortium: Consortium, store: ModelStore | None) -> tuple[str, list[TaskState]]:
     consortium.members[0].role.checkpoints = store
-    task = consortium.propose(replace(PLAN, tolerance_bp=10_000))  # random data: accept anyway
+    task = consortium.propose()
     states = [m.role.join(task, timeout=1) for m in consortium.members]
     outcome, _ = consortium.play_round(task, states, 1)
     assert outcome.status == "accepted"

@@ -6,6 +6,7 @@ participant's model store, refused when missing or different from the ledger's d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +63,31 @@ def test_an_accepted_rounds_model_comes_from_the_store_and_must_match_the_ledger
     served = current_model(contract, store, task)
     assert served.round == 1
     assert served.weights_hash == outcome.view.round.result.weights_hash  # type: ignore[union-attr]
+
+
+class _Ledger:
+    """A contract answering only the two queries ``current_model`` asks (an adopted enrichment's
+    ledger state is built by the enrichment tests; here only the provider's side is under test)."""
+
+    def __init__(self, current: dict[str, object]) -> None:
+        self.current = current
+
+    def evaluate(self, function: str, *args: str) -> bytes:
+        answers = {"GetTask": {"id": args[0], "model": "tiny"}, "GetCurrentModel": self.current}
+        return json.dumps(answers[function]).encode()
+
+
+def test_an_adopted_enrichment_is_served_from_the_reviewed_weights_only(tmp_path: Path) -> None:
+    weights = np.arange(6, dtype=np.float32)
+    digest = weights_hash(weights)
+    ledger = _Ledger({"task_id": "t", "weights_hash": digest, "source": "enrichment",
+                      "round": 1, "median_bp": 9000, "plan_id": "plan-1"})  # fmt: skip
+    store = ModelStore(tmp_path)
+
+    with pytest.raises(FedLedgerError, match=r"enrichment of plan-1 .* did not review"):
+        current_model(ledger, store, "t")  # type: ignore[arg-type]
+    store.enriched().save("plan-1", 0, weights)
+    served = current_model(ledger, store, "t")  # type: ignore[arg-type]
+
+    assert (served.weights_hash, served.round) == (digest, 1)
+    assert np.array_equal(served.weights, weights)

@@ -78,7 +78,7 @@ class ParticipantProcesses:
                 coordinator,
                 "--decryptors",
                 args.decryptors,
-                *(["--data", args.data] if args.data else []),
+                *(["--mnist", args.mnist] if args.mnist else []),
             ]
             self.logs[org] = logs / f"participant-{org}.log"
             with open(self.logs[org], "w") as err:

@@ -7,7 +7,14 @@ import json
 import sys
 from collections.abc import Sequence
 
-from fedledger.cli import coordinator_cmd, ledger_cmd, network_cmd, token_cmd, training_cmd
+from fedledger.cli import (
+    coordinator_cmd,
+    ledger_cmd,
+    network_cmd,
+    task_cmd,
+    token_cmd,
+    training_cmd,
+)
 from fedledger.cli.paths import resolve_paths
 from fedledger.errors import ContractError, FedLedgerError
 
@@ -43,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     training_cmd.add_parsers(sub, common, query, identity)
     token_cmd.add_parsers(sub, common)
     coordinator_cmd.add_parsers(sub, common)
+    task_cmd.add_parsers(sub, common)
     return parser
 
 

@@ -179,7 +179,12 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
     finally:
         participants.stop()
     report["total_seconds"] = round(time.monotonic() - started, 1)
+    models = paths.models("Org1", "User1") / report["task_id"]
+    report["models_folder"] = str(models)
     demo_report.finish(args, report)
+    say(f"final model: Org1's adopted models are in {models}; write the last one as a Keras "
+        f"file with 'fedledger model export --org Org1 --state {paths.state} --task "
+        f"{report['task_id']} --out model.keras'")  # fmt: skip
     return 0
 
 

@@ -8,8 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from fedledger.cli import (
+    audit_cmd,
     coordinator_cmd,
     ledger_cmd,
+    model_cmd,
     network_cmd,
     task_cmd,
     token_cmd,
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.add_parsers(sub, common)
     coordinator_cmd.add_parsers(sub, common)
     task_cmd.add_parsers(sub, common)
+    audit_cmd.add_parsers(sub, common, query)
+    model_cmd.add_parsers(sub, common)
     return parser
 
 

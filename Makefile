@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "fedledger needs Python 3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[ml,paas,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[ml,paas,dashboard,dev]'
 	@touch $@
 
 # Builds Fabric's binaries from the pinned Go module once; a no-op when they are present.

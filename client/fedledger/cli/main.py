@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from fedledger.cli import (
     audit_cmd,
     coordinator_cmd,
+    dashboard_cmd,
     ledger_cmd,
     model_cmd,
     network_cmd,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     task_cmd.add_parsers(sub, common)
     audit_cmd.add_parsers(sub, common, query)
     model_cmd.add_parsers(sub, common)
+    dashboard_cmd.add_parsers(sub, common)
     return parser
 
 

@@ -40,5 +40,8 @@ def cmd_dashboard(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
         app = create_app(contract, org=args.org)
         say(f"audit view of the ledger as {args.org}/{args.user}: http://{args.host}:{args.port}/")
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        # Open event streams never end by themselves: give them 2 s after Ctrl-C, then close.
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=2
+        )
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -134,3 +135,22 @@ def test_events_refuse_a_block_that_is_not_a_number(audited: Audited) -> None:
 
     assert response.status_code == 400
     assert response.json() == {"error": "from_block and limit must be integers"}
+
+
+def test_events_follow_a_transaction_committed_while_the_stream_is_open(audited: Audited) -> None:
+    start = audited.consortium.ledger.height
+    ad = {"description": "new data", "samples": 5, "goal": "digits"}
+    writer = threading.Thread(
+        target=audited.consortium.members[2].contract.submit,
+        args=("CreateAdvertisement", json.dumps(ad)),
+    )
+
+    with audited.client.stream("GET", f"/api/events?from_block={start}&limit=1") as response:
+        writer.start()
+        body = "".join(response.iter_text())
+    writer.join()
+
+    frames = [f for f in body.split("\n\n") if f.startswith("event: chaincode")]
+    event = json.loads(frames[0].split("data: ", 1)[1])
+    assert (event["name"], event["block"]) == ("AdvertisementCreated", start)
+    assert event["payload"]["description"] == "new data"

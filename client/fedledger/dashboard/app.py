@@ -9,7 +9,10 @@ Routes (every one read-only; the identity is the one the app was given):
   /history?...``: the same as a page;
 - ``GET /api/events``: the chaincode's events as server-sent events (``text/event-stream``),
   from the newest block, or from ``?from_block=N``; ``?limit=N`` ends the stream after N events
-  (for scripts). A comment line every 15 s keeps idle connections open.
+  (for scripts). A comment line every 15 s keeps idle connections open. The ledger stream is
+  renewed every 30 s from the block of the last event; a stream from the newest block that saw
+  no event is renewed from the newest block, so an event committed in that instant is not pushed
+  (the page also refreshes once a minute, which covers it).
 
 Chaincode rejections become HTTP errors with the chaincode's message: 404 for a missing asset,
 400 for anything else it refuses.

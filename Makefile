@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fabric demo demo-predict demo-enrich test unit integration lint typecheck bench-crypto clean
+.PHONY: install fabric browser demo demo-predict demo-enrich test unit integration lint typecheck bench-crypto clean
 
 install: $(STAMP)
 
@@ -13,12 +13,18 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "fedledger needs Python 3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[ml,paas,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[ml,paas,dashboard,dev]'
 	@touch $@
 
 # Builds Fabric's binaries from the pinned Go module once; a no-op when they are present.
 fabric: install
 	$(BIN)/fedledger network build
+
+# Chromium (Debian's package) for the audit view's browser test; installing it needs root, as in
+# CI. Without it that one test is skipped (CI sets FEDLEDGER_REQUIRE_BROWSER=1: there it fails).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium) || echo "chromium not installed: the browser test will be skipped"
 
 demo: install fabric
 	$(BIN)/fedledger demo
@@ -43,7 +49,7 @@ unit: install
 integration: install fabric
 	$(BIN)/pytest tests/integration
 
-test: install fabric lint typecheck
+test: install fabric browser lint typecheck
 	$(BIN)/pytest
 
 bench-crypto: install

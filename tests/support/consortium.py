@@ -166,3 +166,19 @@ class Consortium:
         traceback: TracebackType | None,
     ) -> None:
         self._patch.undo()
+
+
+def run_whole_task(
+    consortium: Consortium, task: str
+) -> tuple[list[RoundOutcome], list[list[RoundReport]], list[TaskState]]:
+    """Run ``task`` to its end with the real roles: the coordinator in this thread, each
+    participant in a thread of its own. Returns the outcomes, reports and final states."""
+    states = [m.role.join(task, timeout=1) for m in consortium.members]
+    with ThreadPoolExecutor(max_workers=len(states)) as pool:
+        futures = [
+            pool.submit(member.role.run_task, state)
+            for member, state in zip(consortium.members, states, strict=True)
+        ]
+        outcomes = consortium.coordinator.run_task(task, timeout=120)
+        reports = [future.result(timeout=120) for future in futures]
+    return outcomes, reports, states

@@ -80,7 +80,7 @@ class ParticipantProcesses:
                 coordinator,
                 "--decryptors",
                 args.decryptors,
-                *(["--data", args.data] if args.data else []),
+                *(["--mnist", args.mnist] if args.mnist else []),
             ]
             self.logs[org] = logs / f"participant-{org}.log"
             with open(self.logs[org], "w") as err:
@@ -203,7 +203,12 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         report["enrichment"]["seconds"] = round(time.monotonic() - enriching, 1)
         demo_enrich.print_enrichment(report["enrichment"])
     report["total_seconds"] = round(time.monotonic() - started, 1)
+    models = paths.models("Org1", "User1") / report["task_id"]
+    report["models_folder"] = str(models)
     demo_report.finish(args, report)
+    say(f"final model: Org1's adopted models are in {models}; write the last one as a Keras "
+        f"file with 'fedledger model export --org Org1 --state {paths.state} --task "
+        f"{report['task_id']} --out model.keras'")  # fmt: skip
     if args.predict:
         report["prediction"] = run_predict_phase(paths, args, report["task_id"])
         if args.json_file:

@@ -39,7 +39,7 @@ def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
         return
     progress("training the centralised baseline (same data, same epoch budget)")
     configure_tensorflow()
-    plan = DataPlan(args.participants, args.partition, args.data, args.seed)
+    plan = DataPlan(args.participants, args.partition, args.mnist, args.seed)
     train_sets, test = pooled_training_data(plan)
     baseline = centralised_baseline(
         args.model,

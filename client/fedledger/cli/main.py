@@ -8,11 +8,15 @@ import sys
 from collections.abc import Sequence
 
 from fedledger.cli import (
+    audit_cmd,
     coordinator_cmd,
+    dashboard_cmd,
     enrich_cmd,
     ledger_cmd,
+    model_cmd,
     network_cmd,
     prediction_cmd,
+    task_cmd,
     token_cmd,
     training_cmd,
 )
@@ -53,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     coordinator_cmd.add_parsers(sub, common)
     prediction_cmd.add_parsers(sub, common)
     enrich_cmd.add_parsers(sub, common, query)
+    task_cmd.add_parsers(sub, common)
+    audit_cmd.add_parsers(sub, common, query)
+    model_cmd.add_parsers(sub, common)
+    dashboard_cmd.add_parsers(sub, common)
     return parser
 
 

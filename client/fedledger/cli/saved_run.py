@@ -28,18 +28,23 @@ class SavedRun:
 
     task: str
     coordinator: list[str]
-    index: int
+    data: str | None  # own data (a path), or None in a simulation
+    index: int | None  # the simulation's part, or None with own data
     participants: int
     partition: str
-    data: str | None
+    mnist: str | None
     seed: int
     decryptors: str
     min_quorum: int
+    epochs: int
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, task: str) -> SavedRun:
-        """The run ``args`` describe, in ``task``."""
+        """The run ``args`` describe, in ``task`` (a path to own data is kept absolute, so a
+        restart from another directory finds it)."""
         values = {f.name: getattr(args, f.name) for f in fields(cls) if f.name != "task"}
+        if values["data"] is not None:
+            values["data"] = str(Path(values["data"]).resolve())
         return cls(task=task, **values)
 
     def apply(self, args: argparse.Namespace) -> None:
@@ -64,7 +69,7 @@ def load_saved_run(folder: Path) -> SavedRun:
     except FileNotFoundError:
         raise FedLedgerError(
             f"no task to resume: this identity has no earlier run ({path} is missing); give "
-            f"--index and --coordinator (and --task to join a given task)"
+            f"--data (or --index) and --coordinator (and --task to join a given task)"
         ) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise FedLedgerError(f"cannot read the earlier run {path}: {exc}") from exc

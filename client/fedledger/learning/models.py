@@ -10,6 +10,7 @@ quadratic from the start, the model is as accurate as with ReLU.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "get_model_spec",
     "initial_weights",
     "parameter_count",
+    "quadratic_activation",
     "weight_shapes",
 ]
 
@@ -106,7 +108,7 @@ def build_model(name: str = DEFAULT_MODEL, *, seed: int = 0) -> Any:
     """
     spec = get_model_spec(name)
     keras = import_keras()
-    activation: Any = "relu" if spec.activation == "relu" else _quadratic
+    activation: Any = "relu" if spec.activation == "relu" else quadratic_activation()
     # Distinct per-layer seeds: two layers initialised from one seed would get correlated weights.
     return keras.Sequential(
         [
@@ -131,6 +133,17 @@ def build_model(name: str = DEFAULT_MODEL, *, seed: int = 0) -> Any:
 def _quadratic(z: Any) -> Any:
     c2, c1, c0 = QUADRATIC
     return c2 * z * z + c1 * z + c0
+
+
+@functools.cache
+def quadratic_activation() -> Any:
+    """The quadratic activation, registered with Keras as ``fedledger>quadratic`` (once), so a
+    saved ``mlp32q`` model loads with ``keras.models.load_model`` in a process that has called
+    this (or imported :mod:`fedledger.learning.export`)."""
+    keras = import_keras()
+    return keras.saving.register_keras_serializable(package="fedledger", name="quadratic")(
+        _quadratic
+    )
 
 
 def initial_weights(name: str = DEFAULT_MODEL, *, seed: int = 0) -> np.ndarray:

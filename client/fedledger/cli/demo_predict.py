@@ -115,12 +115,12 @@ def _balances(contract: Contract, accounts: dict[str, str]) -> dict[str, int]:
 
 def run_predict_phase(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
     """Serve ``task_id``'s model from two participants and buy predictions; return the figures."""
-    from fedledger.roles.dataplan import DataPlan, participant_data
+    from fedledger.roles.dataplan import DataPlan, load_split
     from fedledger.roles.served_model import current_model, poly_mlp
 
     (paths.state / "logs").mkdir(parents=True, exist_ok=True)
-    plan = DataPlan(args.participants, args.partition, args.data, args.seed)
-    test = participant_data(plan, 1).test
+    plan = DataPlan(args.participants, args.partition, args.mnist, args.seed)
+    test = load_split(plan).test
     count = PER_PROVIDER * len(PROVIDER_ORGS)
     images, labels = test.x[:count], test.y[:count]
     minter_args = argparse.Namespace(org=MINTER_ORG, user=MINTER_USER)

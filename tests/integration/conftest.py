@@ -4,6 +4,20 @@ The network lives in a temporary state folder on its own port range (base port 2
 FEDLEDGER_TEST_BASE_PORT), so a developer's own network on the default ports is left alone. When
 it cannot start, the tests are skipped, unless FEDLEDGER_REQUIRE_FABRIC=1 (as in CI), in which
 case they fail with the reason.
+
+The modules share that one network, so each uses client identities of its own: a user one test
+registers with its roles and key-exchange key cannot be another test's participant. Who uses
+which (cryptogen makes User1-User24 and Admin in every org):
+
+    User1            gateway, identity, token, prediction_paid (participants), consortium_by_hand
+    User2            identity, training (participants)
+    User3            faults (workload writers)
+    User4, User5     consortium_by_hand (participants, coordinator)
+    User7, User8     enrichment (participants, enricher)
+    User13-User17    role_faults (participants of its five tasks)
+    User18-User20    role_faults (coordinators)
+    User21           prediction_paid (the CLI's buyer, Org3)
+    Admin            network_cli, training (coordinator), prediction_paid (consumer)
 """
 
 from __future__ import annotations

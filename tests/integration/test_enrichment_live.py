@@ -119,6 +119,10 @@ def test_a_plan_funded_delivered_reported_and_settled_twice_at_once_pays_exactly
         opened.append(weights)
         report = {"weights_hash": weights_hash(weights), "accuracy_bp": accuracy}
         contract.submit("ReportEnrichment", plan, json.dumps(report))
+    # Fabric does not promise read-your-writes across peers: wait until every org's peer holds
+    # the three reports, so that both settles are endorsed on a complete view.
+    for contract in (org1, org2, org3):
+        _wait_for_reports(contract, plan, len(reported))
     outcomes: list[object] = [None, None]
 
     def settle(index: int, contract: GatewayContract) -> None:
@@ -165,3 +169,10 @@ def test_a_plan_funded_delivered_reported_and_settled_twice_at_once_pays_exactly
     assert (current["source"], current["plan_id"], current["weights_hash"]) == (
         "enrichment", plan, delivery.record.weights_hash,
     )  # fmt: skip
+
+
+def _wait_for_reports(contract: GatewayContract, plan: str, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(get_plan(contract, plan).reports) < count:
+        assert time.monotonic() < deadline, f"{count} reports never reached this peer"
+        time.sleep(0.1)

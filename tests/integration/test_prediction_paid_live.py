@@ -54,6 +54,7 @@ from fedledger.roles.provider import PredictionProvider
 from fedledger.roles.served_model import consumer_layout, current_model, poly_mlp
 
 pytestmark = pytest.mark.fabric
+CLI_BUYER = "User21"  # a consumer of its own (see conftest.py for who uses which user)
 
 SAMPLES = {"Org1": 100, "Org2": 200, "Org3": 300}
 PRICE, FEE_BP = 101, 1500
@@ -256,7 +257,7 @@ def test_the_predict_command_pays_decrypts_and_verifies_each_answer_against_its_
     labels = market.model.logits(images / 255.0).argmax(axis=1)
     source = tmp_path / "inputs.npz"
     np.savez(source, x=images, y=labels)
-    with connect(fabric_profile, org="Org3", user="User2") as buyer:
+    with connect(fabric_profile, org="Org3", user=CLI_BUYER) as buyer:
         register_party(buyer, ["consumer"], _kx())
         _mint(market.participants["Org1"], buyer, 2 * PRICE)
         before = _balance(buyer, _me(buyer))
@@ -264,7 +265,7 @@ def test_the_predict_command_pays_decrypts_and_verifies_each_answer_against_its_
     # Execute
     code, out, err = run_cli(
         capsys, "predict", "--offer", market.offer.id, "--input", str(source), "--count", "2",
-        "--verify", "--json", "--org", "Org3", "--user", "User2",
+        "--verify", "--json", "--org", "Org3", "--user", CLI_BUYER,
         "--state", str(fabric_network.layout.root),
     )  # fmt: skip
 

@@ -162,7 +162,7 @@ def _check_finished(training: Training, faulty_round: int) -> None:
 def test_a_participant_killed_between_its_update_and_its_share_rejoins_and_the_task_ends(
     training_of: Callable[[str, str], Training],
 ) -> None:
-    training = training_of("User6", "User8")
+    training = training_of("User13", "User18")
     # The victim is a chosen decryptor of round 2, so the round needs its share.
     victim_party = chosen_decryptors(sorted(training.parties.values()), 2, 2)[0]
     victim = next(org for org, party in training.parties.items() if party == victim_party)
@@ -172,7 +172,7 @@ def test_a_participant_killed_between_its_update_and_its_share_rejoins_and_the_t
     process.kill()
     view = training.round(2)
     assert view is not None and victim_party not in view.share_parties
-    process.start(["participant", "run", "--json", "--org", victim, "--user", "User6",
+    process.start(["participant", "run", "--json", "--org", victim, "--user", "User13",
                    "--state", str(training.network.layout.profile_file.parent)])  # fmt: skip
     rejoined = process.wait_for("joined", START_SECONDS)
 
@@ -185,7 +185,7 @@ def test_a_participant_killed_between_its_update_and_its_share_rejoins_and_the_t
 def test_a_coordinator_killed_in_round_two_resumes_the_task_from_the_ledger(
     training_of: Callable[[str, str], Training],
 ) -> None:
-    training = training_of("User7", "User9")
+    training = training_of("User14", "User19")
 
     training.wait_round(2, lambda v: True, "opening")
     training.coordinator.kill()
@@ -208,8 +208,8 @@ def _node_outage(network: LocalNetwork, name: str, seconds: float) -> None:
 def test_a_node_killed_in_round_two_is_restarted_and_the_task_ends(
     training_of: Callable[[str, str], Training], node: str, fault_seconds: float
 ) -> None:
-    users = {"raft leader": "User10", "Org2 peer": "User11", "Org3 chaincode server": "User12"}
-    training = training_of(users[node], "User4")  # User4 of Org1 proposes and coordinates
+    users = {"raft leader": "User15", "Org2 peer": "User16", "Org3 chaincode server": "User17"}
+    training = training_of(users[node], "User20")  # User20 of Org1 proposes and coordinates
     network = training.network
     if node == "raft leader":
         name = faults.wait_for_raft_leader(network)

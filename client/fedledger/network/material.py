@@ -15,9 +15,11 @@ from fedledger.network.layout import Layout
 from fedledger.network.topology import Topology
 
 SANS = ["localhost", "127.0.0.1"]
-# Client identities per peer org: the CLI's User1/User2, and enough distinct users for the load
-# benchmark's concurrent clients (32 across 3 orgs).
-USERS_PER_ORG = 12
+# Client identities per peer org: the CLI's User1/User2, enough distinct users for the load
+# benchmark's concurrent clients (32 across 3 orgs), and one set per live test module (a user
+# registered with one role or key-exchange key by one test cannot be another test's participant;
+# tests/integration/conftest.py lists who uses which).
+USERS_PER_ORG = 24
 
 # How long the ordering service waits to fill a block. A training round is a chain of lone
 # transactions (update, close, share, report), each of which waits this long to be ordered:

@@ -10,7 +10,7 @@ message names the field and the allowed range)::
     round_seconds = 600        # 1 .. one year; the chaincode wants >= 5 x the peers' time
                                # window (300 s on the local network), participants by default
                                # refuse rounds under 300 s
-    tolerance_bp = 200         # optional (default 200): accuracy drop tolerated, 0 .. 10000 bp
+    tolerance_bp = 500         # optional (default 500): accuracy drop tolerated, 0 .. 10000 bp
     seed = 0                   # optional: seed of the initial weights, 0 .. 2^32-1
     key_bits = 2048            # optional: 2048, 3072 or 4096
 
@@ -137,7 +137,7 @@ def parse_task_file(raw: dict[str, Any]) -> TaskFile:
         threshold=threshold,
         quorum=quorum,
         round_seconds=_int(raw, "round_seconds", 1, MAX_ROUND_SECONDS, required=True),
-        tolerance_bp=_int(raw, "tolerance_bp", 0, 10_000, default=200),
+        tolerance_bp=_int(raw, "tolerance_bp", 0, 10_000, default=500),
         frac_bits=frac_bits,
         clip=clip,
         key_bits=key_bits,

@@ -53,7 +53,10 @@ class TaskPlan:
     threshold: int = 2
     quorum: int | None = None  # default: every participant
     round_seconds: int = 600
-    tolerance_bp: int = 200
+    # A reporter's gain is measured on its own validation data: with ~130 images (the demo's)
+    # two successive models that disagree on 5% of them differ by about 2 points from sampling
+    # alone, so a 2-point tolerance rejected improving rounds; 5 points is about 2.5 of that.
+    tolerance_bp: int = 500
     # 14 fractional bits and a clip of 0.25 on the sample-weighted update: measured on mlp32's
     # demo rounds the largest |value| is 0.18 (nothing clipped) and the accuracy equals 16 bits
     # with a clip of 1.0, with 188 ciphertexts instead of 238 (each costs a partial decryption).

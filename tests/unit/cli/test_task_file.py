@@ -71,7 +71,7 @@ def test_defaults_are_every_participant_as_quorum_fedavg_and_the_demo_encoding()
 
     assert parsed.plan.quorum == 2
     assert parsed.plan.strategy == StrategySpec()
-    assert (parsed.plan.frac_bits, parsed.plan.clip, parsed.plan.tolerance_bp) == (14, 0.25, 200)
+    assert (parsed.plan.frac_bits, parsed.plan.clip, parsed.plan.tolerance_bp) == (14, 0.25, 500)
 
 
 @pytest.mark.parametrize(

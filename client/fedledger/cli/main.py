@@ -7,14 +7,21 @@ import json
 import sys
 from collections.abc import Sequence
 
-from fedledger.cli import coordinator_cmd, ledger_cmd, network_cmd, token_cmd, training_cmd
+from fedledger.cli import (
+    coordinator_cmd,
+    ledger_cmd,
+    network_cmd,
+    simulate,
+    token_cmd,
+    training_cmd,
+)
 from fedledger.cli.paths import resolve_paths
 from fedledger.errors import ContractError, FedLedgerError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; leaf commands accept --org, --user, --state and (but for the demo,
-    whose --json names a file) --json."""
+    """The whole command line; leaf commands accept --org, --user, --state and (but for the demo
+    and the simulation, whose --json names a file) --json."""
     identity = argparse.ArgumentParser(add_help=False)
     identity.add_argument("--org", default=argparse.SUPPRESS, help="organisation (default Org1)")
     identity.add_argument(
@@ -43,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     training_cmd.add_parsers(sub, common, query, identity)
     token_cmd.add_parsers(sub, common)
     coordinator_cmd.add_parsers(sub, common)
+    simulate.add_parser(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The simulation's key file: a saved key loads back, only its owner may read it, junk is refused."""
+"""The simulation key file: a saved key loads back, only its owner reads it, junk is refused."""
 
 from __future__ import annotations
 

@@ -87,6 +87,7 @@ def summarise(size: int, report: dict[str, Any]) -> dict[str, Any]:
         "update_bytes": max(r["phases"]["update_bytes"] for r in rows),
         "aggregate_bytes": max(r["phases"]["aggregate_bytes"] for r in rows),
         "peak_rss_mb": report["peak_rss_mb"],
+        "load_average": report.get("load_average"),
         "key_seconds": report["seconds"]["key"],
         "total_seconds": report["total_seconds"],
     }

@@ -8,6 +8,7 @@ only the plaintext twin, ``--compare`` both on the same data, seeds and initial 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from fedledger.cli.paths import Paths
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.learning.models import MODELS
 from fedledger.learning.strategy import PRESETS
+from fedledger.protocol.bigint import HAVE_GMP
 from fedledger.simulation.config import DEFAULT_THRESHOLD, SimulationConfig, encoding_report
 
 KEY_BITS = 2048
@@ -90,6 +92,7 @@ def cmd_simulate(paths: Paths, args: argparse.Namespace) -> int:
     report = _run(args, config)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report["load_average"] = [round(x, 2) for x in os.getloadavg()]  # shared machine: context
     simulate_report.finish(args, report)
     return 0
 
@@ -120,13 +123,15 @@ def _run(args: argparse.Namespace, config: SimulationConfig) -> dict[str, Any]:
     encrypted = []
     if mode != "plaintext":
         report["encoding"] = encoding_report(config, KEY_BITS)
+        report["chaincode_bigint"] = "gmpy2" if HAVE_GMP else "pure Python"
         simulate_report.print_encoding(config, report["encoding"])
         key_started = time.monotonic()
         keypair = _keypair(args)
         report["seconds"]["key"] = round(time.monotonic() - key_started, 1)
         say(f"encrypted: {config.participants} participants, {config.threshold}-of-"
             f"{config.participants} threshold decryption, {config.rounds} rounds, "
-            f"{config.strategy}, {config.partition}")  # fmt: skip
+            f"{config.strategy}, {config.partition}; the chaincode checks proofs and shares "
+            f"with {report['chaincode_bigint']} arithmetic")  # fmt: skip
         run_started = time.monotonic()
         consortium = SimulatedConsortium(
             config, data, keypair, record_updates=mode == "compare", progress=progress

@@ -62,7 +62,11 @@ def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
             f"{seconds['plaintext']:.1f}s plaintext ({extra:+.1f}s per round; key "
             f"{seconds['key']:.1f}s once)"
         )
-    say(f"total {report['total_seconds']:.0f}s, peak memory {report['peak_rss_mb']:.0f} MB")
+    load = ", ".join(f"{x:.1f}" for x in report["load_average"])
+    say(
+        f"total {report['total_seconds']:.0f}s, peak memory {report['peak_rss_mb']:.0f} MB, "
+        f"load average {load}"
+    )
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(report, indent=2))
         say(f"wrote {args.json_file}")

@@ -20,7 +20,7 @@ waiting for the other threads. Progress goes to stdout; with ``--json`` the last
 JSON object.
 
 Usage: python benchmarks/scale.py [--json] [--sizes 3,10,25,50] [--rounds 3] [--model mlp32]
-       [--key FILE] [--keep DIR]
+       [--key FILE] [--keep DIR [--resume]]
 """
 
 from __future__ import annotations
@@ -145,6 +145,11 @@ def main() -> None:
     parser.add_argument("--model", default="mlp32")
     parser.add_argument("--key", default=None, help="task key file to reuse (default: scratch)")
     parser.add_argument("--keep", default=None, help="keep each N's simulate JSON in this folder")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse an N's JSON already kept in the --keep folder instead of running it again",
+    )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",")})
     print(f"scale benchmark: N = {sizes}, {args.rounds} rounds of {args.model}", flush=True)
@@ -154,7 +159,12 @@ def main() -> None:
         key = Path(args.key) if args.key else Path(scratch) / "key.json"
         runs = []
         for size in sizes:
-            report = simulate(args, size, folder / f"scale-{size}.json", key)
+            kept = folder / f"scale-{size}.json"
+            if args.resume and kept.exists():
+                print(f"  N={size}: reusing {kept}", flush=True)
+                report = json.loads(kept.read_text())
+            else:
+                report = simulate(args, size, kept, key)
             runs.append(summarise(size, report))
             s = runs[-1]["seconds"]
             print(

@@ -3,9 +3,10 @@
 Participants share one process (and, on the test machine, two cores), so a participant's wall
 seconds in a phase include waiting for the others' threads: each phase is given as the slowest
 participant's seconds and as the sum over participants. The chaincode's seconds are measured
-inside the ledger's lock (:mod:`fedledger.simulation.timed_ledger`), so they are the contract's
-own work: "validation" is SubmitUpdate (its checks and the proof of plaintext knowledge),
-"aggregation" CloseRound (the homomorphic product), "share_verification" SubmitDecryptionShare.
+inside the ledger's lock (:mod:`fedledger.simulation.timed_ledger`), in wall seconds and in CPU
+seconds of the transaction's thread, so they are the contract's own work: "validation" is
+SubmitUpdate (its checks and the proof of plaintext knowledge), "aggregation" CloseRound (the
+homomorphic product), "share_verification" SubmitDecryptionShare.
 """
 
 from __future__ import annotations
@@ -52,10 +53,13 @@ def phase_figures(
     seconds = {name: chaincode.get(fn, {}).get("seconds", 0.0) for name, fn in
                CHAINCODE_PHASES.items()}  # fmt: skip
     seconds["total"] = round(sum(entry["seconds"] for entry in chaincode.values()), 4)
+    cpu = {name: chaincode.get(fn, {}).get("cpu_seconds", 0.0) for name, fn in
+           CHAINCODE_PHASES.items()}  # fmt: skip
+    cpu["total"] = round(sum(entry["cpu_seconds"] for entry in chaincode.values()), 4)
     return {
         "train": _spread([_training(r) for r in reports]),
         "encrypt": phase("encrypt"),
-        "chaincode": {**seconds, "functions": chaincode},
+        "chaincode": {**seconds, "cpu": cpu, "functions": chaincode},
         "decryption": {
             **_spread([r["seconds"].get("decrypt", 0.0) for r in decryptors]),
             "shares": len(decryptors),

@@ -51,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     sim.add_argument("--data", default=None, help="full MNIST: mnist.npz or a folder of IDX files")
     sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument(
+        "--frac-bits",
+        type=int,
+        default=None,
+        help="fractional bits of the encoding (default: the demo's 14, plus one per doubling of "
+        "N beyond 3, so that N rounded shares are off by no more than the demo's 3)",
+    )
     mode = sim.add_mutually_exclusive_group()
     mode.add_argument(
         "--plaintext", action="store_true", help="plain FedAvg only: no encryption, no ledger"
@@ -86,6 +93,7 @@ def cmd_simulate(paths: Paths, args: argparse.Namespace) -> int:
         strategy=args.strategy,
         data_path=args.data,
         seed=args.seed,
+        frac_bits=args.frac_bits,
     )
     config.check()  # before TensorFlow loads or a key is searched for
     started = time.monotonic()

@@ -21,13 +21,17 @@ def print_encoding(config: SimulationConfig, encoding: dict[str, Any]) -> None:
         "per update"
     )
     if encoding["precision_changed"]:
-        say("  precision changed against the demo's encoding")
+        say(
+            f"  precision changed: {encoding['frac_bits']} fractional bits instead of the demo's "
+            f"{encoding['reference_frac_bits']}, so that {config.participants} rounded shares "
+            "are off by no more than the demo's 3"
+        )
     if encoding["slots_changed"]:
         say(
             f"  slot count changed: the demo's {encoding['reference_participants']} participants "
             f"need {encoding['reference_slot_bits']}-bit slots, {encoding['reference_slots']} "
             f"per ciphertext, {encoding['reference_ciphertexts']} ciphertexts; the headroom for "
-            f"{config.participants} costs "
+            f"{config.participants} summands (and the precision) costs "
             f"{encoding['ciphertexts'] - encoding['reference_ciphertexts']} more ciphertexts"
         )
     else:
@@ -39,12 +43,12 @@ def print_round(row: dict[str, Any], encrypted: bool) -> None:
     demo_report.print_round(row)
     phases = row.get("phases")
     if encrypted and phases:
-        cc = phases["chaincode"]
+        cc, cpu = phases["chaincode"], phases["chaincode"]["cpu"]
         say(
-            f"    chaincode {cc['total']:.2f}s (validation {cc['validation']:.2f}, "
-            f"aggregation {cc['aggregation']:.2f}, share verification "
-            f"{cc['share_verification']:.2f}) | update {phases['update_bytes'] / 1e3:.0f} kB, "
-            f"aggregate {phases['aggregate_bytes'] / 1e3:.0f} kB"
+            f"    chaincode {cc['total']:.2f}s wall, {cpu['total']:.2f}s CPU (validation "
+            f"{cpu['validation']:.2f}, aggregation {cpu['aggregation']:.2f}, share verification "
+            f"{cpu['share_verification']:.2f}) | update {phases['update_bytes'] / 1e3:.0f} kB "
+            f"(base64), aggregate {phases['aggregate_bytes'] / 1e3:.0f} kB"
         )
 
 

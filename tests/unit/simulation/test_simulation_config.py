@@ -7,7 +7,12 @@ import pytest
 
 from fedledger.cli.main import main
 from fedledger.errors import SimulationError
-from fedledger.simulation.config import SimulationConfig, encoding_report, quantisation_bound
+from fedledger.simulation.config import (
+    SimulationConfig,
+    encoding_report,
+    frac_bits_for,
+    quantisation_bound,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +38,7 @@ from fedledger.simulation.config import SimulationConfig, encoding_report, quant
         ),
         (SimulationConfig(rounds=0), "a simulation needs at least one round, got 0"),
         (SimulationConfig(participants=300), "a task lists at most 256 participants, got 300"),
+        (SimulationConfig(frac_bits=0), "fractional bits must be in [1, 40], got 0"),
     ],
 )
 def test_settings_that_cannot_work_are_refused_with_a_message_naming_them(
@@ -62,17 +68,32 @@ def test_the_command_refuses_a_threshold_above_the_participants_before_any_work(
     assert "SimulationError: the threshold 3 is above the 2 participants" in err
 
 
-def test_fifty_participants_keep_the_precision_but_need_wider_slots_and_more_ciphertexts() -> None:
+def test_fifty_participants_get_five_more_fractional_bits_wider_slots_and_more_ciphertexts() -> (
+    None
+):
     few, many = (
         encoding_report(SimulationConfig(participants=3)),
         encoding_report(SimulationConfig(participants=50)),
     )
 
     assert few["slots_changed"] is False and few["precision_changed"] is False
-    assert many["precision_changed"] is False and many["slots_changed"] is True
+    assert many["precision_changed"] is True and many["slots_changed"] is True
+    assert (few["frac_bits"], many["frac_bits"]) == (14, 19)  # 50/3 needs ceil(log2 16.7) = 5
     assert many["slot_bits"] > few["slot_bits"] and many["slots"] < few["slots"]
     assert many["ciphertexts"] > few["ciphertexts"]
     assert many["reference_ciphertexts"] == few["ciphertexts"]
+
+
+def test_a_fixed_precision_changes_only_the_slots() -> None:
+    report = encoding_report(SimulationConfig(participants=50, frac_bits=14))
+
+    assert report["precision_changed"] is False and report["slots_changed"] is True
+    assert report["frac_bits"] == 14 and report["ciphertexts"] == 238
+
+
+@pytest.mark.parametrize(("participants", "bits"), [(2, 14), (3, 14), (4, 15), (6, 15), (7, 16)])
+def test_precision_grows_by_one_bit_per_doubling_beyond_three(participants: int, bits: int) -> None:
+    assert frac_bits_for(participants) == bits
 
 
 def test_the_bound_is_half_a_step_per_summand_times_the_server_learning_rate() -> None:
@@ -84,5 +105,5 @@ def test_the_bound_is_half_a_step_per_summand_times_the_server_learning_rate() -
     fedavg = quantisation_bound(plain.encoding(), plain.plan(), 4)
     fedavgm = quantisation_bound(momentum.encoding(), momentum.plan(), 4)
 
-    assert fedavg == 4 * 2.0**-15  # 14 fractional bits: half a step is 2^-15
+    assert fedavg == 4 * 2.0**-16  # 15 fractional bits for 4 participants: half a step 2^-16
     assert fedavgm == pytest.approx(1.2 * fedavg)

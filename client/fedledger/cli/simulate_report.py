@@ -96,6 +96,11 @@ def _print_comparison(comparison: dict[str, Any]) -> None:
         ["round", "encrypted", "plaintext", "Δ points", "aggregation error", "bound", "drift"],
         rows,
     )
+    if comparison["rounds_with_clipping"]:
+        say(
+            f"{comparison['rounds_with_clipping']} round(s) clipped update values beyond the "
+            "clip bound: the quantisation bound does not cover clipping, so they are not checked"
+        )
     verdict = "within" if comparison["accuracy_within_target"] else "NOT within"
     bound = "every" if comparison["all_within_bound"] else "NOT every"
     say(

@@ -21,10 +21,15 @@ def print_encoding(config: SimulationConfig, encoding: dict[str, Any]) -> None:
         "per update"
     )
     if encoding["precision_changed"]:
+        why = (
+            "set by --frac-bits"
+            if config.frac_bits is not None
+            else f"so that {config.participants} rounded shares are off by no more than the "
+            "demo's 3"
+        )
         say(
             f"  precision changed: {encoding['frac_bits']} fractional bits instead of the demo's "
-            f"{encoding['reference_frac_bits']}, so that {config.participants} rounded shares "
-            "are off by no more than the demo's 3"
+            f"{encoding['reference_frac_bits']} ({why})"
         )
     if encoding["slots_changed"]:
         say(

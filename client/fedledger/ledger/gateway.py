@@ -362,7 +362,9 @@ class GatewayContract:
             request=request, signature=self.identity.sign(sha256(request))
         )
 
-    def _events_request(self, start_block: int | None) -> gateway_pb2.SignedChaincodeEventsRequest:
+    def _events_request(
+        self, start_block: int | None
+    ) -> gateway_pb2.SignedChaincodeEventsRequest:
         if start_block is None:
             position = ab_pb2.SeekPosition(newest=ab_pb2.SeekNewest())
         else:

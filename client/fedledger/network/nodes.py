@@ -221,7 +221,9 @@ def node_launch(topo: Topology, layout: Layout, name: str) -> Launch:
                 org.ccserver_name,
                 "ccserver",
                 ccserver_argv(),
-                ccserver_env(org, layout, package_id, topo.time_window_seconds, topo.minter_msp),
+                ccserver_env(
+                    org, layout, package_id, topo.time_window_seconds, topo.minter_msp
+                ),
                 {"listen": org.ccserver_port},
             )
     raise NetworkError(f"this network has no node called {name!r}")

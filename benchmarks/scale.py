@@ -7,7 +7,9 @@ seconds per phase — train (slowest participant), encrypt (slowest participant 
 participants), chaincode validation (SubmitUpdate with its proof check), aggregation
 (CloseRound), share verification (SubmitDecryptionShare) and their total, decryption (slowest
 of the t decryptors), result (combine + evaluate, slowest) and the round's wall time — the bytes
-of one update and of the aggregate, the ciphertexts per update, and the process's peak RSS.
+of one update and of the aggregate, the ciphertexts per update, and the process's peak RSS. Then
+the proof of plaintext knowledge that SubmitUpdate checks, alone, for one update at each N's
+encoding: CPU milliseconds with gmpy2 and on the chaincode's pure-Python fallback.
 
 Growth: for each phase a least-squares line through (log N, log seconds) — its slope is the
 exponent k of seconds ∝ N^k — and, for the chaincode, a straight line seconds = a + b·N with its
@@ -146,6 +148,55 @@ def growth(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def proof_verification(sizes: Sequence[int], key: Path, model: str) -> dict[str, Any]:
+    """CPU milliseconds of SubmitUpdate's proof check for one update at each N's encoding, with
+    gmpy2 and on the chaincode's pure-Python fallback (median of 3, this thread's CPU time)."""
+    import hashlib
+    import random
+
+    from fedledger.crypto import paillier
+    from fedledger.crypto.encoding import encode
+    from fedledger.crypto.popk import prove_plaintext_knowledge
+    from fedledger.crypto.randomness import RandomnessPool
+    from fedledger.learning.models import parameter_count
+    from fedledger.protocol import bigint
+    from fedledger.protocol.ciphervec import CipherVector
+    from fedledger.protocol.popk import ProofContext, verify_plaintext_proof
+    from fedledger.simulation.config import SimulationConfig
+    from fedledger.simulation.keyfile import load_key
+
+    public, _ = load_key(key)
+    rng, values, out = random.Random(0), parameter_count(model), {}
+    for size in sizes:
+        params = SimulationConfig(participants=size, model=model).encoding(public.bits)
+        plaintexts = encode([rng.uniform(-0.005, 0.005) for _ in range(values)], params)
+        pool = RandomnessPool(public)
+        pool.fill(len(plaintexts))
+        ciphertexts, exponents = paillier.encrypt_with_exponents(public, plaintexts, pool)
+        width = (public.nsquare.bit_length() + 7) // 8
+        vector = CipherVector(
+            public.fingerprint, params.to_spec(), values, width, tuple(ciphertexts)
+        )
+        context = ProofContext("task-" + "0" * 32, 1, "Org1MSP/" + "a" * 64, public.fingerprint)
+        proof = prove_plaintext_knowledge(public, vector, plaintexts, exponents, context)
+        digest = hashlib.sha256(vector.to_bytes()).digest()
+        timings = {"ciphertexts": len(ciphertexts)}
+        for label, backend in (("gmpy2_ms", bigint._gmpy2), ("pure_python_ms", None)):
+            saved, bigint._gmpy2 = bigint._gmpy2, backend
+            try:
+                spent = []
+                for _ in range(3):
+                    start = time.thread_time()
+                    verify_plaintext_proof(public.n, vector.ciphertexts, digest, proof, context)
+                    spent.append(time.thread_time() - start)
+            finally:
+                bigint._gmpy2 = saved
+            timings[label] = round(1000 * statistics.median(spent), 1)
+        out[str(size)] = timings
+        print(f"  proof check at N={size}: {timings}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
@@ -183,7 +234,14 @@ def main() -> None:
                 f"{runs[-1]['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
-    result = {"model": args.model, "rounds": args.rounds, "runs": runs, "growth": growth(runs)}
+        proofs = proof_verification(sizes, key, args.model)
+    result = {
+        "model": args.model,
+        "rounds": args.rounds,
+        "runs": runs,
+        "growth": growth(runs),
+        "proof_verification": proofs,
+    }
     print(f"  growth (log-log slopes): {result['growth']['loglog_slopes']}", flush=True)
     if args.json:
         print(json.dumps(result))

@@ -12,6 +12,7 @@ FedLedgerError                      root (defined in protocol.errors so the chai
 ├── InferenceError                  encrypted prediction: CKKS parameters, contexts, ciphertexts
 ├── PredictionError                 the prediction service refused or failed a call (gRPC status)
 ├── EnrichmentError                 paid enrichment: a model envelope or digest does not match
+├── SimulationError                 a simulation's settings cannot work (participants, threshold)
 ├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
 │   │   └── AssetNotFound           … because the asset it names does not exist (status 404)
@@ -43,6 +44,7 @@ __all__ = [
     "NetworkError",
     "PredictionError",
     "ProtocolError",
+    "SimulationError",
 ]
 
 
@@ -94,6 +96,11 @@ class InvalidShareError(CryptoError):
 
 class EnvelopeError(CryptoError):
     """A sealed envelope cannot be opened: malformed, tampered with, or sealed to someone else."""
+
+
+class SimulationError(FedLedgerError, ValueError):
+    """A simulation's settings cannot work: too few participants, a threshold above them, an
+    unknown strategy or model; the message names the setting."""
 
 
 class LedgerError(FedLedgerError):

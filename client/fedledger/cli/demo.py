@@ -28,19 +28,16 @@ from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.learning.models import get_model_spec
+from fedledger.learning.strategy import PRESETS
 from fedledger.ledger.identity import identity_from_profile
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
-from fedledger.protocol.training import StrategySpec
 from fedledger.roles.coordinator import Coordinator, RoundOutcome, TaskPlan, generate_task_key
 from fedledger.roles.ledger_io import query, register_party
 from fedledger.roles.round_summary import summarise_round
 
 COORDINATOR_ORG, COORDINATOR_USER = "Org1", "Admin"
-STRATEGIES = {
-    "fedavg": StrategySpec(),
-    "fedavgm": StrategySpec("fedavgm", momentum_bp=5000, server_lr_bp=12_000),
-}
+STRATEGIES = PRESETS
 READY_TIMEOUT = 600.0
 ROUND_TIMEOUT = 1200.0
 

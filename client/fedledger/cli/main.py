@@ -16,6 +16,7 @@ from fedledger.cli import (
     model_cmd,
     network_cmd,
     prediction_cmd,
+    simulate,
     task_cmd,
     token_cmd,
     training_cmd,
@@ -25,8 +26,8 @@ from fedledger.errors import ContractError, FedLedgerError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; leaf commands accept --org, --user, --state and (but for the demo,
-    whose --json names a file) --json."""
+    """The whole command line; leaf commands accept --org, --user, --state and (but for the demo
+    and the simulation, whose --json names a file) --json."""
     identity = argparse.ArgumentParser(add_help=False)
     identity.add_argument("--org", default=argparse.SUPPRESS, help="organisation (default Org1)")
     identity.add_argument(
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_parsers(sub, common, query)
     model_cmd.add_parsers(sub, common)
     dashboard_cmd.add_parsers(sub, common)
+    simulate.add_parser(sub)
     return parser
 
 

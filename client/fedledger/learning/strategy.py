@@ -23,7 +23,7 @@ from fedledger.errors import LearningError
 from fedledger.learning.training import TrainingConfig
 from fedledger.protocol.training import StrategySpec
 
-__all__ = ["FedAvg", "FedAvgM", "Strategy", "StrategyState", "strategy_for"]
+__all__ = ["PRESETS", "FedAvg", "FedAvgM", "Strategy", "StrategyState", "preset", "strategy_for"]
 
 FloatVector = NDArray[np.float64]
 StrategyState = FloatVector | None
@@ -72,6 +72,21 @@ class FedAvgM(Strategy):
         """Return (base + η·m, m) with m the updated momentum buffer."""
         buffer = average if state is None else self.momentum * state + average
         return base + self.server_lr * buffer, buffer
+
+
+# The strategies the demo and the simulation offer by name (fedavgm: momentum 0.5, server lr 1.2).
+PRESETS: dict[str, StrategySpec] = {
+    "fedavg": StrategySpec(),
+    "fedavgm": StrategySpec("fedavgm", momentum_bp=5000, server_lr_bp=12_000),
+}
+
+
+def preset(name: str) -> StrategySpec:
+    """The preset strategy called ``name``; raises LearningError naming the known ones."""
+    spec = PRESETS.get(name)
+    if spec is None:
+        raise LearningError(f"unknown strategy {name!r}; known strategies: {', '.join(PRESETS)}")
+    return spec
 
 
 def strategy_for(spec: StrategySpec) -> Strategy:

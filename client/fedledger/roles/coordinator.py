@@ -31,7 +31,12 @@ from fedledger.ledger.interface import Contract
 from fedledger.protocol.round_records import RoundView
 from fedledger.protocol.rounds import FINAL_STATUSES, ROUND_FAILED, ROUND_OPEN, decision_deadline
 from fedledger.protocol.task_records import TaskRecord
-from fedledger.protocol.training import TASK_ACTIVE, StrategySpec
+from fedledger.protocol.training import (
+    DEFAULT_MAX_UPDATE_BYTES,
+    MAX_ROUND_BYTES,
+    TASK_ACTIVE,
+    StrategySpec,
+)
 from fedledger.roles.ledger_io import WaitTimeout, Watch, get_round, get_task, submit, task_events
 from fedledger.roles.metering import LedgerUsage, MeteredContract
 from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
@@ -64,6 +69,7 @@ class TaskPlan:
     clip: float = 0.25  # bound on each (sample-weighted) update value; larger values are clipped
     key_bits: int = 2048
     strategy: StrategySpec = field(default_factory=StrategySpec)
+    max_update_bytes: int | None = None  # default: see max_update_bytes_for
 
 
 def key_share_context(fingerprint: str) -> bytes:
@@ -79,6 +85,15 @@ def encoding_for(plan: TaskPlan, participants: int) -> EncodingParams:
         max_summands=participants,
         modulus_bits=plan.key_bits,
     )
+
+
+def max_update_bytes_for(plan: TaskPlan, participants: int) -> int:
+    """The size limit a task sets on each update (base64 characters): the plan's, else the
+    chaincode's default as long as a round of ``participants`` such updates fits one chaincode
+    message, else the largest limit that does (a consortium of more than 16 participants)."""
+    if plan.max_update_bytes is not None:
+        return plan.max_update_bytes
+    return min(DEFAULT_MAX_UPDATE_BYTES, MAX_ROUND_BYTES // max(participants, 1))
 
 
 def generate_task_key(plan: TaskPlan, progress: Progress = _silent) -> tuple[PublicKey, PrivateKey]:
@@ -161,6 +176,7 @@ class Coordinator:
             "rounds": plan.rounds,
             "round_seconds": plan.round_seconds,
             "tolerance_bp": plan.tolerance_bp,
+            "max_update_bytes": max_update_bytes_for(plan, len(participants)),
             "strategy": plan.strategy.to_dict(),
         }
         task = submit(self.contract, "ProposeTask", json.dumps(request))

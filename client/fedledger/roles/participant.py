@@ -91,12 +91,18 @@ from fedledger.roles.model_io import (
 )
 from fedledger.roles.task_policy import TaskPolicy, check_task
 
-__all__ = ["DivergedFromMajority", "Participant", "RoundReport", "TaskState"]
+__all__ = ["DivergedFromMajority", "Participant", "RoundReport", "TaskState", "round_seed"]
 
 LOG = logging.getLogger("fedledger.participant")
 
 MISSED = "missed"  # this party's update did not make it into the round
 UNDECODABLE = "undecodable"
+
+
+def round_seed(seed: int, number: int) -> int:
+    """The training seed of round ``number`` for a participant seeded ``seed`` (the same inputs,
+    the same update: a plaintext twin of the round trains with it too)."""
+    return seed * 1000 + number
 
 
 def _still(record: RoundRecord, status: str, now: float) -> bool:
@@ -206,12 +212,17 @@ class Participant:
         step_timeout: float | None = None,
         checkpoints: ModelStore | None = None,
         train_ahead: bool = True,
+        on_update: Callable[[int, FloatVector], None] | None = None,
     ) -> None:
         """``fallback_seconds`` bounds a wait without events; ``clock`` (seconds since the
         epoch) tells whether an open round's deadline has passed; ``step_timeout`` bounds each
         wait for the round to move (default three round durations, at least two minutes);
         ``checkpoints`` keeps every adopted model on disk (and restores them on joining);
-        ``train_ahead`` trains the next round while the current one is being decided."""
+        ``train_ahead`` trains the next round while the current one is being decided;
+        ``on_update`` sees (round, this party's update before scaling and encryption) just
+        before it is encrypted: for an in-process simulation that compares the encrypted
+        aggregate with plaintext FedAvg (the update stays in this process)."""
+        self.on_update = on_update
         self.checkpoints = checkpoints
         self.train_ahead = train_ahead
         self._trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train-ahead")
@@ -429,6 +440,8 @@ class Participant:
         else:
             with timer("train"):
                 update = self._train(state, number, state.models[record.base_round])
+        if self.on_update is not None:
+            self.on_update(number, update)
         own = task.samples_of(self.party_id)
         with timer("encrypt"):
             scaled = scale_update(update, own, task.total_samples)
@@ -449,7 +462,7 @@ class Participant:
         update, whenever it is computed)."""
         config = state.strategy.configure_fit(number, self.config)
         result = train_local(
-            state.task.model, base, self.train, config, seed=self.seed * 1000 + number
+            state.task.model, base, self.train, config, seed=round_seed(self.seed, number)
         )
         return result.update
 

@@ -15,7 +15,8 @@ import pytest
 from support.consortium import PLAN, Consortium
 
 from fedledger.ledger.events import EventFeed
-from fedledger.roles.coordinator import RoundOutcome
+from fedledger.protocol.training import DEFAULT_MAX_UPDATE_BYTES, MAX_ROUND_BYTES
+from fedledger.roles.coordinator import RoundOutcome, max_update_bytes_for
 from fedledger.roles.ledger_io import Watch, get_round, get_task, task_events
 from fedledger.roles.participant import TaskState
 
@@ -121,3 +122,17 @@ def test_a_restarted_coordinator_picks_up_an_open_round_and_skips_decided_ones(
     assert [(o.round, o.status) for o in outcomes] == [(1, "failed")]
     assert again == []
     assert get_task(consortium.coordinator_contract, task).status == "finished"
+
+
+@pytest.mark.parametrize(
+    ("participants", "limit"),
+    [(3, DEFAULT_MAX_UPDATE_BYTES), (16, DEFAULT_MAX_UPDATE_BYTES), (50, MAX_ROUND_BYTES // 50)],
+)
+def test_a_task_limits_updates_so_that_a_round_of_all_of_them_fits_one_chaincode_message(
+    participants: int, limit: int
+) -> None:
+    chosen = max_update_bytes_for(PLAN, participants)
+
+    assert chosen == limit
+    assert participants * chosen <= MAX_ROUND_BYTES
+    assert max_update_bytes_for(replace(PLAN, max_update_bytes=1000), participants) == 1000

@@ -25,6 +25,7 @@ from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.errors import FedLedgerError, LedgerError
+from fedledger.ledger.events import event_json
 from fedledger.ledger.interface import ChaincodeEvent
 from fedledger.roles.ledger_io import query
 
@@ -171,16 +172,6 @@ def cmd_query_advertisement(paths: Paths, args: argparse.Namespace) -> int:
     if ad.get("labels"):
         say("labels: " + ", ".join(f"{k}: {v}" for k, v in ad["labels"].items()))
     return 0
-
-
-def event_json(event: ChaincodeEvent) -> dict[str, Any]:
-    """An event as JSON: block, transaction, name and its payload (parsed when it is JSON)."""
-    try:
-        payload: Any = json.loads(event.payload)
-    except ValueError:
-        payload = event.payload.decode("utf-8", "replace")
-    return {"block": event.block_number, "tx_id": event.tx_id, "name": event.name,
-            "payload": payload}  # fmt: skip
 
 
 Seen = set[tuple[int, str, str]]

@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from fedledger.dashboard import views
 from fedledger.errors import AssetNotFound, ContractError, LedgerError
+from fedledger.ledger.events import event_json
 from fedledger.ledger.interface import ChaincodeEvent, Contract
 from fedledger.protocol.assets import party_id
 
@@ -46,15 +47,6 @@ STREAM_SECONDS = 30.0
 
 def _page() -> str:
     return resources.files("fedledger.dashboard").joinpath("static/index.html").read_text()
-
-
-def _event_json(event: ChaincodeEvent) -> dict[str, Any]:
-    try:
-        payload: Any = json.loads(event.payload)
-    except ValueError:
-        payload = event.payload.decode("utf-8", "replace")
-    return {"block": event.block_number, "tx_id": event.tx_id, "name": event.name,
-            "payload": payload}  # fmt: skip
 
 
 def _follow(
@@ -170,7 +162,7 @@ async def _stream(contract: Contract, start: int | None, limit: int | None) -> A
                 yield ": keepalive\n\n"
                 continue
             sent += 1
-            yield f"event: chaincode\ndata: {json.dumps(_event_json(event))}\n\n"
+            yield f"event: chaincode\ndata: {json.dumps(event_json(event))}\n\n"
     finally:
         stopped.set()
 

@@ -13,15 +13,27 @@ interval, which covers a feed that cannot connect at all.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from fedledger.errors import LedgerError
 from fedledger.ledger.interface import ChaincodeEvent, Contract
 
-__all__ = ["EventFeed"]
+__all__ = ["EventFeed", "event_json"]
+
+
+def event_json(event: ChaincodeEvent) -> dict[str, Any]:
+    """An event as JSON: block, transaction, name and its payload (parsed when it is JSON)."""
+    try:
+        payload: Any = json.loads(event.payload)
+    except ValueError:
+        payload = event.payload.decode("utf-8", "replace")
+    return {"block": event.block_number, "tx_id": event.tx_id, "name": event.name,
+            "payload": payload}  # fmt: skip
 
 Accept = Callable[[ChaincodeEvent], bool]
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from support.identities import make_identity
 from token_helpers import audit, escrow, escrow_ledger, register, script
+from token_model import Rejected, TokenModel
 from training_helpers import WEIGHTS, task_json
 
 from fedledger.ledger.memory import ManualClock
@@ -68,10 +69,6 @@ INPUT = hashlib.sha256(b"input").hexdigest()
 bad_amounts = st.sampled_from(["0", "-4", "1.5", "false", "[1]", str(MAX_INT64 + 1), "7 7"])
 
 
-class Rejected(Exception):
-    """The model's prediction that the contract refuses a call, with the exact message."""
-
-
 @dataclass
 class Request:
     """What the model knows of a paid prediction request."""
@@ -84,78 +81,15 @@ class Request:
     status: str = "open"
 
 
-class Model:
-    """The token rules in plain Python, over the accounts a movement has touched."""
+class Model(TokenModel):
+    """The token rules, and paid prediction requests over them."""
 
     def __init__(self) -> None:
-        self.accounts: dict[str, int] = {}
-        self.funded: dict[str, dict[str, int]] = {}
-        self.supply = 0
+        super().__init__(OUTSIDER_ID)
         self.requests: dict[str, Request] = {}
 
-    def copy(self) -> Model:
-        clone = Model()
-        clone.accounts = dict(self.accounts)
-        clone.funded = {k: dict(v) for k, v in self.funded.items()}
-        clone.supply = self.supply
+    def copy_extra(self, clone: Model) -> None:
         clone.requests = {k: Request(**vars(v)) for k, v in self.requests.items()}
-        return clone
-
-    def _move(self, source: str | None, target: str, value: int) -> None:
-        if source is not None:
-            self.accounts[source] = self.accounts.get(source, 0) - value
-        self.accounts[target] = self.accounts.get(target, 0) + value
-
-    def _require_party(self, party: str) -> None:
-        if party == OUTSIDER_ID:
-            raise Rejected(f"recipient {party} is not a registered party")
-
-    def mint(self, recipient: str, value: int) -> None:
-        self._require_party(recipient)
-        if self.supply + value > MAX_INT64:
-            raise Rejected(
-                f"minting {value} credits would raise the total supply of {self.supply} above "
-                f"{MAX_INT64}"
-            )
-        self.supply += value
-        self._move(None, recipient, value)
-
-    def _debit(self, party: str, value: int) -> None:
-        have = self.accounts.get(party, 0)
-        if have < value:
-            raise Rejected(f"insufficient balance: {party} has {have} credits, needs {value}")
-
-    def transfer(self, sender: str, recipient: str, value: int) -> None:
-        if sender == recipient:
-            raise Rejected(f"cannot transfer credits to yourself ({sender})")
-        if value == 0:
-            return
-        self._require_party(recipient)
-        self._debit(sender, value)
-        self._move(sender, recipient, value)
-
-    def fund(self, ref: str, funder: str, value: int) -> None:
-        if value == 0:
-            return
-        self._debit(funder, value)
-        account = escrow(ref)
-        contributions = self.funded.setdefault(account, {})
-        contributions[funder] = contributions.get(funder, 0) + value
-        self._move(funder, account, value)
-
-    def _debit_escrow(self, account: str, value: int) -> None:
-        have = self.accounts.get(account, 0)
-        if have < value:
-            raise Rejected(
-                f"insufficient escrow: {account} holds {have} credits, cannot pay {value}"
-            )
-
-    def pay(self, ref: str, recipient: str, value: int) -> None:
-        if value == 0:
-            return
-        self._require_party(recipient)
-        self._debit_escrow(escrow(ref), value)
-        self._move(escrow(ref), recipient, value)
 
     def _registered(self, caller: str) -> None:
         if caller == OUTSIDER_ID:
@@ -217,30 +151,6 @@ class Model:
             )
         self._move(f"escrow:request:{request_id}", request.consumer, request.price)
         request.status = "reclaimed"
-
-    def run(self, step: tuple[Any, ...]) -> None:
-        op, *args = step
-        if op == "transfer":
-            self.transfer(*args)
-        elif op == "fund":
-            self.fund(*args)
-        elif op == "pay":
-            self.pay(*args)
-        elif op == "fund_pro_rata":
-            ref, total, by = args
-            for party, part in split_pro_rata(total, by).items():
-                self.fund(ref, party, part)
-        elif op == "pay_pro_rata":
-            ref, total, by = args
-            self._debit_escrow(escrow(ref), total)
-            for party, part in split_pro_rata(total, by).items():
-                self.pay(ref, party, part)
-        elif op == "refund":
-            (ref,) = args
-            rest = self.accounts.get(escrow(ref), 0)
-            if rest:
-                for party, part in split_pro_rata(rest, self.funded[escrow(ref)]).items():
-                    self.pay(ref, party, part)
 
 
 class Conservation(RuleBasedStateMachine):

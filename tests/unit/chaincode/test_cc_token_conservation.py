@@ -39,6 +39,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from token_helpers import audit, escrow, script
+from token_model import Rejected, TokenModel
 
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanTier, pick_tier
@@ -90,95 +91,17 @@ tiers = st.lists(st.tuples(st.integers(1, 2500), st.integers(1, 150)), min_size=
 accuracies = st.integers(7000, 10_000)
 
 
-class Rejected(Exception):
-    """The model's prediction that the contract refuses a call, with the exact message."""
-
-
-class Model:
-    """The token rules in plain Python, over the accounts a movement has touched."""
+class Model(TokenModel):
+    """The token rules, and the enrichment plans' life over them."""
 
     def __init__(self) -> None:
-        self.accounts: dict[str, int] = {}
-        self.funded: dict[str, dict[str, int]] = {}
-        self.supply = 0
+        super().__init__(OUTSIDER_ID)
         self.plans: dict[str, dict[str, Any]] = {}
         self.current = (BASE_HASH, BASE_MEDIAN)  # the task's current model: digest, median
 
-    def copy(self) -> Model:
-        clone = Model()
-        clone.accounts = dict(self.accounts)
-        clone.funded = {k: dict(v) for k, v in self.funded.items()}
-        clone.supply = self.supply
+    def copy_extra(self, clone: Model) -> None:
         clone.plans = copy.deepcopy(self.plans)
         clone.current = self.current
-        return clone
-
-    def _move(self, source: str | None, target: str, value: int) -> None:
-        if source is not None:
-            self.accounts[source] = self.accounts.get(source, 0) - value
-        self.accounts[target] = self.accounts.get(target, 0) + value
-
-    def _require_party(self, party: str) -> None:
-        if party == OUTSIDER_ID:
-            raise Rejected(f"recipient {party} is not a registered party")
-
-    def mint(self, recipient: str, value: int) -> None:
-        self._require_party(recipient)
-        if self.supply + value > MAX_INT64:
-            raise Rejected(
-                f"minting {value} credits would raise the total supply of {self.supply} above "
-                f"{MAX_INT64}"
-            )
-        self.supply += value
-        self._move(None, recipient, value)
-
-    def _debit(self, party: str, value: int) -> None:
-        have = self.accounts.get(party, 0)
-        if have < value:
-            raise Rejected(f"insufficient balance: {party} has {have} credits, needs {value}")
-
-    def transfer(self, sender: str, recipient: str, value: int) -> None:
-        if sender == recipient:
-            raise Rejected(f"cannot transfer credits to yourself ({sender})")
-        if value == 0:
-            return
-        self._require_party(recipient)
-        self._debit(sender, value)
-        self._move(sender, recipient, value)
-
-    def fund(self, ref: str, funder: str, value: int) -> None:
-        self.fund_account(escrow(ref), funder, value)
-
-    def fund_account(self, account: str, funder: str, value: int) -> None:
-        if value == 0:
-            return
-        self._debit(funder, value)
-        contributions = self.funded.setdefault(account, {})
-        contributions[funder] = contributions.get(funder, 0) + value
-        self._move(funder, account, value)
-
-    def _debit_escrow(self, account: str, value: int) -> None:
-        have = self.accounts.get(account, 0)
-        if have < value:
-            raise Rejected(
-                f"insufficient escrow: {account} holds {have} credits, cannot pay {value}"
-            )
-
-    def pay(self, ref: str, recipient: str, value: int) -> None:
-        self.pay_account(escrow(ref), recipient, value)
-
-    def pay_account(self, account: str, recipient: str, value: int) -> None:
-        if value == 0:
-            return
-        self._require_party(recipient)
-        self._debit_escrow(account, value)
-        self._move(account, recipient, value)
-
-    def refund_account(self, account: str) -> None:
-        rest = self.accounts.get(account, 0)
-        if rest:
-            for party, part in split_pro_rata(rest, self.funded[account]).items():
-                self.pay_account(account, party, part)
 
     # ------------------------------------------------------------------ enrichment plans
     def propose(self, plan: str, proposer: str, tier_list: list[dict[str, int]], now: int) -> None:
@@ -260,27 +183,6 @@ class Model:
         self.pay_account(state["escrow"], ENRICHER_ID, payment)
         self.refund_account(state["escrow"])
         state["status"] = "settled"
-
-    def run(self, step: tuple[Any, ...]) -> None:
-        op, *args = step
-        if op == "transfer":
-            self.transfer(*args)
-        elif op == "fund":
-            self.fund(*args)
-        elif op == "pay":
-            self.pay(*args)
-        elif op == "fund_pro_rata":
-            ref, total, by = args
-            for party, part in split_pro_rata(total, by).items():
-                self.fund(ref, party, part)
-        elif op == "pay_pro_rata":
-            ref, total, by = args
-            self._debit_escrow(escrow(ref), total)
-            for party, part in split_pro_rata(total, by).items():
-                self.pay(ref, party, part)
-        elif op == "refund":
-            (ref,) = args
-            self.refund_account(escrow(ref))
 
 
 class Conservation(RuleBasedStateMachine):

@@ -42,10 +42,10 @@ from fedledger.learning.datasets import Dataset
 from fedledger.learning.models import QUADRATIC, initial_weights, weight_shapes
 from fedledger.learning.runtime import configure_tensorflow
 from fedledger.learning.weights import as_weight_arrays
-from fedledger.roles.consumer import PredictionConsumer
-from fedledger.roles.dataplan import DataPlan, pooled_training_data
-from fedledger.roles.prediction_transport import PredictionClient, ServerTls
-from fedledger.roles.provider import MemoryGate, PredictionProvider
+from fedledger.roles.prediction.consumer import PredictionConsumer
+from fedledger.roles.prediction.provider import MemoryGate, PredictionProvider
+from fedledger.roles.prediction.transport import PredictionClient, ServerTls
+from fedledger.roles.training.dataplan import DataPlan, pooled_training_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.identities import new_key, private_key_pem, self_signed_pem

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from fedledger_chaincode.server import main
+from fedledger_chaincode.fabric.server import main
 
 if __name__ == "__main__":
     sys.exit(main(os.environ))

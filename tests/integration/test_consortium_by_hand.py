@@ -26,7 +26,7 @@ from support.keys import SAFE_2048_P, SAFE_2048_Q
 from support.processes import RoleProcess
 
 from fedledger.network.local import LocalNetwork
-from fedledger.roles.dataplan import DataPlan, participant_data
+from fedledger.roles.training.dataplan import DataPlan, participant_data
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 

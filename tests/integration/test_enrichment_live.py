@@ -29,8 +29,8 @@ from fedledger.errors import CommitError, ContractError
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import SealedModelRecord
-from fedledger.roles.enricher import Enricher
-from fedledger.roles.enrichment_plan import (
+from fedledger.roles.enrichment.enricher import Enricher
+from fedledger.roles.enrichment.plan import (
     approve_plan,
     get_plan,
     open_weights,

@@ -19,9 +19,9 @@ from fedledger.inference.model import PolyMlp, Quadratic
 from fedledger.inference.params import DEFAULT_PARAMS, get_params
 from fedledger.ledger.profile import load_profile
 from fedledger.network.local import LocalNetwork
-from fedledger.roles.consumer import PredictionConsumer
-from fedledger.roles.prediction_transport import PredictionClient, ServerTls
-from fedledger.roles.provider import MemoryGate, PredictionProvider
+from fedledger.roles.prediction.consumer import PredictionConsumer
+from fedledger.roles.prediction.provider import MemoryGate, PredictionProvider
+from fedledger.roles.prediction.transport import PredictionClient, ServerTls
 
 pytestmark = pytest.mark.fabric
 

@@ -36,12 +36,10 @@ from fedledger.network.local import LocalNetwork
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.predictions import MIN_REQUEST_SECONDS, PredictionOffer
 from fedledger.protocol.prorata import split_pro_rata
-from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.consumer import PredictionConsumer
-from fedledger.roles.coordinator import Coordinator, TaskPlan
-from fedledger.roles.ledger_gate import LedgerGate
 from fedledger.roles.ledger_io import query_or_none, register_party
-from fedledger.roles.prediction_market import (
+from fedledger.roles.prediction.consumer import PredictionConsumer
+from fedledger.roles.prediction.gate import LedgerGate
+from fedledger.roles.prediction.market import (
     buy_prediction,
     create_offer,
     get_receipt,
@@ -49,9 +47,11 @@ from fedledger.roles.prediction_market import (
     pay_for,
     reclaim,
 )
-from fedledger.roles.prediction_transport import PredictionClient, ServerTls
-from fedledger.roles.provider import PredictionProvider
-from fedledger.roles.served_model import consumer_layout, current_model, poly_mlp
+from fedledger.roles.prediction.provider import PredictionProvider
+from fedledger.roles.prediction.served_model import consumer_layout, current_model, poly_mlp
+from fedledger.roles.prediction.transport import PredictionClient, ServerTls
+from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.roles.training.coordinator import Coordinator, TaskPlan
 
 pytestmark = pytest.mark.fabric
 CLI_BUYER = "User21"  # a consumer of its own (see conftest.py for who uses which user)

@@ -29,9 +29,9 @@ from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.network import faults
 from fedledger.network.local import LocalNetwork
 from fedledger.protocol.round_records import RoundView
-from fedledger.roles.coordinator import Coordinator, TaskPlan
-from fedledger.roles.decryptors import chosen_decryptors
 from fedledger.roles.ledger_io import get_round, get_task, query, register_party
+from fedledger.roles.training.coordinator import Coordinator, TaskPlan
+from fedledger.roles.training.decryptors import chosen_decryptors
 
 pytestmark = [pytest.mark.fabric, pytest.mark.faults, pytest.mark.slow]
 

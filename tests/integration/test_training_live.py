@@ -32,11 +32,11 @@ from fedledger.learning.training import train_local
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.protocol.ciphervec import CipherVector
 from fedledger.protocol.popk import ProofContext
-from fedledger.roles.coordinator import Coordinator, RoundOutcome, TaskPlan
-from fedledger.roles.dataplan import DataPlan, participant_data
 from fedledger.roles.ledger_io import get_aggregate, get_round, get_share, register_party
-from fedledger.roles.participant import Participant, RoundReport, TaskState
-from fedledger.roles.task_policy import TaskPolicy
+from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
+from fedledger.roles.training.dataplan import DataPlan, participant_data
+from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.task_policy import TaskPolicy
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 

@@ -29,11 +29,11 @@ from fedledger.learning.models import ModelSpec, parameter_count
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
 from fedledger.protocol.popk import ProofContext
-from fedledger.roles.coordinator import Coordinator, RoundOutcome, TaskPlan
-from fedledger.roles.decryptors import DecryptorPolicy
 from fedledger.roles.ledger_io import Watch, get_task, register_party, task_events
-from fedledger.roles.participant import Participant, RoundReport, TaskState
-from fedledger.roles.task_policy import TaskPolicy
+from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
+from fedledger.roles.training.decryptors import DecryptorPolicy
+from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.task_policy import TaskPolicy
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 

@@ -1,7 +1,7 @@
 """`fedledger coordinator run`: drive a proposed or active task to its end, as its own process.
 
-The coordinator's role (``roles/coordinator.py``) holds no secret after the key ceremony and
-keeps no state but the ledger's, so the command can be stopped and started again at any time:
+The coordinator's role (``roles/training/coordinator.py``) holds no secret after the key ceremony
+and keeps no state but the ledger's, so the command can be stopped and started again at any time:
 it skips the rounds already decided and picks up the current one where the ledger says it is.
 """
 
@@ -16,8 +16,8 @@ from fedledger.cli.output import log_steps_to, progress, say
 from fedledger.cli.paths import Paths
 from fedledger.errors import FedLedgerError
 from fedledger.protocol.training import TASK_FINISHED
-from fedledger.roles.coordinator import Coordinator, RoundOutcome
 from fedledger.roles.ledger_io import get_task
+from fedledger.roles.training.coordinator import Coordinator, RoundOutcome
 
 ACTIVE_TIMEOUT = 900.0
 

@@ -32,9 +32,14 @@ from fedledger.learning.strategy import PRESETS
 from fedledger.ledger.identity import identity_from_profile
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
-from fedledger.roles.coordinator import Coordinator, RoundOutcome, TaskPlan, generate_task_key
 from fedledger.roles.ledger_io import query, register_party
-from fedledger.roles.round_summary import summarise_round
+from fedledger.roles.training.coordinator import (
+    Coordinator,
+    RoundOutcome,
+    TaskPlan,
+    generate_task_key,
+)
+from fedledger.roles.training.round_summary import summarise_round
 
 COORDINATOR_ORG, COORDINATOR_USER = "Org1", "Admin"
 STRATEGIES = PRESETS

@@ -39,14 +39,14 @@ from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanView
-from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.enrichment_plan import (
+from fedledger.roles.enrichment.plan import (
     approve_plan,
     get_plan,
     propose_plan,
     seal_model_to_enricher,
 )
 from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.training.checkpoints import ModelStore
 
 TIERS = ((100, 10), (300, 30), (1000, 100))
 CREDITS = 200
@@ -100,7 +100,7 @@ def _balances(paths: Paths, accounts: dict[str, str]) -> dict[str, int]:
 def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
     """Steps 1-5 of the module docstring; returns the report's ``enrichment`` object."""
     from fedledger.learning.evaluation import evaluate_accuracy
-    from fedledger.roles.dataplan import DataPlan, load_split
+    from fedledger.roles.training.dataplan import DataPlan, load_split
 
     orgs = [f"Org{i}" for i in range(1, args.participants + 1)]
     enricher_org = f"Org{args.participants + 1}"

@@ -31,9 +31,9 @@ from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.inference.params import get_params
 from fedledger.ledger.interface import Contract
-from fedledger.roles import prediction_market as market
-from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.ledger_io import query_or_none, register_party
+from fedledger.roles.prediction import market
+from fedledger.roles.training.checkpoints import ModelStore
 
 PROVIDER_ORGS = ("Org1", "Org2")
 CONSUMER_ORG, CONSUMER_USER = "Org3", "User2"
@@ -115,8 +115,8 @@ def _balances(contract: Contract, accounts: dict[str, str]) -> dict[str, int]:
 
 def run_predict_phase(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
     """Serve ``task_id``'s model from two participants and buy predictions; return the figures."""
-    from fedledger.roles.dataplan import DataPlan, load_split
-    from fedledger.roles.served_model import current_model, poly_mlp
+    from fedledger.roles.prediction.served_model import current_model, poly_mlp
+    from fedledger.roles.training.dataplan import DataPlan, load_split
 
     (paths.state / "logs").mkdir(parents=True, exist_ok=True)
     plan = DataPlan(args.participants, args.partition, args.mnist, args.seed)
@@ -178,8 +178,8 @@ def _buy_from(
     plain: Any, index: int,
 ) -> dict[str, Any]:  # fmt: skip
     from fedledger.inference.keyholder import KeyHolder
-    from fedledger.roles.consumer import PredictionConsumer
-    from fedledger.roles.served_model import consumer_layout
+    from fedledger.roles.prediction.consumer import PredictionConsumer
+    from fedledger.roles.prediction.served_model import consumer_layout
 
     offer = market.get_offer(buyer, provider.ready["offers"][0])
     params = get_params(offer.params)

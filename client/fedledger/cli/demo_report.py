@@ -32,7 +32,7 @@ def finish(args: argparse.Namespace, report: dict[str, Any]) -> None:
     from fedledger.learning.baseline import centralised_baseline
     from fedledger.learning.models import initial_weights
     from fedledger.learning.runtime import configure_tensorflow
-    from fedledger.roles.dataplan import DataPlan, pooled_training_data
+    from fedledger.roles.training.dataplan import DataPlan, pooled_training_data
 
     if args.no_baseline:
         _write(args, report)

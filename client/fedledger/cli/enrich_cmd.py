@@ -18,19 +18,19 @@ from fedledger.errors import EnrichmentError
 from fedledger.learning.training import TrainingConfig
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanView
-from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.dataplan import DataPlan, enricher_data, load_split, participant_data
-from fedledger.roles.enricher import Enricher, train_on
-from fedledger.roles.enrichment_plan import (
+from fedledger.roles.enrichment.enricher import Enricher, train_on
+from fedledger.roles.enrichment.plan import (
     approve_plan,
     get_plan,
     propose_plan,
     seal_model_to_enricher,
     settle_plan,
 )
-from fedledger.roles.enrichment_review import EnrichmentReviewer
+from fedledger.roles.enrichment.review import EnrichmentReviewer
 from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector
+from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.roles.training.dataplan import DataPlan, enricher_data, load_split, participant_data
 
 
 def add_parsers(

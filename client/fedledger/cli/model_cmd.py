@@ -20,9 +20,9 @@ from fedledger.errors import FedLedgerError
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.rounds import ROUND_ACCEPTED
 from fedledger.protocol.task_records import TaskRecord
-from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.ledger_io import get_round, get_task, query
 from fedledger.roles.model_io import FloatVector, weights_from_bytes, weights_hash
+from fedledger.roles.training.checkpoints import ModelStore
 
 
 class ModelMismatch(FedLedgerError):

@@ -26,9 +26,9 @@ from fedledger.ledger.interface import Contract
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.predictions import MAX_REQUEST_SECONDS, OFFER_OPEN, PredictionOffer
-from fedledger.roles import prediction_market as market
 from fedledger.roles.ledger_io import query_or_none, register_party
-from fedledger.roles.prediction_transport import PredictionClient
+from fedledger.roles.prediction import market
+from fedledger.roles.prediction.transport import PredictionClient
 
 RECEIPT_READ_SECONDS = 10.0
 DEFAULT_TTL_SECONDS = 120
@@ -106,8 +106,8 @@ def _receipt_matches(contract: Contract, request_id: str, response_sha256: str) 
 def cmd_predict(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.inference.keyholder import KeyHolder
     from fedledger.learning.prediction_inputs import load_prediction_inputs
-    from fedledger.roles.consumer import PredictionConsumer
-    from fedledger.roles.served_model import consumer_layout
+    from fedledger.roles.prediction.consumer import PredictionConsumer
+    from fedledger.roles.prediction.served_model import consumer_layout
 
     inputs = load_prediction_inputs(Path(args.input))
     rows = range(args.start, min(args.start + args.count, len(inputs)))

@@ -25,9 +25,9 @@ from fedledger.protocol.predictions import (
     CKKS_PARAMETER_SETS,
     PredictionOffer,
 )
-from fedledger.roles import prediction_market as market
-from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.prediction_transport import ServerTls
+from fedledger.roles.prediction import market
+from fedledger.roles.prediction.transport import ServerTls
+from fedledger.roles.training.checkpoints import ModelStore
 
 RECEIPT_READ_SECONDS = 10.0
 DEFAULT_TTL_SECONDS = 120
@@ -172,9 +172,9 @@ def _port_of(endpoint: str) -> int:
 
 def cmd_provider_serve(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.inference.evaluator import EncryptedMlp
-    from fedledger.roles.ledger_gate import LedgerGate
-    from fedledger.roles.provider import PredictionProvider
-    from fedledger.roles.served_model import current_model, poly_mlp
+    from fedledger.roles.prediction.gate import LedgerGate
+    from fedledger.roles.prediction.provider import PredictionProvider
+    from fedledger.roles.prediction.served_model import current_model, poly_mlp
 
     with ledger_cmd.contract_for(paths, args) as contract:
         me = _me(contract)

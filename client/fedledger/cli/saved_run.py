@@ -3,7 +3,7 @@
 A participant process that crashed or was stopped during a task is restarted with
 `fedledger participant run` and no flags: the command reads this file from the identity's wallet
 folder and takes part in the same task again, with the same data and settings (the role then
-restores its adopted models and rejoins the current round; see ``roles/participant.py``).
+restores its adopted models and rejoins the current round; see ``roles/training/participant.py``).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def _run(args: argparse.Namespace, config: SimulationConfig) -> dict[str, Any]:
 
 
 def _keypair(args: argparse.Namespace) -> tuple[PublicKey, PrivateKey]:
-    from fedledger.roles.coordinator import TaskPlan, generate_task_key
+    from fedledger.roles.training.coordinator import TaskPlan, generate_task_key
     from fedledger.simulation.keyfile import load_key, save_key
 
     path = Path(args.key) if args.key else None

@@ -31,9 +31,9 @@ from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import AssetNotFound, FedLedgerError
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.assets import ADVERTISEMENT_ACTIVE, party_id
-from fedledger.roles.coordinator import Coordinator, generate_task_key
 from fedledger.roles.ledger_io import get_task, query, register_party
-from fedledger.roles.task_policy import TaskPolicy, check_task
+from fedledger.roles.training.coordinator import Coordinator, generate_task_key
+from fedledger.roles.training.task_policy import TaskPolicy, check_task
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

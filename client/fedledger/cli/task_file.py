@@ -58,7 +58,7 @@ from fedledger.protocol.training import (
     STRATEGIES,
     StrategySpec,
 )
-from fedledger.roles.coordinator import TaskPlan
+from fedledger.roles.training.coordinator import TaskPlan
 
 __all__ = ["ParticipantEntry", "TaskFile", "TaskFileError", "load_task_file", "parse_task_file"]
 

@@ -19,12 +19,12 @@ from fedledger.errors import FedLedgerError
 from fedledger.learning.models import MODELS
 from fedledger.learning.training import TrainingConfig
 from fedledger.ledger.interface import Contract
-from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.dataplan import DataPlan, ParticipantData, own_data, participant_data
-from fedledger.roles.decryptors import DecryptorPolicy
 from fedledger.roles.ledger_io import get_task, query, register_party
-from fedledger.roles.participant import Participant, RoundReport
-from fedledger.roles.task_policy import TaskPolicy, find_task_for
+from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.roles.training.dataplan import DataPlan, ParticipantData, own_data, participant_data
+from fedledger.roles.training.decryptors import DecryptorPolicy
+from fedledger.roles.training.participant import Participant, RoundReport
+from fedledger.roles.training.task_policy import TaskPolicy, find_task_for
 
 TASK_WAIT_SECONDS = 900.0
 

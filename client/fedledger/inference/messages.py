@@ -1,7 +1,7 @@
 """The prediction service's messages, as bytes: strict framing, one encoding per message.
 
-The service (fedledger.roles.provider) runs over gRPC without generated code: each method takes
-and returns one of these byte strings. Integers are unsigned big-endian; version 1::
+The service (fedledger.roles.prediction.provider) runs over gRPC without generated code: each
+method takes and returns one of these byte strings. Integers are unsigned big-endian; version 1::
 
     OpenSession   request   the consumer's public context (fedledger.inference.public_context)
                   response  "FLSS" | 1 | session id (16 bytes)

@@ -34,8 +34,8 @@ from typing import Any
 from fedledger.errors import ContractError, GatewayError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.interface import ChaincodeEvent
-from fedledger_chaincode.config import ContractConfig
-from fedledger_chaincode.context import (
+from fedledger_chaincode.core.config import ContractConfig
+from fedledger_chaincode.core.context import (
     Creator,
     HistoryRecord,
     TransactionContext,
@@ -44,9 +44,9 @@ from fedledger_chaincode.context import (
     create_composite_key,
     key_after,
 )
-from fedledger_chaincode.contract import build_router
-from fedledger_chaincode.protos import identities_pb2
-from fedledger_chaincode.router import Outcome, Router, execute
+from fedledger_chaincode.core.contract import build_router
+from fedledger_chaincode.core.router import Outcome, Router, execute
+from fedledger_chaincode.fabric.protos import identities_pb2
 
 __all__ = ["InMemoryContract", "InMemoryLedger", "ManualClock", "transaction_id"]
 

@@ -125,7 +125,7 @@ class Topology:
     channel: str = CHANNEL
     chaincode: str = CHAINCODE
     # peer.authentication.timewindow, also given to every chaincode server (the contract judges
-    # round durations by it); see fedledger_chaincode.config.
+    # round durations by it); see fedledger_chaincode.core.config.
     time_window_seconds: int = DEFAULT_TIME_WINDOW_SECONDS
     # The organisation whose identities may mint credits, given to every chaincode server.
     minter_msp: str = DEFAULT_MINTER_MSP

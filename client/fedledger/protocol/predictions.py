@@ -1,9 +1,10 @@
 """Prediction as a service on the ledger: offers, paid requests, receipts and disputes.
 
-Shared by the chaincode (``fedledger_chaincode.predictions``) and the clients (the provider's
-ledger gate, the consumer, the CLI). Records are typed :class:`~fedledger.protocol.codec.Record`
-dataclasses; requests (what a client sends) are parsed strictly here. Times are whole seconds of
-the transaction timestamp since the Unix epoch; amounts are whole credits.
+Shared by the chaincode (``fedledger_chaincode.prediction.requests``) and the clients (the
+provider's ledger gate, the consumer, the CLI). Records are typed
+:class:`~fedledger.protocol.codec.Record` dataclasses; requests (what a client sends) are parsed
+strictly here. Times are whole seconds of the transaction timestamp since the Unix epoch; amounts
+are whole credits.
 
 - ``PredictionOffer`` (key: offer id): a participant of a task sells predictions of the task's
   current global model (``weights_hash``, ``round``) at ``price`` credits each, keeping

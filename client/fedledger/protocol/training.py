@@ -98,7 +98,7 @@ MAX_ROUND_SECONDS = 366 * 24 * 3600
 MAX_THRESHOLD_PUBLIC_CHARS = 256 * 1024
 DEFAULT_MAX_UPDATE_BYTES = 4 * 1024 * 1024
 MAX_MAX_UPDATE_BYTES = 16 * 1024 * 1024
-# The chaincode server's gRPC message limit (fedledger_chaincode.server.MAX_MESSAGE_BYTES).
+# The chaincode server's gRPC message limit (fedledger_chaincode.fabric.server.MAX_MESSAGE_BYTES).
 MAX_ROUND_BYTES = 64 * 1024 * 1024
 MIN_THRESHOLD = 2
 

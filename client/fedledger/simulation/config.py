@@ -4,13 +4,13 @@ A simulation is a consortium in one process: N participants and a coordinator as
 one in-memory ledger. Its settings are checked up front with messages that name the setting,
 before any key is generated or any model trained.
 
-The encoding (:func:`fedledger.roles.coordinator.encoding_for`) widens each packed slot until it
-holds the sum of N clipped values, so more participants mean fewer slots per ciphertext and more
-ciphertexts per update. Precision grows with N too (:func:`frac_bits_for`): each participant
-rounds its share n_i/N of the update to a multiple of 2^-f, so the aggregate of N of them is off
-by up to N half-steps; one more fractional bit per doubling of N beyond the demo's three keeps
-that worst case at the demo's (measured at N = 50 with the demo's 14 bits: the encrypted and
-plaintext final accuracies differed by 0.2 points; see the README, "Simulation").
+The encoding (:func:`fedledger.roles.training.coordinator.encoding_for`) widens each packed slot
+until it holds the sum of N clipped values, so more participants mean fewer slots per ciphertext
+and more ciphertexts per update. Precision grows with N too (:func:`frac_bits_for`): each
+participant rounds its share n_i/N of the update to a multiple of 2^-f, so the aggregate of N of
+them is off by up to N half-steps; one more fractional bit per doubling of N beyond the demo's
+three keeps that worst case at the demo's (measured at N = 50 with the demo's 14 bits: the
+encrypted and plaintext final accuracies differed by 0.2 points; see the README, "Simulation").
 :func:`encoding_report` states what changed against the demo's three participants.
 """
 
@@ -27,7 +27,7 @@ from fedledger.learning.partition import parse_partition_spec
 from fedledger.learning.strategy import PRESETS, preset
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig
 from fedledger.protocol.training import MAX_PARTICIPANTS, MIN_THRESHOLD
-from fedledger.roles.coordinator import TaskPlan, encoding_for
+from fedledger.roles.training.coordinator import TaskPlan, encoding_for
 
 __all__ = [
     "DEFAULT_THRESHOLD",

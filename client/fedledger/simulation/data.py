@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedledger.learning.datasets import Dataset, stratified_split
-from fedledger.roles.dataplan import VALIDATION_FRACTION, DataPlan, load_split, partitions
+from fedledger.roles.training.dataplan import VALIDATION_FRACTION, DataPlan, load_split, partitions
 from fedledger.simulation.config import SimulationConfig
 
 __all__ = ["LocalData", "SimulationData", "load_simulation_data"]

@@ -1,15 +1,15 @@
 """The encrypted simulation: the real coordinator and N real participants over one in-memory ledger.
 
 Nothing of the round is re-implemented here. The coordinator is
-:class:`fedledger.roles.coordinator.Coordinator` and each participant a
-:class:`fedledger.roles.participant.Participant` with its own self-signed identity, X25519 key
-and registered party, running in a thread of its own as separate processes would; the ledger
+:class:`fedledger.roles.training.coordinator.Coordinator` and each participant a
+:class:`fedledger.roles.training.participant.Participant` with its own self-signed identity, X25519
+key and registered party, running in a thread of its own as separate processes would; the ledger
 runs the real contract in-process (SubmitUpdate verifies each update's proof of plaintext
 knowledge, CloseRound multiplies the ciphertexts, SubmitDecryptionShare verifies each share).
 Keys are real: a 2048-bit (or larger) safe-prime threshold Paillier key made once per simulation
 and dealt by the real ceremony. The simulation only watches: it joins each round's coordinator
 outcome with the participants' reports into the demo's per-round row
-(:func:`fedledger.roles.round_summary.summarise_round`), adds the chaincode's time per
+(:func:`fedledger.roles.training.round_summary.summarise_round`), adds the chaincode's time per
 transaction and, when asked, keeps each participant's plaintext update so the encrypted
 aggregate can be compared with plaintext FedAvg of the very same updates.
 """
@@ -30,13 +30,13 @@ from fedledger.errors import FedLedgerError
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.learning.strategy import StrategyState
 from fedledger.ledger.identity import self_signed_identity
-from fedledger.roles.coordinator import Coordinator, RoundOutcome
-from fedledger.roles.decryptors import DecryptorPolicy
 from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector
-from fedledger.roles.participant import Participant, RoundReport, TaskState
-from fedledger.roles.round_summary import summarise_round
-from fedledger.roles.task_policy import TaskPolicy
+from fedledger.roles.training.coordinator import Coordinator, RoundOutcome
+from fedledger.roles.training.decryptors import DecryptorPolicy
+from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.round_summary import summarise_round
+from fedledger.roles.training.task_policy import TaskPolicy
 from fedledger.simulation.config import SimulationConfig
 from fedledger.simulation.data import SimulationData
 from fedledger.simulation.phases import phase_figures

@@ -1,6 +1,6 @@
 """The plaintext twin: the same training as the encrypted simulation, averaged in the clear.
 
-Same data parts, same seeds (:func:`fedledger.roles.participant.round_seed`), same initial
+Same data parts, same seeds (:func:`fedledger.roles.training.participant.round_seed`), same initial
 weights, same strategy, same local training (:func:`fedledger.learning.training.train_local`
 with the strategy's configuration of the round) — and then plain FedAvg of the updates
 (:func:`fedledger.learning.fedavg.weighted_average`), no encoding, no encryption, no ledger.
@@ -28,7 +28,7 @@ from fedledger.learning.fedavg import weighted_average
 from fedledger.learning.strategy import preset, strategy_for
 from fedledger.learning.training import TrainingConfig, train_local
 from fedledger.roles.model_io import FloatVector, canonical_weights, weights_hash
-from fedledger.roles.participant import round_seed
+from fedledger.roles.training.participant import round_seed
 from fedledger.simulation.config import SimulationConfig
 from fedledger.simulation.data import SimulationData
 

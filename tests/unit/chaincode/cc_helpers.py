@@ -9,7 +9,7 @@ from typing import Any
 from fedledger.errors import ContractError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
-from fedledger_chaincode.protos import (
+from fedledger_chaincode.fabric.protos import (
     chaincode_pb2,
     chaincode_shim_pb2,
     common_pb2,

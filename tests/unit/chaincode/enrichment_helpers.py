@@ -29,7 +29,7 @@ from training_helpers import VALUE_COUNT, Setup, pid
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
 from fedledger.protocol.enrichment import sealed_size
-from fedledger_chaincode.contract import build_router
+from fedledger_chaincode.core.contract import build_router
 
 ORG1 = make_identity("Org1MSP", "User1@org1")
 ORG1_B = make_identity("Org1MSP", "User2@org1")

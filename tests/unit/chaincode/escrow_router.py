@@ -21,9 +21,9 @@ from typing import Any
 
 from fedledger.protocol.canonical import parse_array
 from fedledger.protocol.tokens import escrow_account
-from fedledger_chaincode.context import TransactionContext
-from fedledger_chaincode.movements import Movements, token_movements
-from fedledger_chaincode.router import Router
+from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.router import Router
+from fedledger_chaincode.credits.movements import Movements, token_movements
 
 KIND = "test"
 EVENT = "EscrowScript"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fedledger.protocol.errors import ProtocolError
-from fedledger_chaincode.config import ContractConfig, contract_config_from_env
-from fedledger_chaincode.server import ServerConfigError, config_from_env
+from fedledger_chaincode.core.config import ContractConfig, contract_config_from_env
+from fedledger_chaincode.fabric.server import ServerConfigError, config_from_env
 
 SERVER = {"CHAINCODE_ID": "fedledger:ab", "CHAINCODE_SERVER_ADDRESS": "127.0.0.1:9999"}
 

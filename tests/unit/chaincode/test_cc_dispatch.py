@@ -14,9 +14,9 @@ from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.errors import ProtocolError
-from fedledger_chaincode.context import Creator, HistoryRecord, TransactionContext, TxTimestamp
-from fedledger_chaincode.contract import build_router
-from fedledger_chaincode.router import Router, decode_arguments, execute
+from fedledger_chaincode.core.context import Creator, HistoryRecord, TransactionContext, TxTimestamp
+from fedledger_chaincode.core.contract import build_router
+from fedledger_chaincode.core.router import Router, decode_arguments, execute
 
 
 def test_unknown_function_is_named_in_the_error(ledger: InMemoryLedger, org1: Identity) -> None:

@@ -1,4 +1,5 @@
-"""The escrow API of fedledger_chaincode.movements, driven through the test-only escrow module.
+"""The escrow API of fedledger_chaincode.credits.movements, driven through the test-only escrow
+module.
 
 These are the moves the enrichment plan (fund pro rata, pay a tier, refund the rest) and the
 prediction request (escrow a price, pay a fee plus a pro-rata split, or refund on reclaim) make.

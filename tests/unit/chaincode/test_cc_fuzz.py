@@ -36,9 +36,9 @@ from training_helpers import WEIGHTS_HASH, Setup, make_setup, pid, task_fields
 
 from fedledger.errors import ContractError
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
-from fedledger_chaincode.context import TransactionContext
-from fedledger_chaincode.contract import build_router
-from fedledger_chaincode.router import Router
+from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.contract import build_router
+from fedledger_chaincode.core.router import Router
 
 ROUTER = build_router()
 INTERNAL = "internal error in the chaincode"

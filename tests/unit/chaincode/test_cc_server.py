@@ -16,9 +16,9 @@ from fabric_protos.peer import chaincode_shim_pb2_grpc
 from support.identities import make_identity, new_key, private_key_pem, self_signed_pem
 
 from fedledger.ledger.identity import Identity
-from fedledger_chaincode import server
-from fedledger_chaincode.protos import proposal_response_pb2
-from fedledger_chaincode.server import (
+from fedledger_chaincode.fabric import server
+from fedledger_chaincode.fabric.protos import proposal_response_pb2
+from fedledger_chaincode.fabric.server import (
     MAX_MESSAGE_BYTES,
     ServerConfig,
     ServerConfigError,

@@ -16,15 +16,15 @@ from cc_helpers import MSG, TX_ID, party_json, signed_proposal, transaction
 from fedledger.ledger.identity import Identity
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.errors import ProtocolError
-from fedledger_chaincode.chaincode import FedLedgerChaincode
-from fedledger_chaincode.handler import FedLedgerHandler
-from fedledger_chaincode.protos import (
+from fedledger_chaincode.fabric.chaincode import FedLedgerChaincode
+from fedledger_chaincode.fabric.handler import FedLedgerHandler
+from fedledger_chaincode.fabric.protos import (
     chaincode_pb2,
     chaincode_shim_pb2,
     kv_query_result_pb2,
     proposal_pb2,
 )
-from fedledger_chaincode.shim_context import ShimContext, decode_proposal
+from fedledger_chaincode.fabric.shim_context import ShimContext, decode_proposal
 
 
 class FakePeer:
@@ -105,7 +105,7 @@ def connect(chaincode: Any | None = None) -> tuple[FedLedgerHandler, FakePeer]:
 
 
 def response_of(message: Any) -> Any:
-    from fedledger_chaincode.protos import proposal_response_pb2
+    from fedledger_chaincode.fabric.protos import proposal_response_pb2
 
     return proposal_response_pb2.Response.FromString(message.payload)
 
@@ -260,7 +260,7 @@ def test_chat_registers_then_reaches_ready() -> None:
 def test_serial_writer_never_has_two_writes_outstanding_on_one_stream() -> None:
     import asyncio
 
-    from fedledger_chaincode.handler import SerialWriter
+    from fedledger_chaincode.fabric.handler import SerialWriter
 
     class OneWriteAtATime:
         def __init__(self) -> None:

@@ -20,7 +20,7 @@ from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.fields import MAX_INT64
 from fedledger.protocol.tokens import escrow_account, parse_transfer_event
-from fedledger_chaincode.config import ContractConfig
+from fedledger_chaincode.core.config import ContractConfig
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Helpers for the credits tests: registered parties, a ledger with the escrow test module, audits.
 
 ``escrow_router`` is a contract module that exists only in these tests: it drives the escrow API
-of ``fedledger_chaincode.movements`` the way the enrichment and prediction modules will, so fund,
-pay and refund are exercised before those modules exist. It is never part of the production
-contract (``fedledger_chaincode.contract.MODULES``).
+of ``fedledger_chaincode.credits.movements`` the way the enrichment and prediction modules will, so
+fund, pay and refund are exercised before those modules exist. It is never part of the production
+contract (``fedledger_chaincode.core.contract.MODULES``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from fedledger.ledger.identity import Identity
 from fedledger.ledger.memory import InMemoryLedger
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.tokens import escrow_account
-from fedledger_chaincode.config import ContractConfig
-from fedledger_chaincode.contract import build_router
+from fedledger_chaincode.core.config import ContractConfig
+from fedledger_chaincode.core.contract import build_router
 
 
 def escrow_ledger(clock: Callable[[], int], config: ContractConfig | None = None) -> InMemoryLedger:

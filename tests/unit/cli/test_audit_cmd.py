@@ -16,8 +16,8 @@ from support.consortium import Consortium, run_whole_task
 
 from fedledger.cli.paths import Paths
 from fedledger.ledger.identity import Identity
-from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.ledger_io import get_round
+from fedledger.roles.training.checkpoints import ModelStore
 
 
 @dataclass

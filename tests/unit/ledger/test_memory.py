@@ -15,10 +15,10 @@ from fedledger.errors import ContractError, GatewayError
 from fedledger.ledger.identity import Identity
 from fedledger.ledger.interface import Contract
 from fedledger.ledger.memory import InMemoryLedger, ManualClock, transaction_id
-from fedledger_chaincode.config import ContractConfig
-from fedledger_chaincode.context import TransactionContext
-from fedledger_chaincode.contract import build_router
-from fedledger_chaincode.protos import identities_pb2
+from fedledger_chaincode.core.config import ContractConfig
+from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.contract import build_router
+from fedledger_chaincode.fabric.protos import identities_pb2
 
 PARTY = json.dumps({"roles": ["trainer"], "kx_public_key": base64.b64encode(b"k" * 32).decode()})
 

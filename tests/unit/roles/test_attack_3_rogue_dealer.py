@@ -20,7 +20,7 @@ from support.consortium import PLAN, Consortium
 from fedledger.errors import ContractError
 from fedledger.protocol.task_records import PublicKeyInfo
 from fedledger.roles.ledger_io import WaitTimeout, get_task
-from fedledger.roles.task_policy import TaskRefused, check_task, find_task_for
+from fedledger.roles.training.task_policy import TaskRefused, check_task, find_task_for
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from fedledger.protocol.ciphervec import CipherVector
 from fedledger.protocol.popk import ProofContext
 from fedledger.protocol.round_records import RoundRecord
 from fedledger.roles.metering import PhaseTimer
-from fedledger.roles.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import Participant, RoundReport, TaskState
 
 
 class Unclipped(Participant):

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fedledger.roles.checkpoints import CheckpointError, ModelStore
 from fedledger.roles.model_io import canonical_weights, weights_hash
+from fedledger.roles.training.checkpoints import CheckpointError, ModelStore
 
 TASK = "task-" + "a" * 32
 

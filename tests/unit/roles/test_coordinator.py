@@ -16,9 +16,9 @@ from support.consortium import PLAN, Consortium
 
 from fedledger.ledger.events import EventFeed
 from fedledger.protocol.training import DEFAULT_MAX_UPDATE_BYTES, MAX_ROUND_BYTES
-from fedledger.roles.coordinator import RoundOutcome, max_update_bytes_for
 from fedledger.roles.ledger_io import Watch, get_round, get_task, task_events
-from fedledger.roles.participant import TaskState
+from fedledger.roles.training.coordinator import RoundOutcome, max_update_bytes_for
+from fedledger.roles.training.participant import TaskState
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from fedledger.errors import LearningError
 from fedledger.learning.datasets import Dataset, DataSplit
-from fedledger.roles.enrichment_data import parse_skewed_digits, skewed_split
+from fedledger.roles.enrichment.data import parse_skewed_digits, skewed_split
 
 
 def _split(per_class: int = 100) -> DataSplit:

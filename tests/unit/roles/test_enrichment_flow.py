@@ -23,18 +23,18 @@ from fedledger.errors import ContractError, EnrichmentError
 from fedledger.ledger.memory import InMemoryContract
 from fedledger.protocol.enrichment import pick_tier
 from fedledger.protocol.rounds import lower_median
-from fedledger.roles.enricher import Enricher
-from fedledger.roles.enrichment_plan import (
+from fedledger.roles.enrichment.enricher import Enricher
+from fedledger.roles.enrichment.plan import (
     approve_plan,
     get_plan,
     propose_plan,
     seal_model_to_enricher,
     seal_weights,
 )
-from fedledger.roles.enrichment_review import EnrichmentReviewer
+from fedledger.roles.enrichment.review import EnrichmentReviewer
 from fedledger.roles.ledger_io import query, register_party
 from fedledger.roles.model_io import FloatVector, weights_hash
-from fedledger.roles.participant import TaskState
+from fedledger.roles.training.participant import TaskState
 
 TIERS = ((1, 10), (300, 30), (1000, 100))
 

@@ -19,8 +19,8 @@ from fedledger.inference.params import DEFAULT_PARAMS
 from fedledger.ledger.memory import InMemoryContract
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.predictions import PredictionOffer
-from fedledger.roles.ledger_gate import LedgerGate
-from fedledger.roles.prediction_market import (
+from fedledger.roles.prediction.gate import LedgerGate
+from fedledger.roles.prediction.market import (
     create_offer,
     get_receipt,
     get_request,

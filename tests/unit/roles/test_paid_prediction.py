@@ -21,16 +21,16 @@ from fedledger.inference.model import PolyMlp
 from fedledger.inference.params import DEFAULT_PARAMS, CkksParams
 from fedledger.learning.datasets import DataSplit
 from fedledger.protocol.assets import party_id
-from fedledger.roles.consumer import PredictionConsumer
-from fedledger.roles.ledger_gate import LedgerGate
-from fedledger.roles.prediction_market import (
+from fedledger.roles.prediction.consumer import PredictionConsumer
+from fedledger.roles.prediction.gate import LedgerGate
+from fedledger.roles.prediction.market import (
     buy_prediction,
     create_offer,
     get_offer,
     get_receipt,
 )
-from fedledger.roles.prediction_transport import PredictionClient, ServerTls
-from fedledger.roles.provider import PredictionProvider
+from fedledger.roles.prediction.provider import PredictionProvider
+from fedledger.roles.prediction.transport import PredictionClient, ServerTls
 
 HOST_NAME = "provider.org2.fedledger.local"
 

@@ -13,7 +13,7 @@ from support.consortium import PLAN, Consortium
 
 from fedledger.ledger.events import EventFeed
 from fedledger.roles.ledger_io import WaitTimeout, Watch, get_round, get_task, task_events
-from fedledger.roles.participant import DivergedFromMajority
+from fedledger.roles.training.participant import DivergedFromMajority
 
 
 @pytest.fixture

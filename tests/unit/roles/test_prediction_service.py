@@ -20,14 +20,14 @@ from fedledger.inference.messages import PredictRequest, encode_predict_request
 from fedledger.inference.model import PolyMlp
 from fedledger.inference.params import CkksParams
 from fedledger.learning.datasets import DataSplit
-from fedledger.roles.consumer import PredictionConsumer
-from fedledger.roles.prediction_transport import (
+from fedledger.roles.prediction.consumer import PredictionConsumer
+from fedledger.roles.prediction.provider import MemoryGate, PredictionProvider
+from fedledger.roles.prediction.transport import (
     MAX_MESSAGE_BYTES,
     MAX_PREDICT_BYTES,
     PredictionClient,
     ServerTls,
 )
-from fedledger.roles.provider import MemoryGate, PredictionProvider
 
 HOST_NAME = "provider.org1.fedledger.local"
 

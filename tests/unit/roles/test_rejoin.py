@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from support.consortium import Consortium, Member
 
-from fedledger.roles.checkpoints import ModelStore
-from fedledger.roles.participant import Participant, TaskState
+from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.roles.training.participant import Participant, TaskState
 
 
 @pytest.fixture

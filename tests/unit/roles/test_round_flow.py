@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from support.consortium import Consortium
 
-from fedledger.roles.coordinator import RoundOutcome
-from fedledger.roles.decryptors import DecryptorPolicy, chosen_decryptors
-from fedledger.roles.participant import RoundReport, TaskState
+from fedledger.roles.training.coordinator import RoundOutcome
+from fedledger.roles.training.decryptors import DecryptorPolicy, chosen_decryptors
+from fedledger.roles.training.participant import RoundReport, TaskState
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ import pytest
 from support.consortium import Consortium
 
 from fedledger.errors import FedLedgerError
-from fedledger.roles.checkpoints import ModelStore
 from fedledger.roles.model_io import weights_hash
-from fedledger.roles.participant import TaskState
-from fedledger.roles.served_model import current_model
+from fedledger.roles.prediction.served_model import current_model
+from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.roles.training.participant import TaskState
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The contract's core: dispatcher, transaction context, settings, parties, adverts and history."""

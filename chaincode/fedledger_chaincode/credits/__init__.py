@@ -1,0 +1,1 @@
+"""Credits: the token, escrow accounts and the movements of one transaction."""

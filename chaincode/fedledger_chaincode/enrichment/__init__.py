@@ -1,0 +1,1 @@
+"""Paid enrichment transactions: compensation plans, delivery and evaluation, settlement."""

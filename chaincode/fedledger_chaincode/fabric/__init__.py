@@ -1,0 +1,1 @@
+"""Fabric plumbing: the chaincode-as-a-service server, shim handler, stub context, protos."""

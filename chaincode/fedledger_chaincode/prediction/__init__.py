@@ -1,0 +1,1 @@
+"""Prediction-as-a-service transactions: offers, paid requests, receipts, reclaims and disputes."""

@@ -1,0 +1,1 @@
+"""Training transactions: tasks, key envelopes, rounds, updates, shares, results, model."""

@@ -1,0 +1,164 @@
+"""GradientPerIterationValue transactions: SubmitUpdate and GetUpdate.
+
+Each participant's encrypted update for a round lives under its own keys (Update for the summary,
+UpdateVector for the vector and its proof; task, round, party) and is never overwritten, so
+submissions of different participants never conflict and a participant cannot replace its update
+once others have seen it. Everything is checked before the write, cheapest first: the request,
+the caller, the round and its times, the declared sample count, the size, the wire format, the
+key, length, encoding and every ciphertext's membership of Z*(n²) (a bad ciphertext would poison
+the aggregate), and last the proof that the submitter knows every plaintext it submits
+(``fedledger.protocol.popk``), which makes copying, cancelling or re-randomising another party's
+update impossible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from fedledger.protocol.assets import parse_party_id
+from fedledger.protocol.ciphervec import CipherVector, validate_cipher_vector
+from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.events import UPDATE_SUBMITTED
+from fedledger.protocol.popk import (
+    PlaintextProof,
+    ProofContext,
+    proof_base64_chars,
+    verify_plaintext_proof,
+)
+from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
+from fedledger.protocol.rounds import (
+    ROUND_OPEN,
+    UPDATE_TYPE,
+    UPDATE_VECTOR_TYPE,
+    parse_update_request,
+    read_blob,
+)
+from fedledger.protocol.task_records import TaskRecord
+from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.router import Router
+from fedledger_chaincode.training.state import (
+    caller_party,
+    check_high_water,
+    is_past,
+    key,
+    load_round,
+    load_task,
+    put_record,
+    require_active,
+    require_participant,
+)
+
+__all__ = ["check_vector", "register"]
+
+
+def check_vector(task: TaskRecord, raw: bytes) -> CipherVector:
+    """Check decoded cipher-vector bytes against the task; return the parsed vector.
+
+    Raises ``ProtocolError`` "vector is invalid: <reason>" naming the first problem: format, key
+    fingerprint, width, ciphertext count, value count, encoding, or "ciphertext i is not in
+    Z*(n^2)".
+    """
+    try:
+        vector = CipherVector.from_bytes(raw)
+        validate_cipher_vector(
+            vector,
+            n=task.n,
+            expected_length=task.ciphertext_count,
+            expected_fingerprint=task.public_key.fingerprint,
+            expected_spec=task.spec,
+        )
+        if vector.value_count != task.value_count:
+            raise ProtocolError(
+                f"it packs {vector.value_count} values, the task's model has {task.value_count}"
+            )
+    except ProtocolError as exc:
+        raise ProtocolError(f"vector is invalid: {exc}") from None
+    return vector
+
+
+def _check_proof(
+    task: TaskRecord, number: int, party: str, vector: CipherVector, raw: bytes, proof: str
+) -> None:
+    n = task.n
+    read_blob(proof, "proof", max_chars=proof_base64_chars(n))
+    try:
+        parsed = PlaintextProof.from_base64(proof, n)
+    except ProtocolError as exc:
+        raise ProtocolError(f"proof is invalid: {exc}") from None
+    context = ProofContext(task.id, number, party, task.public_key.fingerprint)
+    digest = hashlib.sha256(raw).digest()
+    verify_plaintext_proof(n, vector.ciphertexts, digest, parsed, context)
+
+
+async def submit_update(
+    ctx: TransactionContext, task_id: str, round_number: str, update_json: str
+) -> bytes:
+    """SubmitUpdate: store the creator's encrypted, proven update for an open round, once.
+
+    Returns the stored summary: ``{"task_id", "round", "party", "samples", "size", "digest",
+    "submitted_at", "submitted_tx"}``. Raises ``ProtocolError`` for malformed JSON, a
+    non-participant, an inactive task, a round that is not open, past its deadline or stamped
+    before its high-water mark, a sample count other than the task's, a second submission, an
+    oversized payload, an invalid vector or a proof that does not verify for the caller.
+    """
+    request = parse_update_request(update_json, "argument 3")
+    party = await caller_party(ctx)
+    task = await load_task(ctx, task_id)
+    require_participant(task, party)
+    require_active(task)
+    record = await load_round(ctx, task, round_number)
+    number = record.round
+    where = f"round {number} of {task_id}"
+    if record.status != ROUND_OPEN:
+        raise ProtocolError(
+            f"{where} is {record.status}; updates are accepted only while it is open"
+        )
+    if is_past(ctx.tx_timestamp, record.deadline):
+        raise ProtocolError(
+            f"{where} stopped accepting updates at its deadline {record.deadline}; the "
+            f"transaction timestamp is {ctx.tx_timestamp.seconds}"
+        )
+    check_high_water(ctx, record)
+    samples = task.samples_of(party)
+    if request.samples != samples:
+        raise ProtocolError(
+            f"samples {request.samples} differs from the {samples} that {task_id} declares for "
+            f"party {party}; an update is weighted by the task's count"
+        )
+    state_key = key(UPDATE_TYPE, task_id, number, party)
+    if await ctx.get_state(state_key):
+        raise ProtocolError(f"party {party} already submitted an update for {where}")
+    raw = read_blob(request.vector, "vector", max_chars=task.max_update_bytes)
+    vector = check_vector(task, raw)
+    _check_proof(task, number, party, vector, raw, request.proof)
+    summary = UpdateSummary(
+        task_id, number, party, samples, len(raw), hashlib.sha256(raw).hexdigest(),
+        ctx.tx_timestamp.seconds, ctx.tx_id,
+    )  # fmt: skip
+    payload = put_record(ctx, state_key, summary)
+    stored = UpdateRecord(**summary.to_dict(), vector=request.vector, proof=request.proof)
+    put_record(ctx, key(UPDATE_VECTOR_TYPE, task_id, number, party), stored)
+    ctx.set_event(UPDATE_SUBMITTED, payload)
+    return payload
+
+
+async def get_update(ctx: TransactionContext, task_id: str, round_number: str, party: str) -> bytes:
+    """GetUpdate: one stored update with its ``"vector"`` and ``"proof"`` (base64).
+
+    Raises ``ProtocolError`` "no update from X for round …".
+    """
+    task = await load_task(ctx, task_id)
+    record = await load_round(ctx, task, round_number)
+    parse_party_id(party)
+    stored = await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, record.round, party))
+    if not stored:
+        raise NotFoundError(f"no update from {party} for round {record.round} of {task_id}")
+    return stored
+
+
+def register(router: Router) -> None:
+    """Route the update transactions."""
+    router.add_object_type(UPDATE_TYPE)
+    router.add_object_type(UPDATE_VECTOR_TYPE)
+    router.add("SubmitUpdate", submit_update)
+    router.add("GetUpdate", get_update)

@@ -1,0 +1,1 @@
+"""The prediction room: offers, paid encrypted predictions, the provider's service and its gate."""

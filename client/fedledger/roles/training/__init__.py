@@ -1,0 +1,1 @@
+"""The training room: a task's coordinator and participants, round by round."""

@@ -72,8 +72,10 @@ def build_helper(module_dir: Path, out_dir: Path, *, force: bool = False) -> Pat
     except NetworkError as exc:
         raise CryptoError(f"cannot build the lattice helper: {exc}") from exc
     if have < need:
-        raise CryptoError(f"Go {have[0]}.{have[1]} is too old: the lattice helper needs Go"
-                          f" {need[0]}.{need[1]} or newer")
+        raise CryptoError(
+            f"Go {have[0]}.{have[1]} is too old: the lattice helper needs Go"
+            f" {need[0]}.{need[1]} or newer"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
     cmd = [go, "build", "-trimpath", "-o", str(helper), "."]

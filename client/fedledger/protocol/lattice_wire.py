@@ -22,6 +22,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fedledger.protocol.errors import ProtocolError
 
@@ -38,6 +39,7 @@ __all__ = [
     "LatticeBlob",
     "RingSpec",
     "encode_blob",
+    "lane_constants",
     "parse_blob",
     "residue_words",
 ]
@@ -175,7 +177,7 @@ def parse_blob(data: bytes, spec: RingSpec, kind: int, key_id: bytes) -> Lattice
     expected = polys * moduli * spec.n * 8
     if len(body) != expected:
         raise ProtocolError(f"lattice {name}: body is {len(body)} bytes, expected {expected}")
-    _check_reduced(name, spec, residue_words(body), polys)
+    _check_reduced(name, spec, body, polys)
     return LatticeBlob(kind, got_key, values, polys, bytes(body))
 
 
@@ -195,12 +197,36 @@ def _check_counts(
         )
 
 
-def _check_reduced(name: str, spec: RingSpec, words: Sequence[int], polys: int) -> None:
-    n = spec.n
+def _check_reduced(name: str, spec: RingSpec, body: memoryview, polys: int) -> None:
+    """Refuse a residue not below its modulus: two whole-body big-integer checks (each lane
+    below 2^63, then below q_i: see :func:`lane_constants`), and a scan only to name the culprit."""
+    words = int.from_bytes(body, "little")
+    _, offsets, ones = lane_constants(spec.moduli, spec.n, polys)
+    if not (words >> 63) & ones and not ((words + offsets) >> 63) & ones:
+        return
+    lanes, n = residue_words(body), spec.n
     for p in range(polys):
         for i, q in enumerate(spec.moduli):
             start = (p * len(spec.moduli) + i) * n
-            if max(words[start : start + n]) >= q:
+            if max(lanes[start : start + n]) >= q:
                 raise ProtocolError(
                     f"lattice {name}: polynomial {p} has a residue not below modulus {i}"
                 )
+
+
+@lru_cache(maxsize=16)
+def lane_constants(moduli: tuple[int, ...], n: int, polys: int) -> tuple[int, int, int]:
+    """Return (lanes of q_i, lanes of 2^63 - q_i, lanes of 1) for ``polys`` polynomials.
+
+    A body read as one little-endian integer has the residues as 64-bit lanes. For a lane below
+    2^63, adding 2^63 - q_i sets its top bit exactly when it is at least q_i, and never carries
+    into the next lane; masking the shifted top bits with the lanes of 1 tests every lane at once.
+    """
+    modulus_lanes = b"".join(q.to_bytes(8, "little") * n for q in moduli) * polys
+    offset_lanes = b"".join(((1 << 63) - q).to_bytes(8, "little") * n for q in moduli) * polys
+    ones = (1).to_bytes(8, "little") * (n * len(moduli) * polys)
+    return (
+        int.from_bytes(modulus_lanes, "little"),
+        int.from_bytes(offset_lanes, "little"),
+        int.from_bytes(ones, "little"),
+    )

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"math/bits"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -341,7 +342,8 @@ func (c *context) addFlood(p ring.Poly, b int) error {
 // exactly the active set the decryptors used.
 func opCombine(ctx *context, args json.RawMessage, blobs [][]byte) (map[string]any, [][]byte, error) {
 	var a struct {
-		Values int `json:"values"`
+		Values     int    `json:"values"`
+		NoiseBound string `json:"noise_bound"`
 	}
 	if err := decodeArgs(args, &a); err != nil {
 		return nil, nil, err
@@ -366,7 +368,11 @@ func opCombine(ctx *context, args json.RawMessage, blobs [][]byte) (map[string]a
 			ctx.ringQ.Add(acc[p], share[p], acc[p])
 		}
 	}
-	values, err := ctx.decode(acc, a.Values)
+	bound, ok := new(big.Int).SetString(a.NoiseBound, 10)
+	if !ok || bound.Sign() <= 0 {
+		return nil, nil, fmt.Errorf("bad noise bound %q", a.NoiseBound)
+	}
+	values, err := ctx.decode(acc, a.Values, bound)
 	if err != nil {
 		return nil, nil, err
 	}

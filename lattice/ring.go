@@ -133,9 +133,12 @@ func (c *context) encode(values []int64, count int) []ring.Poly {
 	return polys
 }
 
-// decode rounds every coefficient x (centred mod Q) to round(x*t/Q), the plaintext sum; it
-// refuses a result outside (-t/2, t/2], which only a wrong share or a broken bound produces.
-func (c *context) decode(polys []ring.Poly, values int) ([]int64, error) {
+// decode rounds every coefficient x (centred mod Q) to m = round(x*t/Q), the plaintext sum. It
+// refuses a coefficient whose noise |x - delta*m| exceeds noiseBound or a padding coefficient
+// that is not zero: an honest decryption never does, while a wrong share (or the wrong round's
+// seed) leaves noise uniform below delta/2, which passes the bound for one coefficient with
+// probability about noiseBound/(delta/2) and for all of them together practically never.
+func (c *context) decode(polys []ring.Poly, values int, noiseBound *big.Int) ([]int64, error) {
 	coeffs := make([]*big.Int, c.n)
 	for k := range coeffs {
 		coeffs[k] = new(big.Int)
@@ -144,18 +147,30 @@ func (c *context) decode(polys []ring.Poly, values int) ([]int64, error) {
 	t := new(big.Int).SetUint64(c.t)
 	halfQ := new(big.Int).Rsh(c.bigQ, 1)
 	half := int64(c.t / 2)
-	x := new(big.Int)
+	x, e := new(big.Int), new(big.Int)
 	for p, poly := range polys {
 		c.ringQ.PolyToBigintCentered(poly, 1, coeffs)
-		for k := 0; k < c.n && p*c.n+k < values; k++ {
+		for k := 0; k < c.n; k++ {
 			// round(x*t/Q) = floor((x*t + Q/2) / Q), with floor division for negative x.
 			x.Mul(coeffs[k], t)
 			x.Add(x, halfQ)
 			x.Div(x, c.bigQ)
-			if !x.IsInt64() || x.Int64() > half || x.Int64() < -half {
-				return nil, fmt.Errorf("value %d decodes outside the plaintext range", p*c.n+k)
+			e.Mul(x, c.delta)
+			e.Sub(coeffs[k], e)
+			index := p*c.n + k
+			if e.CmpAbs(noiseBound) > 0 {
+				return nil, fmt.Errorf("value %d decrypts with noise beyond the bound: a wrong share or ciphertext", index)
 			}
-			out[p*c.n+k] = x.Int64()
+			if index >= values {
+				if x.Sign() != 0 {
+					return nil, fmt.Errorf("padding coefficient %d decrypts to non-zero: a wrong share or ciphertext", index)
+				}
+				continue
+			}
+			if !x.IsInt64() || x.Int64() > half || x.Int64() < -half {
+				return nil, fmt.Errorf("value %d decodes outside the plaintext range", index)
+			}
+			out[index] = x.Int64()
 		}
 	}
 	return out, nil

@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Mapping, Sequence
 
 from fedledger.crypto.lattice.keys import shamir_residues
-from fedledger.crypto.lattice.session import LatticeSession
+from fedledger.crypto.lattice.session import LatticeSession, derive_seed
 from fedledger.errors import CryptoError, EncodingOverflowError
 from fedledger.protocol.lattice_wire import (
     CIPHERTEXT,
@@ -28,7 +28,7 @@ from fedledger.protocol.lattice_wire import (
     parse_blob,
 )
 
-__all__ = ["combine_shares", "decryption_share", "encrypt", "encrypt_public"]
+__all__ = ["check_vector", "combine_shares", "decryption_share", "encrypt", "encrypt_public"]
 
 
 def _pack_values(session: LatticeSession, values: Sequence[int]) -> tuple[int, bytes]:
@@ -112,13 +112,12 @@ def decryption_share(
         )
     if round_number is None:
         blob = parse_blob(ciphertext, ring, PUBLIC_CIPHERTEXT, key_id)
-        half = len(blob.residues) // 2
-        source, seeded, polys = blob.residues[half:], False, blob.polys // 2
-        noise = params.public_noise()
+        source, seeded = blob.residues[len(blob.residues) // 2 :], False
     else:
         blob = parse_blob(ciphertext, ring, CIPHERTEXT, key_id)
-        source, seeded, polys = session.round_seed(round_number), True, blob.polys
-        noise = params.seeded_noise(len(dealers))
+        source, seeded = session.round_seed(round_number), True
+    contributors = None if round_number is None else len(dealers)
+    polys, flood_bits, _ = _noise(session, blob.values, contributors)
     shares = shamir_residues(session, received, dealers)
     args = {
         "own": own,
@@ -127,20 +126,40 @@ def decryption_share(
         "dealers": len(dealers),
         "polys": polys,
         "seeded": seeded,
-        "flood_bits": params.flood_bits(polys * ring.n, noise),
+        "flood_bits": flood_bits,
     }
     _, (residues,) = session.helper.call("decrypt_share", ring, args, [source, *shares])
     return encode_blob(ring, DECRYPTION_SHARE, key_id, blob.values, residues)
 
 
+def _noise(session: LatticeSession, values: int, contributors: int | None) -> tuple[int, int, int]:
+    """Return (polynomials, flood bits per share, bound on the combined noise) of decrypting
+    ``values`` values: a round's aggregate of ``contributors``, or a public-key ciphertext."""
+    params = session.params
+    polys = params.ring.polynomials(CIPHERTEXT, values)
+    noise = params.public_noise() if contributors is None else params.seeded_noise(contributors)
+    flood_bits = params.flood_bits(polys * params.ring.n, noise)
+    return polys, flood_bits, noise + params.threshold * (1 << flood_bits)
+
+
 def combine_shares(
-    session: LatticeSession, ciphertext: bytes, shares: Sequence[bytes], *, public: bool = False
+    session: LatticeSession,
+    ciphertext: bytes,
+    shares: Sequence[bytes],
+    *,
+    contributors: int | None = None,
 ) -> list[int]:
     """Return the plaintext of ``ciphertext`` from the ``threshold`` shares of one active set.
 
-    Raises CryptoError for a wrong number of shares or a result outside the plaintext range
-    (a wrong share), ProtocolError for malformed input.
+    ``contributors`` is the number of updates in a round's aggregate; leave it out for a
+    public-key ciphertext. Every coefficient's noise is checked against the bound an honest
+    decryption cannot exceed, and the padding must decrypt to zero, so a wrong share (or the
+    wrong round) is refused instead of yielding a random sum. A share shifted by a well-formed
+    plaintext offset is not detectable here (see the package docstring).
+    Raises CryptoError for a wrong number of shares, HelperError when the check fails,
+    ProtocolError for malformed input.
     """
+    public = contributors is None
     ring, key_id = session.params.ring, session.key_id
     if len(shares) != session.params.threshold:
         raise CryptoError(
@@ -158,9 +177,22 @@ def combine_shares(
                 f" ciphertext {blob.values}"
             )
         parts.append(parsed.residues)
-    _, (out,) = session.helper.call("combine", ring, {"values": blob.values}, parts)
+    _, _, bound = _noise(session, blob.values, contributors)
+    args = {"values": blob.values, "noise_bound": str(bound)}
+    _, (out,) = session.helper.call("combine", ring, args, parts)
     values = array("q")
     values.frombytes(out)
     if sys.byteorder != "little":
         values.byteswap()
     return values.tolist()
+
+
+def check_vector(session: LatticeSession, length: int = 64) -> list[int]:
+    """Return the task's known vector for the end-to-end key check (public: derived from the
+    task's check seed, values spread over the whole range [-max_abs, max_abs])."""
+    bound = session.params.max_abs
+    stream = b"".join(
+        derive_seed("key-check-values", session.check_seed, i) for i in range(-(-length // 4))
+    )
+    words = [int.from_bytes(stream[8 * i : 8 * i + 8], "little") for i in range(length)]
+    return [w % (2 * bound + 1) - bound for w in words]

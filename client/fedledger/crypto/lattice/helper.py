@@ -7,6 +7,7 @@ connection is closed (a new :class:`LatticeHelper` starts a fresh process).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 import subprocess
@@ -64,7 +65,9 @@ class LatticeHelper:
         """Stop the helper (closing its stdin ends it) and wait for it."""
         proc = self._proc
         if proc.stdin and not proc.stdin.closed:
-            proc.stdin.close()
+            # A helper that already died cannot take the flush: nothing is left to tell it.
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -88,6 +88,58 @@ def setup(helper: LatticeHelper, participants: int) -> dict[str, Any]:
     }
 
 
+def measure_round(helper: LatticeHelper, rng: random.Random, repeat: int) -> dict[str, Any]:
+    """Time one round of 3 participants on fresh keys; return the figures."""
+    out: dict[str, Any] = {}
+    group = setup(helper, 3)
+    session = group["session"]
+    params = session.params
+    out["ring"] = {
+        "log_n": params.ring.log_n,
+        "log_q": round(params.log_q, 2),
+        "moduli": len(params.ring.moduli),
+        "log_t": round(params.ring.plaintext_modulus.bit_length(), 2),
+    }
+    updates = {i: [rng.randint(-MAX_ABS, MAX_ABS) for _ in range(PARAMS)] for i in (1, 2, 3)}
+    print("3 participants, one update each:", flush=True)
+    secrets = group["secrets"]
+    ct, out["encrypt_s"] = median_time(
+        "encrypt", lambda: cipher.encrypt(session, secrets[1], 1, updates[1]), repeat
+    )
+    cts = [cipher.encrypt(session, secrets[i], 1, updates[i]) for i in (1, 2, 3)]
+    out["bytes_per_value"] = len(ct) / PARAMS
+    out["update_bytes"] = len(ct)
+    aggregate, out["aggregate_3_s"] = median_time(
+        "aggregate 3 (protocol layer)",
+        lambda: add_blobs(cts, params.ring, CIPHERTEXT, session.key_id),
+        repeat,
+    )
+    actives = [1, 2]
+
+    def share(j: int) -> bytes:
+        return cipher.decryption_share(
+            session,
+            aggregate,
+            received=group["received"][j],
+            dealers=[1, 2, 3],
+            own=j,
+            actives=actives,
+            round_number=1,
+        )
+
+    _, out["decryption_share_s"] = median_time("decryption share", lambda: share(1), repeat)
+    shares = [share(j) for j in actives]
+    result, out["combine_s"] = median_time(
+        "combine",
+        lambda: cipher.combine_shares(session, aggregate, shares, contributors=3),
+        repeat,
+    )
+    expected = [a + b + c for a, b, c in zip(*updates.values(), strict=True)]
+    out["exact"] = result == expected
+    print(f"  bytes per value: {out['bytes_per_value']:.2f}; exact: {out['exact']}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
@@ -105,54 +157,7 @@ def main() -> None:
             out[f"setup_{participants}_total_s"] = total
             out[f"setup_{participants}_keys_s"] = statistics.median(r["keys_s"] for r in runs)
             out[f"setup_{participants}_check_s"] = statistics.median(r["key_check_s"] for r in runs)
-        group = setup(helper, 3)
-        session = group["session"]
-        params = session.params
-        out["ring"] = {
-            "log_n": params.ring.log_n,
-            "log_q": round(params.log_q, 2),
-            "moduli": len(params.ring.moduli),
-            "log_t": round(params.ring.plaintext_modulus.bit_length(), 2),
-        }
-        updates = {i: [rng.randint(-MAX_ABS, MAX_ABS) for _ in range(PARAMS)] for i in (1, 2, 3)}
-        print("3 participants, one update each:", flush=True)
-        secrets = group["secrets"]
-        ct, out["encrypt_s"] = median_time(
-            "encrypt", lambda: cipher.encrypt(session, secrets[1], 1, updates[1]), args.repeat
-        )
-        cts = [cipher.encrypt(session, secrets[i], 1, updates[i]) for i in (1, 2, 3)]
-        out["bytes_per_value"] = len(ct) / PARAMS
-        out["update_bytes"] = len(ct)
-        aggregate, out["aggregate_3_s"] = median_time(
-            "aggregate 3 (protocol layer)",
-            lambda: add_blobs(cts, params.ring, CIPHERTEXT, session.key_id),
-            args.repeat,
-        )
-        actives = [1, 2]
-
-        def share(j: int) -> bytes:
-            return cipher.decryption_share(
-                session,
-                aggregate,
-                received=group["received"][j],
-                dealers=[1, 2, 3],
-                own=j,
-                actives=actives,
-                round_number=1,
-            )
-
-        _, out["decryption_share_s"] = median_time(
-            "decryption share", lambda: share(1), args.repeat
-        )
-        shares = [share(j) for j in actives]
-        result, out["combine_s"] = median_time(
-            "combine",
-            lambda: cipher.combine_shares(session, aggregate, shares, contributors=3),
-            args.repeat,
-        )
-        expected = [a + b + c for a, b, c in zip(*updates.values(), strict=True)]
-        out["exact"] = result == expected
-        print(f"  bytes per value: {out['bytes_per_value']:.2f}; exact: {out['exact']}", flush=True)
+        out.update(measure_round(helper, rng, args.repeat))
     if args.json:
         print(json.dumps(out))
 

@@ -51,6 +51,25 @@ class Consortium:
         cts = [cipher.encrypt(s, self.secrets[i], round_number, v) for i, v in updates.items()]
         return add_blobs(cts, s.params.ring, CIPHERTEXT, s.key_id)
 
+    def share(
+        self,
+        aggregate: bytes,
+        round_number: int,
+        own: int,
+        dealers: Sequence[int],
+        actives: Sequence[int],
+    ) -> bytes:
+        """Party ``own``'s decryption share of a round's aggregate under ``dealers``' keys."""
+        return cipher.decryption_share(
+            self.session,
+            aggregate,
+            received=self.received[own],
+            dealers=list(dealers),
+            own=own,
+            actives=actives,
+            round_number=round_number,
+        )
+
     def decrypt_round(
         self,
         aggregate: bytes,
@@ -58,18 +77,7 @@ class Consortium:
         contributors: Sequence[int],
         actives: Sequence[int],
     ) -> list[int]:
-        shares = [
-            cipher.decryption_share(
-                self.session,
-                aggregate,
-                received=self.received[j],
-                dealers=list(contributors),
-                own=j,
-                actives=actives,
-                round_number=round_number,
-            )
-            for j in actives
-        ]
+        shares = [self.share(aggregate, round_number, j, contributors, actives) for j in actives]
         return cipher.combine_shares(
             self.session, aggregate, shares, contributors=len(contributors)
         )

@@ -131,28 +131,9 @@ def test_a_wrong_decryption_share_does_not_decrypt_silently(groups: dict) -> Non
     group = groups[(3, 2)]
     s = group.session
     aggregate = group.round_sum(3, {1: [5, 6], 2: [7, 8]})
-    shares = [
-        cipher.decryption_share(
-            s,
-            aggregate,
-            received=group.received[j],
-            dealers=[1, 2],
-            own=j,
-            actives=[1, 2],
-            round_number=3,
-        )
-        for j in (1, 2)
-    ]
+    shares = [group.share(aggregate, 3, j, [1, 2], [1, 2]) for j in (1, 2)]
     # Party 2 answers for the wrong active set: a well-formed share of the wrong thing.
-    shares[1] = cipher.decryption_share(
-        s,
-        aggregate,
-        received=group.received[2],
-        dealers=[1, 2],
-        own=2,
-        actives=[2, 3],
-        round_number=3,
-    )
+    shares[1] = group.share(aggregate, 3, 2, [1, 2], [2, 3])
 
     with pytest.raises(HelperError, match="noise beyond the bound: a wrong share or ciphertext"):
         cipher.combine_shares(s, aggregate, shares, contributors=2)
@@ -161,15 +142,7 @@ def test_a_wrong_decryption_share_does_not_decrypt_silently(groups: dict) -> Non
 def test_fewer_than_threshold_shares_are_refused(groups: dict) -> None:
     group = groups[(5, 3)]
     aggregate = group.round_sum(1, {1: [1]})
-    share = cipher.decryption_share(
-        group.session,
-        aggregate,
-        received=group.received[1],
-        dealers=[1],
-        own=1,
-        actives=[1, 2, 3],
-        round_number=1,
-    )
+    share = group.share(aggregate, 1, 1, [1], [1, 2, 3])
 
     with pytest.raises(CryptoError, match="need exactly 3 decryption shares, got 1"):
         cipher.combine_shares(group.session, aggregate, [share], contributors=1)
@@ -180,15 +153,7 @@ def test_a_decryptor_outside_the_active_set_is_refused(groups: dict) -> None:
     aggregate = group.round_sum(1, {1: [1]})
 
     with pytest.raises(CryptoError, match="need exactly 3 distinct decryptors including 4"):
-        cipher.decryption_share(
-            group.session,
-            aggregate,
-            received=group.received[4],
-            dealers=[1],
-            own=4,
-            actives=[1, 2, 3],
-            round_number=1,
-        )
+        group.share(aggregate, 1, 4, [1], [1, 2, 3])
 
 
 def test_a_missing_shamir_share_is_named(groups: dict) -> None:
@@ -213,9 +178,7 @@ def test_a_share_of_another_length_is_refused(groups: dict) -> None:
     s = group.session
     short = group.round_sum(1, {1: [1]})
     long = group.round_sum(1, {1: [1] * 4097})
-    share = cipher.decryption_share(
-        s, long, received=group.received[1], dealers=[1], own=1, actives=[1, 2], round_number=1
-    )
+    share = group.share(long, 1, 1, [1], [1, 2])
 
     with pytest.raises(CryptoError, match="share 0 covers 4097 values, the ciphertext 1"):
         cipher.combine_shares(s, short, [share, share], contributors=1)

@@ -39,7 +39,8 @@ active shares sum to ``s_C = sum_{i in C} s_i``, but only inside ``sum_j (a * s'
 is a noisy product with ``a``: ``s_C`` itself is never formed anywhere, the coordinator's process
 included (it has no key material at all).
 
-**Seeded ciphertexts (8 bytes per residue instead of 16).** Party i's round-r ciphertext is
+**Seeded ciphertexts (one polynomial per block of values instead of two).** Party i's round-r
+ciphertext is
 ``c0 = Delta * m - a_r * s_i + e`` with ``a_r`` the round's common polynomial, derived from a
 public seed under its own label; only ``c0`` travels and the adder sums ``c0`` coefficient-wise,
 giving a ciphertext of the sum under ``s_C``. Each ``c0`` is an RLWE sample under ``s_i`` with a

@@ -32,7 +32,14 @@ from fedledger.protocol.popk import ProofContext
 from fedledger.roles.ledger_io import Watch, get_task, register_party, task_events
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import (
+    LocalData,
+    LocalTraining,
+    Pacing,
+    Participant,
+    RoundReport,
+    TaskState,
+)
 from fedledger.roles.training.task_policy import TaskPolicy
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
@@ -94,13 +101,11 @@ class Consortium:
             contract,
             party["id"],
             key,
-            _data(samples, index),
-            _data(20, 100 + index),
+            LocalData(_data(samples, index), _data(20, 100 + index)),
             policy=replace(self.policy, expected_samples=samples),
+            training=LocalTraining(seed=index),
             decryptors=self.decryptors,
-            seed=index,
-            fallback_seconds=0.2,
-            clock=self.now,
+            pacing=Pacing(fallback_seconds=0.2, clock=self.now),
         )
         return Member(contract, {**party, "samples": samples}, key, role)
 

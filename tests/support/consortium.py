@@ -25,6 +25,7 @@ from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.vectors import encrypt_update
 from fedledger.learning import models
 from fedledger.learning.datasets import Dataset
+from fedledger.learning.local_data import LocalData
 from fedledger.learning.models import ModelSpec, parameter_count
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
@@ -33,7 +34,6 @@ from fedledger.roles.ledger_io import Watch, get_task, register_party, task_even
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
 from fedledger.roles.training.participant import (
-    LocalData,
     LocalTraining,
     Pacing,
     Participant,
@@ -101,7 +101,7 @@ class Consortium:
             contract,
             party["id"],
             key,
-            LocalData(_data(samples, index), _data(20, 100 + index)),
+            LocalData(_data(samples, index), _data(20, 100 + index), None),
             policy=replace(self.policy, expected_samples=samples),
             training=LocalTraining(seed=index),
             decryptors=self.decryptors,

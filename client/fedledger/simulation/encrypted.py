@@ -35,7 +35,6 @@ from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome
 from fedledger.roles.training.decryptors import DecryptorPolicy
 from fedledger.roles.training.participant import (
-    LocalData,
     LocalTraining,
     Participant,
     RoundReport,
@@ -149,7 +148,7 @@ class SimulatedConsortium:
             contract,
             party["id"],
             key,
-            LocalData(local.train, local.validation),
+            local,
             policy=replace(self.policy, expected_samples=samples),
             training=LocalTraining(
                 self.config.training,

@@ -1,6 +1,8 @@
-"""What a participant is configured with, besides its ledger identity: three small records.
+"""What a participant is configured with, besides its ledger identity: its data and two records.
 
-:class:`LocalData` is the data it trains and validates on (never leaves the organisation);
+:class:`LocalData` is the data it trains and validates on (never leaves the organisation): any
+record with ``train`` and ``validation`` datasets, such as
+:class:`fedledger.learning.local_data.LocalData` or :class:`.dataplan.ParticipantData`;
 :class:`LocalTraining` how it trains (and whether it trains the next round ahead);
 :class:`Pacing` how it waits on the ledger. Its task policy, decryptor policy and checkpoint
 store are records of their own (:mod:`.task_policy`, :mod:`.decryptors`, :mod:`.checkpoints`).
@@ -11,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig
@@ -19,12 +22,18 @@ from fedledger.roles.model_io import FloatVector
 __all__ = ["LocalData", "LocalTraining", "Pacing"]
 
 
-@dataclass(frozen=True)
-class LocalData:
+class LocalData(Protocol):
     """This organisation's training and validation data."""
 
-    train: Dataset
-    validation: Dataset
+    @property
+    def train(self) -> Dataset:
+        """What it trains on."""
+        ...
+
+    @property
+    def validation(self) -> Dataset:
+        """What it judges each round's model on."""
+        ...
 
 
 @dataclass(frozen=True)

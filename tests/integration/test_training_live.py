@@ -35,7 +35,7 @@ from fedledger.protocol.popk import ProofContext
 from fedledger.roles.ledger_io import get_aggregate, get_round, get_share, register_party
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.dataplan import DataPlan, participant_data
-from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import LocalTraining, Participant, RoundReport, TaskState
 from fedledger.roles.training.task_policy import TaskPolicy
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
@@ -101,10 +101,9 @@ def consortium(fabric_profile: Path) -> Iterator[Consortium]:
                         contract,
                         party["id"],
                         key,
-                        data.train,
-                        data.validation,
+                        data,
                         policy=policy,
-                        seed=index,
+                        training=LocalTraining(seed=index),
                     )
                 )
                 records.append({**party, "samples": len(data.train)})

@@ -25,6 +25,7 @@ from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.vectors import encrypt_update
 from fedledger.learning import models
 from fedledger.learning.datasets import Dataset
+from fedledger.learning.local_data import LocalData
 from fedledger.learning.models import ModelSpec, parameter_count
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
@@ -32,7 +33,13 @@ from fedledger.protocol.popk import ProofContext
 from fedledger.roles.ledger_io import Watch, get_task, register_party, task_events
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import (
+    LocalTraining,
+    Pacing,
+    Participant,
+    RoundReport,
+    TaskState,
+)
 from fedledger.roles.training.task_policy import TaskPolicy
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
@@ -94,13 +101,11 @@ class Consortium:
             contract,
             party["id"],
             key,
-            _data(samples, index),
-            _data(20, 100 + index),
+            LocalData(_data(samples, index), _data(20, 100 + index), None),
             policy=replace(self.policy, expected_samples=samples),
+            training=LocalTraining(seed=index),
             decryptors=self.decryptors,
-            seed=index,
-            fallback_seconds=0.2,
-            clock=self.now,
+            pacing=Pacing(fallback_seconds=0.2, clock=self.now),
         )
         return Member(contract, {**party, "samples": samples}, key, role)
 

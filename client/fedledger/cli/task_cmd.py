@@ -120,7 +120,7 @@ def cmd_task_propose(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.learning.models import initial_weights
 
     task_file = load_task_file(args.file)
-    keypair = read_key_file(args.key_file) if args.key_file else None
+    keypair: object | None = read_key_file(args.key_file) if args.key_file else None
     kx_key = kx_private_key(paths, args.org, args.user)
     with ledger_cmd.contract_for(paths, args) as contract:
         records = resolve_participants(contract, task_file.participants)

@@ -23,7 +23,7 @@ from fedledger.roles.ledger_io import get_task, query, register_party
 from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.roles.training.dataplan import DataPlan, ParticipantData, own_data, participant_data
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import Participant, RoundReport
+from fedledger.roles.training.participant import LocalTraining, Participant, RoundReport
 from fedledger.roles.training.task_policy import TaskPolicy, find_task_for
 
 TASK_WAIT_SECONDS = 900.0
@@ -212,12 +212,12 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             contract,
             party["id"],
             key,
-            data.train,
-            data.validation,
+            data,
             policy=policy,
+            training=LocalTraining(
+                TrainingConfig(epochs=args.epochs), seed=args.seed + (args.index or 0)
+            ),
             decryptors=DecryptorPolicy(everyone=args.decryptors == "all"),
-            config=TrainingConfig(epochs=args.epochs),
-            seed=args.seed + (args.index or 0),
             checkpoints=ModelStore(paths.models(args.org, args.user)),
         )
         state = participant.join(task_id)

@@ -34,7 +34,12 @@ from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import (
+    LocalTraining,
+    Participant,
+    RoundReport,
+    TaskState,
+)
 from fedledger.roles.training.round_summary import summarise_round
 from fedledger.roles.training.task_policy import TaskPolicy
 from fedledger.simulation.config import SimulationConfig
@@ -143,14 +148,15 @@ class SimulatedConsortium:
             contract,
             party["id"],
             key,
-            local.train,
-            local.validation,
+            local,
             policy=replace(self.policy, expected_samples=samples),
-            config=self.config.training,
+            training=LocalTraining(
+                self.config.training,
+                seed=self.config.seed + index,
+                ahead=self.config.train_ahead,
+                on_update=self._recorder(index) if self._record else None,
+            ),
             decryptors=DecryptorPolicy(standby_seconds=STANDBY_SECONDS),
-            seed=self.config.seed + index,
-            train_ahead=self.config.train_ahead,
-            on_update=self._recorder(index) if self._record else None,
         )
 
     def _recorder(self, index: int) -> Callable[[int, FloatVector], None]:

@@ -71,7 +71,7 @@ async def transfer(ctx: TransactionContext, recipient: str, amount: str) -> byte
     escrow-account message when ``recipient`` is an escrow.
     """
     value = parse_amount(amount)
-    sender = str((await require_registered_caller(ctx))["id"])
+    sender = (await require_registered_caller(ctx)).id
     async with token_movements(ctx) as book:
         await book.transfer(sender, recipient, value)
     return book.payload

@@ -13,14 +13,13 @@ import dataclasses
 
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.prediction_requests import parse_offer_listing, parse_offer_request
 from fedledger.protocol.predictions import (
     OFFER_OPEN,
     OFFER_TYPE,
     OFFER_WITHDRAWN,
     PredictionOffer,
     parse_offer_id,
-    parse_offer_listing,
-    parse_offer_request,
 )
 from fedledger.protocol.predictions import offer_id as derive_offer_id
 from fedledger.protocol.training import TASK_PROPOSED

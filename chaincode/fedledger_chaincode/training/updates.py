@@ -26,11 +26,11 @@ from fedledger.protocol.popk import (
     verify_plaintext_proof,
 )
 from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
+from fedledger.protocol.round_requests import parse_update_request
 from fedledger.protocol.rounds import (
     ROUND_OPEN,
     UPDATE_TYPE,
     UPDATE_VECTOR_TYPE,
-    parse_update_request,
     read_blob,
 )
 from fedledger.protocol.task_records import TaskRecord

@@ -4,6 +4,8 @@
   (``bigint`` may use gmpy2 when it is there, with a pure-Python fallback);
 - the chaincode imports only ``protocol`` of fedledger;
 - ``ledger`` never imports ``crypto`` or ``learning``;
+- ``contract`` (the typed chaincode client) imports only ``protocol``, ``ledger.interface`` and
+  ``errors`` of fedledger, and itself;
 - only ``cli`` prints.
 """
 
@@ -72,6 +74,18 @@ def test_the_chaincode_imports_only_protocol_of_fedledger(path: Path) -> None:
 def test_the_ledger_never_imports_crypto_or_learning(path: Path) -> None:
     for name in _imports(path):
         assert _ours(name) not in ("crypto", "learning"), f"{path.name} imports {name}"
+
+
+_CONTRACT_MAY_IMPORT = ("fedledger.protocol", "fedledger.ledger.interface", "fedledger.errors")
+
+
+@pytest.mark.parametrize("path", _modules(CLIENT / "contract"), ids=lambda p: p.name)
+def test_the_typed_client_imports_only_protocol_ledger_interface_and_errors(path: Path) -> None:
+    for name in _imports(path):
+        if _ours(name) is None or _ours(name) == "contract":
+            continue
+        allowed = any(name == m or name.startswith(m + ".") for m in _CONTRACT_MAY_IMPORT)
+        assert allowed, f"{path.name} imports {name}"
 
 
 def _prints(path: Path) -> bool:

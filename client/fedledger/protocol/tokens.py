@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedledger.protocol.canonical import loads, quote, show
+from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.fields import MAX_INT64, check_fields, read_int
 
@@ -46,10 +47,13 @@ __all__ = [
     "TOKEN_SYMBOL",
     "TRANSFER_EVENT",
     "Movement",
+    "TokenAudit",
+    "TokenInfo",
     "TransferEvent",
     "escrow_account",
     "is_escrow_account",
     "parse_amount",
+    "parse_credits",
     "parse_escrow_account",
     "parse_minter_msp",
     "parse_transfer_event",
@@ -124,6 +128,41 @@ def parse_minter_msp(text: str) -> str:
             f"the minter MSP id must be letters, digits, '.', '_' or '-', got {show(text)}"
         )
     return text
+
+
+@dataclass(frozen=True)
+class TokenInfo(Record):
+    """What TokenInfo answers: the token's name, symbol, decimals and minter organisation."""
+
+    NAME = "token info"
+
+    name: str
+    symbol: str
+    decimals: int
+    minter_msp: str
+
+
+@dataclass(frozen=True)
+class TokenAudit(Record):
+    """What TokenAudit answers: the supply and every party's and escrow's balance."""
+
+    NAME = "token audit"
+
+    total_supply: int
+    balances: dict[str, int]
+    escrows: dict[str, int]
+
+
+def parse_credits(payload: bytes | str, what: str) -> int:
+    """Read a count of credits answered as a JSON integer (BalanceOf, TotalSupply).
+
+    Returns it. Raises ``ProtocolError`` "<what> must be a non-negative integer, got …".
+    """
+    try:
+        value = loads(payload)
+    except ProtocolError as exc:
+        raise ProtocolError(f"{what} is not valid JSON: {exc}") from None
+    return read_int(value, what, minimum=0)
 
 
 @dataclass(frozen=True)

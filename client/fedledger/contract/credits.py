@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.tokens import (
+    MintReceipt,
     TokenAudit,
     TokenInfo,
     TransferEvent,
     parse_credits,
+    parse_mint_receipt,
     parse_transfer_event,
 )
 
 __all__ = ["balance_of", "mint", "token_audit", "token_info", "total_supply", "transfer"]
 
 
-def mint(contract: Contract, recipient: str, amount: int) -> TransferEvent:
+def mint(contract: Contract, recipient: str, amount: int) -> MintReceipt:
     """Create ``amount`` credits for ``recipient`` (minter organisation only); returns the
-    movement and the balances it left."""
-    return parse_transfer_event(contract.submit("Mint", recipient, str(amount)))
+    movement, the balance it left and the new total supply."""
+    return parse_mint_receipt(contract.submit("Mint", recipient, str(amount)))
 
 
 def transfer(contract: Contract, recipient: str, amount: int) -> TransferEvent:

@@ -46,6 +46,7 @@ __all__ = [
     "TOKEN_NAME",
     "TOKEN_SYMBOL",
     "TRANSFER_EVENT",
+    "MintReceipt",
     "Movement",
     "TokenAudit",
     "TokenInfo",
@@ -55,6 +56,7 @@ __all__ = [
     "parse_amount",
     "parse_credits",
     "parse_escrow_account",
+    "parse_mint_receipt",
     "parse_minter_msp",
     "parse_transfer_event",
 ]
@@ -227,3 +229,24 @@ def parse_transfer_event(payload: bytes | str | Mapping[str, Any]) -> TransferEv
         for account, value in obj["balances"].items()
     }
     return TransferEvent(transfers, balances)
+
+
+@dataclass(frozen=True)
+class MintReceipt:
+    """What Mint answers: its movement and the balance it left, and the new total supply."""
+
+    event: TransferEvent
+    total_supply: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"total_supply", "transfers", "balances"}``, as the chaincode answers."""
+        return {"total_supply": self.total_supply, **self.event.to_json()}
+
+
+def parse_mint_receipt(payload: bytes | str) -> MintReceipt:
+    """Read Mint's answer. Raises ``ProtocolError`` as :func:`parse_transfer_event`, or for a
+    missing or malformed ``total_supply``."""
+    obj = loads(payload)
+    event = parse_transfer_event(obj)
+    supply = read_int(obj.get("total_supply"), "total_supply", minimum=0)
+    return MintReceipt(event, supply)

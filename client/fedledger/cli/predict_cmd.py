@@ -18,7 +18,7 @@ from typing import Any
 from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, progress, say
 from fedledger.cli.paths import Paths
-from fedledger.contract import credits, parties
+from fedledger.contract import credits, parties, prediction
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import AssetNotFound, FedLedgerError
 from fedledger.inference.params import get_params
@@ -96,7 +96,7 @@ def _receipt_matches(contract: Contract, request_id: str, response_sha256: str) 
     deadline = time.monotonic() + RECEIPT_READ_SECONDS
     while True:
         try:
-            return market.get_receipt(contract, request_id).response_sha256 == response_sha256
+            return prediction.get_receipt(contract, request_id).response_sha256 == response_sha256
         except AssetNotFound:
             if time.monotonic() > deadline:  # this org's peer may be a block behind
                 return False
@@ -115,7 +115,7 @@ def cmd_predict(paths: Paths, args: argparse.Namespace) -> int:
         raise FedLedgerError(f"{args.input} holds {len(inputs)} images; nothing to predict")
     with ledger_cmd.contract_for(paths, args) as contract:
         me = _ensure_party(paths, args, contract)
-        offer = market.get_offer(contract, args.offer)
+        offer = prediction.get_offer(contract, args.offer)
         if offer.status != OFFER_OPEN:
             raise FedLedgerError(f"offer {offer.id} is {offer.status}")
         params = get_params(offer.params)

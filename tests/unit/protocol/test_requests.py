@@ -121,8 +121,11 @@ CASES: list[tuple[Record, bytes, Callable[[str], Any]]] = [
     (TaskListing(), b"{}", parse_task_listing),
     (
         TaskListing(PARTY, 10, TASK),
-        b'{"bookmark":"' + TASK.encode() + b'","page_size":10,"participant":"'
-        + PARTY.encode() + b'"}',
+        b'{"bookmark":"'
+        + TASK.encode()
+        + b'","page_size":10,"participant":"'
+        + PARTY.encode()
+        + b'"}',
         parse_task_listing,
     ),
 ]

@@ -2,9 +2,8 @@
 
 The typed calls of the prediction transactions are :mod:`fedledger.contract.prediction` (named
 here too, for the roles and commands that import them from the market), and the consumer's paid
-flow: :func:`buy_prediction`
-encrypts one input, pays for exactly those ciphertext bytes on the ledger, sends them to the
-provider and decrypts the answer. The provider answers only after its receipt has committed
+flow: :func:`buy_prediction` encrypts one input, pays for exactly those ciphertext bytes on the
+ledger, sends them to the provider and decrypts the answer. The provider answers only after its receipt has committed
 (:mod:`fedledger.roles.prediction.gate`), so an answer is a paid-for answer.
 """
 
@@ -42,6 +41,7 @@ __all__ = [
     "reclaim",
     "withdraw_offer",
 ]
+
 
 def create_offer(
     contract: Contract,

@@ -3,8 +3,8 @@
 The typed calls of the prediction transactions are :mod:`fedledger.contract.prediction` (named
 here too, for the roles and commands that import them from the market), and the consumer's paid
 flow: :func:`buy_prediction` encrypts one input, pays for exactly those ciphertext bytes on the
-ledger, sends them to the provider and decrypts the answer. The provider answers only after its receipt has committed
-(:mod:`fedledger.roles.prediction.gate`), so an answer is a paid-for answer.
+ledger, sends them to the provider and decrypts the answer. The provider answers only after its
+receipt has committed (:mod:`fedledger.roles.prediction.gate`), so an answer is a paid-for answer.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@
 - the round flow (``roles/training``) and the chaincode's training transactions talk to the
   task's encryption scheme only through its seam (``crypto.scheme``/``crypto.schemes``,
   ``protocol.scheme``/``protocol.schemes``), never to a scheme's own modules;
+- ``contract`` (the typed chaincode client) imports only ``protocol``, ``ledger.interface`` and
+  ``errors`` of fedledger, and itself;
 - only ``cli`` prints.
 """
 
@@ -109,6 +111,18 @@ def test_the_scheme_check_knows_the_scheme_modules() -> None:
     assert _names_a_scheme("fedledger.crypto.paillier_scheme")
     assert not _names_a_scheme("fedledger.crypto.schemes")
     assert {"participant.py", "coordinator.py", "task_policy.py"} <= {p.name for p in ROUND_FLOW}
+
+
+_CONTRACT_MAY_IMPORT = ("fedledger.protocol", "fedledger.ledger.interface", "fedledger.errors")
+
+
+@pytest.mark.parametrize("path", _modules(CLIENT / "contract"), ids=lambda p: p.name)
+def test_the_typed_client_imports_only_protocol_ledger_interface_and_errors(path: Path) -> None:
+    for name in _imports(path):
+        if _ours(name) is None or _ours(name) == "contract":
+            continue
+        allowed = any(name == m or name.startswith(m + ".") for m in _CONTRACT_MAY_IMPORT)
+        assert allowed, f"{path.name} imports {name}"
 
 
 def _prints(path: Path) -> bool:

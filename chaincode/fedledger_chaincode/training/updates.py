@@ -20,11 +20,11 @@ from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger.protocol.events import UPDATE_SUBMITTED
 from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
+from fedledger.protocol.round_requests import parse_update_request
 from fedledger.protocol.rounds import (
     ROUND_OPEN,
     UPDATE_TYPE,
     UPDATE_VECTOR_TYPE,
-    parse_update_request,
     read_blob,
 )
 from fedledger.protocol.schemes import ledger_scheme

@@ -25,11 +25,11 @@ is a :class:`TaskRefused` naming the reason, raised before anything is submitted
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from fedledger.contract import training
 from fedledger.crypto.scheme import SchemeRefusal, TaskPublic, TaskScheme
 from fedledger.crypto.schemes import task_scheme
 from fedledger.errors import FedLedgerError
@@ -38,7 +38,7 @@ from fedledger.learning.strategy import strategy_for
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.task_records import TaskRecord, TaskSummary
 from fedledger.protocol.training import MIN_THRESHOLD, TASK_PROPOSED
-from fedledger.roles.ledger_io import Watch, query
+from fedledger.roles.ledger_io import Watch
 from fedledger.roles.model_io import model_hash
 
 __all__ = ["TaskPolicy", "TaskRefused", "check_task", "find_task_for"]
@@ -143,21 +143,13 @@ def find_task_for(contract: Contract, party_id: str, policy: TaskPolicy, timeout
     """
 
     def candidates() -> list[TaskSummary]:
-        found, bookmark = [], None
-        while True:
-            listing = {"participant": party_id, **({"bookmark": bookmark} if bookmark else {})}
-            page = query(contract, "ListTasks", json.dumps(listing))
-            for entry in page["tasks"]:
-                summary = TaskSummary.from_dict(entry)
-                if (
-                    summary.status == TASK_PROPOSED
-                    and party_id not in summary.approvals
-                    and summary.proposer in policy.trusted_coordinators
-                ):
-                    found.append(summary)
-            bookmark = page["bookmark"]
-            if bookmark is None:
-                return found
+        return [
+            summary
+            for summary in training.list_tasks(contract, party_id)
+            if summary.status == TASK_PROPOSED
+            and party_id not in summary.approvals
+            and summary.proposer in policy.trusted_coordinators
+        ]
 
     tasks = Watch(None, fallback_seconds=1.0).until(
         candidates,

@@ -51,12 +51,15 @@ def _modules(folder: Path) -> list[Path]:
 
 
 def _imports(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports; ``from package import name`` yields ``package`` and
+    ``package.name`` (``name`` may be a module of the package)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
 
 
 def _top(name: str) -> str:
@@ -98,17 +101,6 @@ def test_the_ledger_never_imports_crypto_or_learning(path: Path) -> None:
         assert _ours(name) not in ("crypto", "learning"), f"{path.name} imports {name}"
 
 
-def _imported(path: Path) -> Iterator[str]:
-    """Every module ``path`` imports, with ``from package import module`` spelled in full."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module
-            yield from (f"{node.module}.{alias.name}" for alias in node.names)
-
-
 CHAINCODE_CONTRACT = ("core", "credits", "training", "enrichment", "prediction")
 CHAINCODE_FLOWS = ("training", "enrichment", "prediction")
 # (room, module of another room it may import): why is in the module docstring.
@@ -123,7 +115,7 @@ CHAINCODE_ROOM_READS = {
 def _room_imports(path: Path, package: str) -> Iterator[tuple[str, str]]:
     """(room, module) for each module of a room of ``package`` that ``path`` imports."""
     depth = len(package.split("."))
-    for name in _imported(path):
+    for name in _imports(path):
         parts = name.split(".")
         if name.startswith(package + ".") and len(parts) > depth:
             yield parts[depth], ".".join(parts[: depth + 2])

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from cc_helpers import reject
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -230,4 +231,4 @@ Conservation.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_credits_are_conserved_by_every_prediction_transaction = Conservation.TestCase
+test_credits_are_conserved_by_every_prediction_transaction = pytest.mark.slow(Conservation.TestCase)

@@ -18,6 +18,7 @@ import hashlib
 import json
 from typing import Any
 
+import pytest
 from enrichment_helpers import (
     BASE_HASH,
     BASE_MEDIAN,
@@ -278,4 +279,4 @@ Conservation.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_credits_are_conserved_by_every_transaction = Conservation.TestCase
+test_credits_are_conserved_by_every_transaction = pytest.mark.slow(Conservation.TestCase)

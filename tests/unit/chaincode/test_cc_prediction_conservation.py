@@ -20,9 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from cc_helpers import reject
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 from token_helpers import escrow_ledger, register
@@ -37,6 +35,7 @@ from token_machine import (
     TokenRules,
     assert_a_wrong_model_fails,
     identities,
+    slow_machine_test,
 )
 from token_model import Rejected, TokenModel
 from training_helpers import WEIGHTS, task_json
@@ -225,10 +224,4 @@ def test_the_invariant_fails_when_the_model_and_the_ledger_disagree() -> None:
     assert_a_wrong_model_fails(Conservation())
 
 
-Conservation.TestCase.settings = settings(
-    max_examples=100,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-test_credits_are_conserved_by_every_prediction_transaction = pytest.mark.slow(Conservation.TestCase)
+test_credits_are_conserved_by_every_prediction_transaction = slow_machine_test(Conservation, 40)

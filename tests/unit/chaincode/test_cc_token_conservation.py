@@ -18,7 +18,6 @@ import hashlib
 import json
 from typing import Any
 
-import pytest
 from enrichment_helpers import (
     BASE_HASH,
     BASE_MEDIAN,
@@ -30,7 +29,6 @@ from enrichment_helpers import (
     envelope,
     report_json,
 )
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 from token_machine import (
@@ -39,6 +37,7 @@ from token_machine import (
     REGISTERED,
     TokenRules,
     assert_a_wrong_model_fails,
+    slow_machine_test,
 )
 from token_model import Rejected, TokenModel
 
@@ -273,10 +272,4 @@ def test_the_invariant_fails_when_the_model_and_the_ledger_disagree() -> None:
     assert_a_wrong_model_fails(Conservation())
 
 
-Conservation.TestCase.settings = settings(
-    max_examples=100,
-    stateful_step_count=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-test_credits_are_conserved_by_every_transaction = pytest.mark.slow(Conservation.TestCase)
+test_credits_are_conserved_by_every_transaction = slow_machine_test(Conservation, 60)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from cc_helpers import reject
 from enrichment_helpers import ORG1, ORG1_B, ORG2, ORG3, OUTSIDER
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from token_helpers import audit, escrow, script
@@ -159,3 +161,15 @@ def assert_a_wrong_model_fails(machine: TokenRules) -> None:
     except AssertionError:
         return
     raise AssertionError("the invariant accepted a supply the ledger does not have")
+
+
+def slow_machine_test(machine: type[TokenRules], steps: int) -> Any:
+    """Return ``machine``'s Hypothesis test case (100 runs of up to ``steps`` steps, no deadline:
+    a run drives the whole contract), marked slow."""
+    machine.TestCase.settings = settings(
+        max_examples=100,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    return pytest.mark.slow(machine.TestCase)

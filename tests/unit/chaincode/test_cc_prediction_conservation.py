@@ -188,32 +188,30 @@ class Conservation(TokenRules):
             return EVERYONE[IDS.index(party)]
         return data.draw(identities)
 
-    @precondition(lambda machine: machine.model.requests)
-    @rule(data=st.data())
-    def submit_receipt(self, data: st.DataObject) -> None:
+    def _close_request(self, data: st.DataObject, by: str, function: str, *extra: str) -> None:
+        """Receipt (``by`` "provider") or reclaim (``by`` "consumer") a drawn request, mostly by
+        that party; the model predicts the outcome."""
         request_id = data.draw(st.sampled_from(list(self.model.requests)))  # in request order
-        identity = self._party_of(self.model.requests[request_id].provider, data)
+        identity = self._party_of(getattr(self.model.requests[request_id], by), data)
         caller = party_id(identity.msp_id, identity.certificate_pem)
+        close = Model.receipt if by == "provider" else Model.reclaim
         self._expect(
             identity,
-            lambda model: model.receipt(caller, request_id, self.now),
-            "SubmitReceipt",
+            lambda model: close(model, caller, request_id, self.now),
+            function,
             request_id,
-            "c" * 64,
+            *extra,
         )
 
     @precondition(lambda machine: machine.model.requests)
     @rule(data=st.data())
+    def submit_receipt(self, data: st.DataObject) -> None:
+        self._close_request(data, "provider", "SubmitReceipt", "c" * 64)
+
+    @precondition(lambda machine: machine.model.requests)
+    @rule(data=st.data())
     def reclaim_prediction(self, data: st.DataObject) -> None:
-        request_id = data.draw(st.sampled_from(list(self.model.requests)))  # in request order
-        identity = self._party_of(self.model.requests[request_id].consumer, data)
-        caller = party_id(identity.msp_id, identity.certificate_pem)
-        self._expect(
-            identity,
-            lambda model: model.reclaim(caller, request_id, self.now),
-            "ReclaimPrediction",
-            request_id,
-        )
+        self._close_request(data, "consumer", "ReclaimPrediction")
 
     @rule(seconds=st.integers(1, 60))
     def time_passes(self, seconds: int) -> None:

@@ -24,7 +24,7 @@ from fedledger.protocol.ciphervec import CipherVector
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.schemes import ledger_scheme, ledger_scheme_named, scheme_name
 from fedledger.protocol.task_records import TaskRecord, task_record
-from fedledger.protocol.training import parse_task_request
+from fedledger.protocol.task_requests import parse_task_request
 
 ALICE, BOB, CAROL = (f"Org{i}MSP/{c * 64}" for i, c in ((1, "a"), (2, "b"), (3, "c")))
 PARTIES = (ALICE, BOB, CAROL)

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from fedledger.cli import demo_enrich, demo_report
+from fedledger.cli.demo_network import network_for_demo
 from fedledger.cli.demo_predict import run_predict_phase
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
-from fedledger.cli.network_cmd import bring_up
 from fedledger.cli.output import log_steps_to, progress, say
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
@@ -175,12 +175,7 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         args.orgs = args.participants + 1
         if args.partition == "iid":
             args.partition = "skewed:7,8,9"
-    network, fresh, seconds = bring_up(paths, args)
-    if len(network.topo.orgs) < args.orgs:
-        raise FedLedgerError(
-            f"the running network has {len(network.topo.orgs)} orgs but the demo needs "
-            f"{args.orgs}; run 'fedledger network down --purge' first"
-        )
+    network, fresh, seconds = network_for_demo(paths, args)
     say(
         f"network {'started' if fresh else 'already running'} ({seconds:.1f}s): "
         f"{len(network.topo.orgs)} orgs, channel {network.topo.channel}"

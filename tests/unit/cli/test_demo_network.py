@@ -28,7 +28,7 @@ def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orgs: int) -> argparse
         return None, True, 0.0
 
     monkeypatch.setattr(demo_network, "bring_up", fake_bring_up)
-    paths = Paths(repo=tmp_path, state=tmp_path / "state", bin_dir=tmp_path / "bin")
+    paths = Paths(root=tmp_path / "state", bin_dir=tmp_path / "bin")
     demo_network.network_for_demo(paths, argparse.Namespace(orgs=orgs, base_port=None))
     return asked[0]
 

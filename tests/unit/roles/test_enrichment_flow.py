@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from support.consortium import Consortium
+from support.consortium import Consortium, run_whole_task
 from support.identities import make_identity
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
@@ -44,15 +44,7 @@ def trained() -> Iterator[tuple[Consortium, str, list[TaskState]]]:
     """A consortium whose two-round task finished, with 1,000 credits per participant."""
     with Consortium() as consortium:
         task = consortium.propose()
-        states = [m.role.join(task, timeout=1) for m in consortium.members]
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            futures = [
-                pool.submit(m.role.run_task, s)
-                for m, s in zip(consortium.members, states, strict=True)
-            ]
-            consortium.coordinator.run_task(task, timeout=120)
-            for future in futures:
-                future.result(timeout=120)
+        _, _, states = run_whole_task(consortium, task)
         minter = consortium.members[0].contract  # Org1MSP, the default minter
         for member in consortium.members:
             minter.submit("Mint", member.party["id"], "1000")

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from fedledger.consortium import runner
-from fedledger.consortium.runner import Member, MemberData
+from fedledger.consortium.runner import Member, MemberData, RoleOptions
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.vectors import encrypt_update
@@ -33,7 +33,6 @@ from fedledger.roles.ledger_io import register_party
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
 from fedledger.roles.training.participant import Participant, RoundReport, TaskState
-from fedledger.roles.training.task_policy import TaskPolicy
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
@@ -67,7 +66,9 @@ class Consortium:
         self.runner = runner.Consortium(
             self._contract_for,
             [MemberData(_data(n, i), _data(20, 100 + i)) for i, n in enumerate(SAMPLES, start=1)],
-            make_role=self._role,
+            make_role=RoleOptions(
+                decryptors=self.decryptors, fallback_seconds=0.2, clock=self.now
+            ),
             make_coordinator=lambda c: Coordinator(c, clock=self.now, fallback_seconds=0.2),
         )
         self.coordinator_contract = self.runner.coordinator_contract
@@ -82,28 +83,6 @@ class Consortium:
         if name == "coordinator":
             return self.ledger.contract(make_identity("Org0MSP", "coordinator"))
         return self.ledger.contract(make_identity(f"{name}MSP", f"trainer{name[3:]}"))
-
-    def _role(
-        self,
-        index: int,
-        contract: Contract,
-        party_id: str,
-        kx_key: bytes,
-        data: MemberData,
-        policy: TaskPolicy,
-    ) -> Participant:
-        return Participant(
-            contract,
-            party_id,
-            kx_key,
-            data.train,
-            data.validation,
-            policy=policy,
-            decryptors=self.decryptors,
-            seed=index,
-            fallback_seconds=0.2,
-            clock=self.now,
-        )
 
     @staticmethod
     def _kx() -> tuple[bytes, str]:

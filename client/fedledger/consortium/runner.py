@@ -30,15 +30,17 @@ from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import FedLedgerError
 from fedledger.learning.datasets import Dataset
+from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import Contract
 from fedledger.roles.ledger_io import Watch, get_task, register_party, task_events
 from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
+from fedledger.roles.training.decryptors import DecryptorPolicy
 from fedledger.roles.training.participant import Participant, RoundReport, TaskState
 from fedledger.roles.training.task_policy import TaskPolicy
 
-__all__ = ["Consortium", "Member", "MemberData", "RoleMaker", "TaskRun", "default_role"]
+__all__ = ["Consortium", "Member", "MemberData", "RoleMaker", "RoleOptions", "TaskRun"]
 
 # A member's name ("coordinator", "Org1", "Org2", …) -> a contract bound to its identity.
 ContractFor = Callable[[str], Contract]
@@ -67,18 +69,45 @@ class RoleMaker(Protocol):
     ) -> Participant: ...
 
 
-def default_role(
-    index: int,
-    contract: Contract,
-    party_id: str,
-    kx_key: bytes,
-    data: MemberData,
-    policy: TaskPolicy,
-) -> Participant:
-    """A participant with the library's defaults, seeded by its index."""
-    return Participant(
-        contract, party_id, kx_key, data.train, data.validation, policy=policy, seed=index
-    )
+@dataclass(frozen=True)
+class RoleOptions:
+    """How every participant's role is configured (the :class:`Participant` settings); each
+    participant's seed is ``seed`` plus its index, and ``recorder`` (index -> ``on_update``)
+    lets a caller see each participant's plaintext updates."""
+
+    seed: int = 0
+    config: TrainingConfig = DEFAULT_TRAINING
+    decryptors: DecryptorPolicy | None = None
+    fallback_seconds: float = 10.0
+    clock: Callable[[], float] = time.time
+    train_ahead: bool = True
+    recorder: Callable[[int], Callable[[int, FloatVector], None]] | None = None
+
+    def __call__(
+        self,
+        index: int,
+        contract: Contract,
+        party_id: str,
+        kx_key: bytes,
+        data: MemberData,
+        policy: TaskPolicy,
+    ) -> Participant:
+        """Participant ``index``'s role with these options."""
+        return Participant(
+            contract,
+            party_id,
+            kx_key,
+            data.train,
+            data.validation,
+            policy=policy,
+            config=self.config,
+            decryptors=self.decryptors,
+            seed=self.seed + index,
+            fallback_seconds=self.fallback_seconds,
+            clock=self.clock,
+            train_ahead=self.train_ahead,
+            on_update=None if self.recorder is None else self.recorder(index),
+        )
 
 
 @dataclass
@@ -115,7 +144,7 @@ class Consortium:
         contract_for: ContractFor,
         data: Sequence[MemberData],
         *,
-        make_role: RoleMaker = default_role,
+        make_role: RoleMaker = RoleOptions(),
         make_coordinator: Callable[[Contract], Coordinator] = Coordinator,
     ) -> None:
         """Register the coordinator and every participant (nothing is proposed yet).

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fedledger.consortium.runner import Consortium, MemberData
+from fedledger.consortium.runner import Consortium, MemberData, RoleOptions
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.learning.strategy import StrategyState
@@ -30,9 +30,8 @@ from fedledger.ledger.interface import Contract
 from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import RoundReport, TaskState
 from fedledger.roles.training.round_summary import summarise_round
-from fedledger.roles.training.task_policy import TaskPolicy
 from fedledger.simulation.config import SimulationConfig
 from fedledger.simulation.data import SimulationData
 from fedledger.simulation.phases import phase_figures
@@ -88,7 +87,13 @@ class SimulatedConsortium:
         self.consortium = Consortium(
             self._contract_for,
             [MemberData(part.train, part.validation) for part in data.parts],
-            make_role=self._role,
+            make_role=RoleOptions(
+                seed=config.seed,
+                config=config.training,
+                decryptors=DecryptorPolicy(standby_seconds=STANDBY_SECONDS),
+                train_ahead=config.train_ahead,
+                recorder=self._recorder if record_updates else None,
+            ),
             make_coordinator=lambda contract: Coordinator(contract, progress=progress),
         )
         self.parties = self.consortium.parties
@@ -99,29 +104,6 @@ class SimulatedConsortium:
             return self.ledger.contract(self_signed_identity("SimCoordinatorMSP", "coordinator"))
         index = int(name.removeprefix("Org"))
         return self.ledger.contract(self_signed_identity(f"{name}MSP", f"trainer{index}"))
-
-    def _role(
-        self,
-        index: int,
-        contract: Contract,
-        party_id: str,
-        kx_key: bytes,
-        data: MemberData,
-        policy: TaskPolicy,
-    ) -> Participant:
-        return Participant(
-            contract,
-            party_id,
-            kx_key,
-            data.train,
-            data.validation,
-            policy=policy,
-            config=self.config.training,
-            decryptors=DecryptorPolicy(standby_seconds=STANDBY_SECONDS),
-            seed=self.config.seed + index,
-            train_ahead=self.config.train_ahead,
-            on_update=self._recorder(index) if self._record else None,
-        )
 
     def _recorder(self, index: int) -> Callable[[int, FloatVector], None]:
         def record(number: int, update: FloatVector) -> None:

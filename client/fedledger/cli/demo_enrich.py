@@ -89,10 +89,8 @@ def _parties(paths: Paths, orgs: list[str], enricher_org: str) -> dict[str, str]
 def _open_plan(
     paths: Paths, args: argparse.Namespace, task_id: str, ids: dict[str, str], orgs: list[str]
 ) -> tuple[str, RoleProcess]:
-    """Steps 1-3: fund, propose, start the enricher, approve, seal; return the plan, enricher."""
+    """Steps 2-3: propose, start the enricher, approve, seal; return the plan and the enricher."""
     enricher_org = f"Org{args.participants + 1}"
-    with contract_for(paths, _identity("Org1", "Admin")) as minter:
-        fund_participants(minter, [ids[org] for org in orgs], CREDITS)
     store = ModelStore(paths.models("Org1", "User1"))
     with contract_for(paths, _identity("Org1")) as org1:
         plan = PlanProposer(org1, store).propose(task_id, ids[enricher_org], TERMS)
@@ -123,6 +121,8 @@ def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict
     orgs = [f"Org{i}" for i in range(1, args.participants + 1)]
     enricher_org = f"Org{args.participants + 1}"
     ids = _parties(paths, orgs, enricher_org)
+    with contract_for(paths, _identity("Org1", "Admin")) as minter:
+        fund_participants(minter, [ids[org] for org in orgs], CREDITS)
     before = _balances(paths, ids)
     plan, enricher = _open_plan(paths, args, task_id, ids, orgs)
     started = [enricher]

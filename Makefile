@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install fabric browser demo demo-predict demo-enrich test unit integration lint typecheck bench-crypto clean
+.PHONY: install fabric lattice browser demo demo-predict demo-enrich test unit integration lint typecheck bench-crypto clean
 
 install: $(STAMP)
 
@@ -20,13 +20,17 @@ $(STAMP): pyproject.toml
 fabric: install
 	$(BIN)/fedledger network build
 
+# Builds the lattice scheme's Go helper (lattice/, pinned Lattigo) once; a no-op when current.
+lattice: install
+	$(BIN)/python -m fedledger.crypto.lattice.build
+
 # Chromium (Debian's package) for the audit view's browser test; installing it needs root, as in
 # CI. Without it that one test is skipped (CI sets FEDLEDGER_REQUIRE_BROWSER=1: there it fails).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium) || echo "chromium not installed: the browser test will be skipped"
 
-demo: install fabric
+demo: install fabric lattice
 	$(BIN)/fedledger demo
 
 # Trains mlp32q, then Org1 and Org2 sell encrypted predictions of it and Org3 buys 20.
@@ -49,7 +53,7 @@ unit: install
 integration: install fabric
 	$(BIN)/pytest tests/integration
 
-test: install fabric browser lint typecheck
+test: install fabric lattice browser lint typecheck
 	$(BIN)/pytest
 
 bench-crypto: install

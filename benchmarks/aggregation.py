@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from fedledger.contract import parties, training
 from fedledger.crypto.encoding import EncodingParams
 from fedledger.crypto.keys import PrivateKey, PublicKey, generate_keypair
 from fedledger.crypto.randomness import RandomnessPool
@@ -31,7 +32,11 @@ from fedledger.crypto.vectors import encrypt_update
 from fedledger.crypto.wire import threshold_key_to_base64
 from fedledger.ledger.identity import self_signed_identity
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger
+from fedledger.protocol.asset_requests import PartyRequest
 from fedledger.protocol.popk import ProofContext
+from fedledger.protocol.round_requests import UpdateRequest
+from fedledger.protocol.task_records import TaskParticipant
+from fedledger.protocol.task_requests import ModulusArgument, TaskProposal
 
 PARAMS = 784 * 128 + 128 + 128 * 10 + 10
 KEY_BITS = 2048
@@ -43,43 +48,30 @@ def _setup(
     coordinator = ledger.contract(self_signed_identity("Org0MSP", "coordinator"))
     members = [ledger.contract(self_signed_identity(f"Org{i}MSP", "user")) for i in range(count)]
     kx = base64.b64encode(bytes(32)).decode()
-    coordinator.submit("RegisterParty", json.dumps({"roles": ["coordinator"], "kx_public_key": kx}))
-    ids = []
-    for member in members:
-        party = json.loads(
-            member.submit("RegisterParty", json.dumps({"roles": ["trainer"], "kx_public_key": kx}))
-        )
-        ids.append(party["id"])
+    parties.register_party(coordinator, PartyRequest(("coordinator",), kx))
+    ids = [parties.register_party(m, PartyRequest(("trainer",), kx)).id for m in members]
     weights = np.zeros(PARAMS, dtype="<f4").tobytes()
-    task = json.loads(
-        coordinator.submit(
-            "ProposeTask",
-            json.dumps(
-                {
-                    "model": "mlp128",
-                    "model_hash": "00" * 32,
-                    "initial_weights_hash": hashlib.sha256(weights).hexdigest(),
-                    "value_count": PARAMS,
-                    "encoding": params.to_spec().to_dict(),
-                    "public_key": {"n": str(private.public_key.n)},
-                    "threshold_public": threshold_key_to_base64(
-                        deal(private, threshold=2, parties=count)[0]
-                    ),
-                    "threshold": 2,
-                    "participants": [{"party": p, "samples": 1000} for p in ids],
-                    "quorum": count,
-                    "rounds": 1,
-                    "round_seconds": 3600,
-                    "tolerance_bp": 0,
-                }
-            ),
-        )
+    proposal = TaskProposal(
+        model="mlp128",
+        model_hash="00" * 32,
+        initial_weights_hash=hashlib.sha256(weights).hexdigest(),
+        value_count=PARAMS,
+        encoding=params.to_spec().to_dict(),
+        public_key=ModulusArgument(str(private.public_key.n)),
+        threshold_public=threshold_key_to_base64(deal(private, threshold=2, parties=count)[0]),
+        threshold=2,
+        participants=tuple(TaskParticipant(p, 1000) for p in ids),
+        quorum=count,
+        rounds=1,
+        round_seconds=3600,
+        tolerance_bp=0,
     )
-    coordinator.submit("PutModelWeights", task["id"], base64.b64encode(weights).decode())
+    task = training.propose_task(coordinator, proposal)
+    training.put_model_weights(coordinator, task.id, weights)
     for member in members:
-        member.submit("ApproveTask", task["id"])
-    coordinator.submit("OpenRound", task["id"], "1")
-    return coordinator, list(zip(members, ids, strict=True)), task["id"]
+        training.approve_task(member, task.id)
+    training.open_round(coordinator, task.id, 1)
+    return coordinator, list(zip(members, ids, strict=True)), task.id
 
 
 def measure(count: int, private: PrivateKey, rng: np.random.Generator) -> dict[str, Any]:
@@ -97,12 +89,12 @@ def measure(count: int, private: PrivateKey, rng: np.random.Generator) -> dict[s
         vector, proof = encrypt_update(values, public, params, pool, context)
         payload = vector.to_base64()
         size = len(payload)
-        request = json.dumps({"vector": payload, "samples": 1000, "proof": proof.to_base64()})
+        request = UpdateRequest(payload, 1000, proof.to_base64())
         start = time.perf_counter()
-        member.submit("SubmitUpdate", task_id, "1", request)
+        training.submit_update(member, task_id, 1, request)
         submit_s.append(time.perf_counter() - start)
     start = time.perf_counter()
-    coordinator.submit("CloseRound", task_id, "1")
+    training.close_round(coordinator, task_id, 1)
     close_s = time.perf_counter() - start
     row = {
         "participants": count,

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from fedledger.cli.paths import resolve_paths
+from fedledger.contract import parties
 from fedledger.errors import ContractError
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.ledger.workload import WriterReport, audit, run_writers
@@ -46,6 +47,7 @@ from fedledger.network import consistency, faults, processes
 from fedledger.network.local import LocalNetwork
 from fedledger.network.material import USERS_PER_ORG
 from fedledger.network.topology import DEFAULT_BASE_PORT, DEFAULT_ORDERERS
+from fedledger.protocol.asset_requests import AdvertisementRequest, PartyRequest
 
 Writers = list[tuple[str, GatewayContract, str | None]]
 
@@ -83,7 +85,7 @@ def client(network: LocalNetwork, org: str, user: str) -> GatewayContract:
     contract = connect(network.layout.profile_file, org=org, user=user)
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     try:
-        contract.submit("RegisterParty", json.dumps({"roles": ["provider"], "kx_public_key": key}))
+        parties.register_party(contract, PartyRequest(("provider",), key))
     except ContractError as exc:
         if "is already registered" not in exc.message:
             raise
@@ -169,10 +171,10 @@ def contended(network: LocalNetwork, pairs: int, run: str, stack: ExitStack) -> 
     for org, user in identities(network, pairs):
         first = stack.enter_context(client(network, org, user))
         second = stack.enter_context(connect(network.layout.profile_file, org=org, user=user))
-        request = {"description": "shared", "samples": 1, "goal": "load"}
-        ad = json.loads(first.submit("CreateAdvertisement", json.dumps(request)))
+        request = AdvertisementRequest(description="shared", samples=1, goal="load")
+        ad = parties.create_advertisement(first, request)
         name = f"{run}-shared-{org}-{user}"
-        writers += [(f"{name}-a", first, ad["id"]), (f"{name}-b", second, ad["id"])]
+        writers += [(f"{name}-a", first, ad.id), (f"{name}-b", second, ad.id)]
     return writers
 
 

@@ -19,7 +19,6 @@ import pytest
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
 from fedledger.consortium import runner
-from fedledger.consortium.runner import MemberData
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.quorum import decrypt_aggregate
 from fedledger.crypto.vectors import encrypt_update
@@ -88,8 +87,7 @@ def consortium(fabric_profile: Path) -> Iterator[Consortium]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(models.MODELS, MODEL, ModelSpec(MODEL, hidden=8))
         plan = DataPlan(participants=3, seed=0)
-        local = [participant_data(plan, index) for index in (1, 2, 3)]
-        data = [MemberData(d.train, d.validation) for d in local]
+        data = [participant_data(plan, index) for index in (1, 2, 3)]
         try:
             made = runner.Consortium(contract_for, data)
             yield Consortium(

@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 
 from fedledger.consortium import runner
-from fedledger.consortium.runner import Member, MemberData, RoleOptions
+from fedledger.consortium.runner import Member, RoleOptions
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.vectors import encrypt_update
 from fedledger.learning import models
 from fedledger.learning.datasets import Dataset
+from fedledger.learning.local_data import LocalData
 from fedledger.learning.models import ModelSpec, parameter_count
 from fedledger.ledger.interface import Contract
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
@@ -33,6 +34,7 @@ from fedledger.roles.ledger_io import register_party
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
 from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant_config import Pacing
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
@@ -65,9 +67,9 @@ class Consortium:
         self.ledger = InMemoryLedger(clock=self.clock)
         self.runner = runner.Consortium(
             self._contract_for,
-            [MemberData(_data(n, i), _data(20, 100 + i)) for i, n in enumerate(SAMPLES, start=1)],
+            [LocalData(_data(n, i), _data(20, 100 + i), None) for i, n in enumerate(SAMPLES, 1)],
             make_role=RoleOptions(
-                decryptors=self.decryptors, fallback_seconds=0.2, clock=self.now
+                decryptors=self.decryptors, pacing=Pacing(fallback_seconds=0.2, clock=self.now)
             ),
             make_coordinator=lambda c: Coordinator(c, clock=self.now, fallback_seconds=0.2),
         )

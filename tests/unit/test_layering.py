@@ -4,6 +4,11 @@
   (``bigint`` may use gmpy2 when it is there, with a pure-Python fallback);
 - the chaincode imports only ``protocol`` of fedledger;
 - ``ledger`` never imports ``crypto`` or ``learning``;
+- the round flow (``roles/training``) and the chaincode's training transactions talk to the
+  task's encryption scheme only through its seam (``crypto.scheme``/``crypto.schemes``,
+  ``protocol.scheme``/``protocol.schemes``), never to a scheme's own modules;
+- ``contract`` (the typed chaincode client) imports only ``protocol``, ``ledger.interface`` and
+  ``errors`` of fedledger, and itself;
 - only ``cli`` prints.
 """
 
@@ -72,6 +77,52 @@ def test_the_chaincode_imports_only_protocol_of_fedledger(path: Path) -> None:
 def test_the_ledger_never_imports_crypto_or_learning(path: Path) -> None:
     for name in _imports(path):
         assert _ours(name) not in ("crypto", "learning"), f"{path.name} imports {name}"
+
+
+# The modules of packed threshold Paillier, the one scheme today: a second scheme's modules join
+# this list (any module named after a scheme is caught by SCHEME_NAMES as well).
+SCHEME_SPECIFIC = {
+    "fedledger.crypto." + name
+    for name in (
+        "ceremony", "encoding", "keys", "paillier", "popk", "quorum", "randomness", "threshold",
+        "vectors", "wire",
+    )
+} | {"fedledger.protocol." + name for name in ("ciphervec", "popk", "threshold")}  # fmt: skip
+SCHEME_NAMES = ("paillier", "lattice")
+ROUND_FLOW = _modules(CLIENT / "roles" / "training") + [
+    CHAINCODE / "training" / f"{name}.py" for name in ("updates", "rounds", "shares")
+]
+
+
+def _names_a_scheme(name: str) -> bool:
+    last = name.split(".")[-1]
+    return name in SCHEME_SPECIFIC or any(scheme in last for scheme in SCHEME_NAMES)
+
+
+@pytest.mark.parametrize("path", ROUND_FLOW, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_round_flow_never_names_an_encryption_scheme(path: Path) -> None:
+    for name in _imports(path):
+        assert not _names_a_scheme(name), f"{path.name} imports {name}"
+
+
+def test_the_scheme_check_knows_the_scheme_modules() -> None:
+    assert all(Path(CLIENT.parent, *name.split(".")).with_suffix(".py").exists()
+               for name in SCHEME_SPECIFIC)  # fmt: skip
+    assert _names_a_scheme("fedledger.crypto.paillier_scheme")
+    assert not _names_a_scheme("fedledger.crypto.schemes")
+    assert {"participant.py", "coordinator.py", "task_policy.py"} <= {p.name for p in ROUND_FLOW}
+
+
+_CONTRACT_MAY_IMPORT = ("fedledger.protocol", "fedledger.ledger.interface", "fedledger.errors")
+
+
+@pytest.mark.parametrize("path", _modules(CLIENT / "contract"), ids=lambda p: p.name)
+def test_the_typed_client_imports_only_protocol_ledger_interface_and_errors(path: Path) -> None:
+    for name in _imports(path):
+        if _ours(name) is None or _ours(name) == "contract":
+            continue
+        allowed = any(name == m or name.startswith(m + ".") for m in _CONTRACT_MAY_IMPORT)
+        assert allowed, f"{path.name} imports {name}"
 
 
 def _prints(path: Path) -> bool:

@@ -7,21 +7,23 @@ and is left out of the default listing.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from dataclasses import replace
 
+from fedledger.protocol.asset_requests import (
+    parse_advertisement_listing,
+    parse_advertisement_request,
+)
 from fedledger.protocol.assets import (
     ADVERTISEMENT_TYPE,
     ADVERTISEMENT_WITHDRAWN,
+    AdvertisementRecord,
     advertisement_id,
     advertisement_record,
     parse_advertisement_id,
-    parse_advertisement_request,
 )
-from fedledger.protocol.canonical import dumps, parse_object
+from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.fields import check_fields
-from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load_record
+from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load
 from fedledger_chaincode.core.parties import caller_identity, require_registered_caller
 from fedledger_chaincode.core.router import Router
 
@@ -37,30 +39,32 @@ def advertisement_key(ad_id: str) -> str:
     return create_composite_key(ADVERTISEMENT_TYPE, (ad_id,))
 
 
-async def _load(ctx: TransactionContext, ad_id: str) -> dict[str, Any]:
+async def _load(ctx: TransactionContext, ad_id: str) -> AdvertisementRecord:
     parse_advertisement_id(ad_id)
-    return await load_record(ctx, advertisement_key(ad_id), f"advertisement {ad_id} does not exist")
+    return await load(
+        ctx, AdvertisementRecord, advertisement_key(ad_id), f"advertisement {ad_id} does not exist"
+    )
 
 
-async def _load_owned(ctx: TransactionContext, ad_id: str, verb: str) -> dict[str, Any]:
+async def _load_owned(ctx: TransactionContext, ad_id: str, verb: str) -> AdvertisementRecord:
     """Load an active advertisement the creator owns; ``verb`` names the attempted change."""
     record = await _load(ctx, ad_id)
     msp_id, fingerprint = caller_identity(ctx)
     caller = f"{msp_id}/{fingerprint}"
-    if record["owner_party"] != caller:
+    if record.owner_party != caller:
         raise ProtocolError(
-            f"advertisement {ad_id} is owned by {record['owner_party']}; {caller} may not {verb} it"
+            f"advertisement {ad_id} is owned by {record.owner_party}; {caller} may not {verb} it"
         )
-    if record["status"] == ADVERTISEMENT_WITHDRAWN:
+    if record.status == ADVERTISEMENT_WITHDRAWN:
         if verb == "withdraw":
             raise ProtocolError(f"advertisement {ad_id} is already withdrawn")
         raise ProtocolError(f"advertisement {ad_id} is withdrawn and cannot be updated")
     return record
 
 
-def _write(ctx: TransactionContext, record: dict[str, Any], event: str) -> bytes:
-    payload = dumps(record)
-    ctx.put_state(advertisement_key(record["id"]), payload)
+def _write(ctx: TransactionContext, record: AdvertisementRecord, event: str) -> bytes:
+    payload = record.to_bytes()
+    ctx.put_state(advertisement_key(record.id), payload)
     ctx.set_event(event, payload)
     return payload
 
@@ -79,8 +83,8 @@ async def create_advertisement(ctx: TransactionContext, ad_json: str) -> bytes:
     record = advertisement_record(
         request,
         ad_id=ad_id,
-        owner_msp=party["msp_id"],
-        owner_party=party["id"],
+        owner_msp=party.msp_id,
+        owner_party=party.id,
         at=ctx.tx_timestamp.seconds,
         tx_id=ctx.tx_id,
     )
@@ -97,8 +101,8 @@ async def update_advertisement(ctx: TransactionContext, ad_id: str, ad_json: str
     record = advertisement_record(
         request,
         ad_id=ad_id,
-        owner_msp=previous["owner_msp"],
-        owner_party=previous["owner_party"],
+        owner_msp=previous.owner_msp,
+        owner_party=previous.owner_party,
         at=ctx.tx_timestamp.seconds,
         tx_id=ctx.tx_id,
         previous=previous,
@@ -112,19 +116,19 @@ async def withdraw_advertisement(ctx: TransactionContext, ad_id: str) -> bytes:
     Returns the stored Advertisement.
     """
     record = await _load_owned(ctx, ad_id, "withdraw")
-    record = {
-        **record,
-        "status": ADVERTISEMENT_WITHDRAWN,
-        "version": record["version"] + 1,
-        "updated_at": ctx.tx_timestamp.seconds,
-        "updated_tx": ctx.tx_id,
-    }
-    return _write(ctx, record, WITHDRAWN)
+    withdrawn = replace(
+        record,
+        status=ADVERTISEMENT_WITHDRAWN,
+        version=record.version + 1,
+        updated_at=ctx.tx_timestamp.seconds,
+        updated_tx=ctx.tx_id,
+    )
+    return _write(ctx, withdrawn, WITHDRAWN)
 
 
 async def get_advertisement(ctx: TransactionContext, ad_id: str) -> bytes:
     """GetAdvertisement: return the stored Advertisement, withdrawn or not."""
-    return dumps(await _load(ctx, ad_id))
+    return (await _load(ctx, ad_id)).to_bytes()
 
 
 async def list_advertisements(ctx: TransactionContext, options_json: str = "{}") -> bytes:
@@ -132,16 +136,12 @@ async def list_advertisements(ctx: TransactionContext, options_json: str = "{}")
 
     ``options_json`` is ``{"include_withdrawn": true|false}`` (default false).
     """
-    options = parse_object(options_json, "argument 1")
-    check_fields(options, "list options", required=(), optional=("include_withdrawn",))
-    include_withdrawn = options.get("include_withdrawn", False)
-    if not isinstance(include_withdrawn, bool):
-        raise ProtocolError("include_withdrawn must be true or false")
+    options = parse_advertisement_listing(options_json, "argument 1")
     entries = await ctx.get_range(ADVERTISEMENT_TYPE, ())
-    records = [json.loads(value) for _, value in entries]
-    if not include_withdrawn:
-        records = [r for r in records if r["status"] != ADVERTISEMENT_WITHDRAWN]
-    return dumps(records)
+    records = [AdvertisementRecord.from_bytes(value) for _, value in entries]
+    if not options.include_withdrawn:
+        records = [r for r in records if r.status != ADVERTISEMENT_WITHDRAWN]
+    return dumps([r.to_dict() for r in records])
 
 
 def register(router: Router) -> None:

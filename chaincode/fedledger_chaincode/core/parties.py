@@ -7,18 +7,18 @@ certificate, so nobody can register, or later act, for another identity.
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from fedledger.protocol.asset_requests import parse_party_request
 from fedledger.protocol.assets import (
     PARTY_TYPE,
+    PartyRecord,
     certificate_fingerprint,
     parse_party_id,
-    parse_party_request,
     party_record,
 )
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import NotFoundError, ProtocolError
-from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load_record
+from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load
 from fedledger_chaincode.core.router import Router
 
 __all__ = ["caller_identity", "party_key", "register", "require_registered_caller"]
@@ -39,7 +39,7 @@ def caller_identity(ctx: TransactionContext) -> tuple[str, str]:
     return msp_id, certificate_fingerprint(ctx.creator.certificate_pem)
 
 
-async def require_registered_caller(ctx: TransactionContext) -> dict[str, Any]:
+async def require_registered_caller(ctx: TransactionContext) -> PartyRecord:
     """Return the creator's stored Party.
 
     Raises ``ProtocolError`` "caller Org1MSP/<fp> is not a registered party; call RegisterParty
@@ -47,8 +47,9 @@ async def require_registered_caller(ctx: TransactionContext) -> dict[str, Any]:
     """
     msp_id, fingerprint = caller_identity(ctx)
     try:
-        return await load_record(
+        return await load(
             ctx,
+            PartyRecord,
             party_key(msp_id, fingerprint),
             f"caller {msp_id}/{fingerprint} is not a registered party; call RegisterParty first",
         )
@@ -70,7 +71,7 @@ async def register_party(ctx: TransactionContext, party_json: str) -> bytes:
     record = party_record(
         request, msp_id, fingerprint, at=ctx.tx_timestamp.seconds, tx_id=ctx.tx_id
     )
-    payload = dumps(record)
+    payload = record.to_bytes()
     ctx.put_state(key, payload)
     ctx.set_event(PARTY_REGISTERED, payload)
     return payload

@@ -27,6 +27,8 @@ from fedledger.protocol.tokens import (
     TOKEN_NAME,
     TOKEN_SYMBOL,
     TRANSFER_EVENT,
+    TokenAudit,
+    TokenInfo,
     is_escrow_account,
     parse_amount,
 )
@@ -71,7 +73,7 @@ async def transfer(ctx: TransactionContext, recipient: str, amount: str) -> byte
     escrow-account message when ``recipient`` is an escrow.
     """
     value = parse_amount(amount)
-    sender = str((await require_registered_caller(ctx))["id"])
+    sender = (await require_registered_caller(ctx)).id
     async with token_movements(ctx) as book:
         await book.transfer(sender, recipient, value)
     return book.payload
@@ -96,13 +98,7 @@ async def total_supply(ctx: TransactionContext) -> bytes:
 
 async def token_info(ctx: TransactionContext) -> bytes:
     """TokenInfo: ``{"name", "symbol", "decimals", "minter_msp"}``."""
-    info = {
-        "name": TOKEN_NAME,
-        "symbol": TOKEN_SYMBOL,
-        "decimals": TOKEN_DECIMALS,
-        "minter_msp": ctx.config.minter_msp,
-    }
-    return dumps(info)
+    return TokenInfo(TOKEN_NAME, TOKEN_SYMBOL, TOKEN_DECIMALS, ctx.config.minter_msp).to_bytes()
 
 
 async def token_audit(ctx: TransactionContext) -> bytes:
@@ -112,7 +108,7 @@ async def token_audit(ctx: TransactionContext) -> bytes:
     """
     balances, escrows = await read_accounts(ctx)
     supply = await read_total_supply(ctx)
-    return dumps({"total_supply": supply, "balances": balances, "escrows": escrows})
+    return TokenAudit(supply, balances, escrows).to_bytes()
 
 
 def register(router: Router) -> None:

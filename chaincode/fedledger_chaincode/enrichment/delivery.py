@@ -33,10 +33,9 @@ from fedledger.protocol.enrichment import (
     EvaluationRecord,
     PlanRecord,
     SealedModelRecord,
-    parse_delivery_request,
-    parse_evaluation_request,
     sealed_size,
 )
+from fedledger.protocol.enrichment_requests import parse_delivery_request, parse_evaluation_request
 from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger.protocol.events import ENRICHMENT_DELIVERED, ENRICHMENT_REPORTED, PLAN_MODEL_SEALED
 from fedledger.protocol.rounds import read_blob
@@ -194,7 +193,8 @@ async def report_enrichment(ctx: TransactionContext, plan_text: str, report_json
     only while it is delivered", "the evaluation deadline D of plan-… has passed", "party X
     already reported on plan-…", "the report is for weights W; plan-… delivered weights V".
     """
-    weights_hash, accuracy = parse_evaluation_request(report_json)
+    report = parse_evaluation_request(report_json)
+    weights_hash, accuracy = report.weights_hash, report.accuracy_bp
     party = await caller_party(ctx)
     plan = await load_plan(ctx, plan_text)
     if party == plan.enricher:

@@ -34,20 +34,21 @@ from fedledger.protocol.enrichment import (
     PlanRecord,
     PlanView,
     parse_plan_id,
-    parse_plan_request,
     plan_id,
     sealed_size,
 )
+from fedledger.protocol.enrichment_requests import PlanRequest, parse_plan_request
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import PLAN_ACTIVATED, PLAN_APPROVED
 from fedledger.protocol.events import PLAN_PROPOSED as PLAN_PROPOSED_EVENT
+from fedledger.protocol.task_records import TaskRecord
 from fedledger.protocol.tokens import escrow_account
 from fedledger.protocol.training import TASK_PROPOSED
 from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load
 from fedledger_chaincode.core.parties import party_key
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.credits.movements import token_movements
-from fedledger_chaincode.training.global_model import SOURCE_INITIAL, current_model
+from fedledger_chaincode.training.global_model import SOURCE_INITIAL, CurrentModel, current_model
 from fedledger_chaincode.training.state import (
     caller_party,
     is_past,
@@ -105,19 +106,15 @@ def _event(plan: PlanRecord, **extra: object) -> dict[str, object]:
     return {"plan_id": plan.id, "task_id": plan.task_id, **extra}
 
 
-async def propose_plan(ctx: TransactionContext, plan_json: str) -> bytes:
-    """ProposePlan: store a new plan proposed (and approved) by a participant of its task.
+async def _check_plan(
+    ctx: TransactionContext, request: PlanRequest, task: TaskRecord
+) -> tuple[CurrentModel, int]:
+    """Check a plan request against its task and the ledger.
 
-    Returns the stored plan. Raises ``ProtocolError`` for a malformed request, a caller that is
-    not a participant, a delivery too large for one transaction, a task still proposed, an
-    enricher that is unregistered, lacks the role or is a participant, a task without an
-    evaluated model, deadlines not ahead of the transaction time or too far ahead;
-    ``NotFoundError`` for an unknown task.
+    Returns the model the plan improves and that model's median accuracy (bp).
+
+    Raises ``ProtocolError`` with the messages ``propose_plan`` documents.
     """
-    request = parse_plan_request(plan_json)
-    proposer = await caller_party(ctx)
-    task = await load_task(ctx, request.task_id)
-    require_participant(task, proposer)
     delivery = sealed_size(task.value_count) * len(task.participants)
     if delivery > MAX_DELIVERY_BYTES:
         raise ProtocolError(
@@ -144,6 +141,24 @@ async def propose_plan(ctx: TransactionContext, plan_json: str) -> bytes:
             f"evaluation_deadline {request.evaluation_deadline} is more than {MAX_PLAN_SECONDS} "
             f"seconds after the transaction time {now}"
         )
+    return base, base.median_bp
+
+
+async def propose_plan(ctx: TransactionContext, plan_json: str) -> bytes:
+    """ProposePlan: store a new plan proposed (and approved) by a participant of its task.
+
+    Returns the stored plan. Raises ``ProtocolError`` for a malformed request, a caller that is
+    not a participant, a delivery too large for one transaction, a task still proposed, an
+    enricher that is unregistered, lacks the role or is a participant, a task without an
+    evaluated model, deadlines not ahead of the transaction time or too far ahead;
+    ``NotFoundError`` for an unknown task.
+    """
+    request = parse_plan_request(plan_json)
+    proposer = await caller_party(ctx)
+    task = await load_task(ctx, request.task_id)
+    require_participant(task, proposer)
+    base, base_median_bp = await _check_plan(ctx, request, task)
+    now = ctx.tx_timestamp.seconds
     new_id = plan_id(ctx.tx_id)
     if await ctx.get_state(plan_key(new_id)):
         raise ProtocolError(f"plan {new_id} already exists")
@@ -160,7 +175,7 @@ async def propose_plan(ctx: TransactionContext, plan_json: str) -> bytes:
         base_source=base.source,
         base_round=base.round,
         base_plan_id=base.plan_id,
-        base_median_bp=base.median_bp,
+        base_median_bp=base_median_bp,
         value_count=task.value_count,
         participants=task.participants,
         quorum=task.quorum,

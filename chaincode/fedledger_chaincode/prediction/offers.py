@@ -13,14 +13,13 @@ import dataclasses
 
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.prediction_requests import parse_offer_listing, parse_offer_request
 from fedledger.protocol.predictions import (
     OFFER_OPEN,
     OFFER_TYPE,
     OFFER_WITHDRAWN,
     PredictionOffer,
     parse_offer_id,
-    parse_offer_listing,
-    parse_offer_request,
 )
 from fedledger.protocol.predictions import offer_id as derive_offer_id
 from fedledger.protocol.training import TASK_PROPOSED
@@ -69,7 +68,7 @@ async def create_offer(ctx: TransactionContext, task_id: str, offer_json: str) -
         raise ProtocolError(
             f"task {task.id} is {task.status}; an offer needs an active or finished task"
         )
-    require_participant(task, str(party["id"]))
+    require_participant(task, party.id)
     new_id = derive_offer_id(ctx.tx_id)
     if await ctx.get_state(offer_key(new_id)):
         raise ProtocolError(f"prediction offer {new_id} already exists")
@@ -77,8 +76,8 @@ async def create_offer(ctx: TransactionContext, task_id: str, offer_json: str) -
     offer = PredictionOffer(
         id=new_id,
         task_id=task.id,
-        provider=str(party["id"]),
-        provider_msp=str(party["msp_id"]),
+        provider=party.id,
+        provider_msp=party.msp_id,
         model=task.model,
         weights_hash=model.weights_hash,
         round=model.round,
@@ -100,7 +99,7 @@ async def withdraw_offer(ctx: TransactionContext, offer_id: str) -> bytes:
     not withdraw it", "prediction offer O is already withdrawn"; ``NotFoundError``.
     """
     offer = await load_offer(ctx, offer_id)
-    caller = str((await require_registered_caller(ctx))["id"])
+    caller = (await require_registered_caller(ctx)).id
     if caller != offer.provider:
         raise ProtocolError(
             f"prediction offer {offer.id} belongs to {offer.provider}; {caller} may not withdraw it"

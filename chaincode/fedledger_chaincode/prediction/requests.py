@@ -79,7 +79,7 @@ async def _load_request(ctx: TransactionContext, request: str) -> PredictionRequ
 
 
 async def _caller(ctx: TransactionContext) -> str:
-    return str((await require_registered_caller(ctx))["id"])
+    return (await require_registered_caller(ctx)).id
 
 
 def _closed(request: PredictionRequest, ctx: TransactionContext, status: str) -> PredictionRequest:

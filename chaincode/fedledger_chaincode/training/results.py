@@ -29,6 +29,7 @@ from fedledger.protocol import events
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.round_records import ReportRecord, RoundRecord, RoundResult, ShareSummary
+from fedledger.protocol.round_requests import parse_result_request
 from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
     DECRYPTION_SHARE_TYPE,
@@ -39,7 +40,6 @@ from fedledger.protocol.rounds import (
     decide,
     lower_median,
     majority_outcome,
-    parse_result_request,
 )
 from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.core.context import TransactionContext

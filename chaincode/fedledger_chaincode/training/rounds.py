@@ -6,7 +6,8 @@ run one at a time and ``base_round`` — the last accepted round, 0 for the init
 which global weights its updates start from. CloseRound
 lists the round's submissions with a composite-key range over their summaries (phantom-protected:
 a submission racing the close conflicts with it), reads each vector by its own key, and
-multiplies them in party-id order, so every endorsing peer computes the same bytes.
+aggregates them in party-id order with the task's encryption scheme (for Paillier, their
+homomorphic product), so every endorsing peer computes the same bytes.
 
 Time: a round records a high-water mark (``high_water``), the latest timestamp of the
 transactions that moved it; see ``training_state.check_high_water``. Closing before every
@@ -16,12 +17,12 @@ justification is a deadline that a client's timestamp claims has passed.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 
 from fedledger.protocol import events
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.ciphervec import CipherVector, homomorphic_sum
 from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger.protocol.round_records import (
     AggregateRecord,
@@ -45,6 +46,7 @@ from fedledger.protocol.rounds import (
     UPDATE_VECTOR_TYPE,
     parse_round,
 )
+from fedledger.protocol.schemes import ledger_scheme
 from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
@@ -126,14 +128,15 @@ def _check_closable(task: TaskRecord, record: RoundRecord, count: int, late: boo
 
 async def _vectors(
     ctx: TransactionContext, task_id: str, number: int, parties: tuple[str, ...]
-) -> list[CipherVector]:
-    """Read the submitted vectors one key at a time (each read is one bounded message)."""
+) -> list[str]:
+    """Read the submitted vectors (base64) one key at a time (each read is one bounded
+    message)."""
     vectors = []
     for party in parties:
         stored = UpdateRecord.from_bytes(
             await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, number, party))
         )
-        vectors.append(CipherVector.from_base64(stored.vector))
+        vectors.append(stored.vector)
     return vectors
 
 
@@ -158,15 +161,14 @@ async def close_round(ctx: TransactionContext, task_id: str, round_number: str) 
     _check_closable(task, record, len(updates), is_past(ctx.tx_timestamp, record.deadline))
     check_high_water(ctx, record, *(u.submitted_at for u in updates))
     contributors = tuple(u.party for u in updates)
-    total = homomorphic_sum(await _vectors(ctx, task_id, number, contributors), task.n)
-    raw = total.to_bytes()
+    raw = ledger_scheme(task).aggregate(task, await _vectors(ctx, task_id, number, contributors))
     now = ctx.tx_timestamp.seconds
     aggregate = AggregateSummary(
         hashlib.sha256(raw).hexdigest(), len(raw), contributors, sum(u.samples for u in updates)
     )
     stored = AggregateRecord(
         task_id, number, aggregate.digest, aggregate.size, contributors,
-        aggregate.total_samples, now, ctx.tx_id, total.to_base64(),
+        aggregate.total_samples, now, ctx.tx_id, base64.b64encode(raw).decode("ascii"),
     )  # fmt: skip
     put_record(ctx, key(AGGREGATE_TYPE, task_id, number), stored)
     closed = dataclasses.replace(

@@ -1,12 +1,13 @@
 """DecryptionShare transactions: SubmitDecryptionShare, GetDecryptionShares, GetDecryptionShare.
 
 A share is a participant's partial decryption of a closed round's aggregate, with its proof of
-correct decryption. The chaincode verifies it before it lands (``fedledger.protocol.threshold``:
-the index must be the one the participant was dealt — its position in the task's participant
-list — and the batched proof must hold against the task's threshold verification keys and the
-stored aggregate), so every share on the ledger is valid and a bad share can neither knock an
-honest participant out of a round nor waste anyone's time. Verification costs two
-multi-exponentiations over the aggregate and four exponentiations on each endorsing peer.
+correct decryption. The chaincode has the task's encryption scheme verify it before it lands
+(for Paillier, ``fedledger.protocol.paillier_scheme``: the index must be the one the participant
+was dealt — its position in the task's participant list — and the batched proof must hold
+against the task's threshold verification keys and the stored aggregate), so every share on the
+ledger is valid and a bad share can neither knock an honest participant out of a round nor waste
+anyone's time. Verification costs two multi-exponentiations over the aggregate and four
+exponentiations on each endorsing peer.
 
 The summary (DecryptionShare) and the share bytes (DecryptionShareData) live under separate keys,
 so the range read that counts a round's shares never carries share values. The submission that
@@ -17,11 +18,8 @@ later one is resubmitted, keeping the count exact.
 
 from __future__ import annotations
 
-import base64
-
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.ciphervec import CipherVector
 from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger.protocol.events import SHARE_SUBMITTED, SHARES_READY
 from fedledger.protocol.round_records import AggregateRecord, ShareRecord, ShareSummary
@@ -32,13 +30,8 @@ from fedledger.protocol.rounds import (
     SHARE_DATA_TYPE,
     read_blob,
 )
+from fedledger.protocol.schemes import ledger_scheme
 from fedledger.protocol.task_records import TaskRecord
-from fedledger.protocol.threshold import (
-    ShareProofError,
-    decryption_share_from_bytes,
-    threshold_public_from_bytes,
-    verify_share,
-)
 from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
@@ -59,22 +52,8 @@ async def _check_share(
     ctx: TransactionContext, task: TaskRecord, number: int, party: str, raw: bytes
 ) -> None:
     """Raise "share is invalid: …" unless ``raw`` is ``party``'s valid share of the aggregate."""
-    public = threshold_public_from_bytes(base64.b64decode(task.threshold_public))
-    dealt = task.share_index(party)
-    try:
-        share = decryption_share_from_bytes(raw, public)
-        if share.index != dealt:
-            raise ProtocolError(
-                f"it claims share index {share.index}, party {party} was dealt index {dealt}"
-            )
-        stored = AggregateRecord.from_bytes(
-            await ctx.get_state(key(AGGREGATE_TYPE, task.id, number))
-        )
-        verify_share(public, CipherVector.from_base64(stored.vector).ciphertexts, share)
-    except ShareProofError as exc:
-        raise ProtocolError(f"share is invalid: {exc.reason}") from None
-    except ProtocolError as exc:
-        raise ProtocolError(f"share is invalid: {exc}") from None
+    stored = AggregateRecord.from_bytes(await ctx.get_state(key(AGGREGATE_TYPE, task.id, number)))
+    ledger_scheme(task).check_share(task, party, raw, stored.vector)
 
 
 async def submit_decryption_share(

@@ -97,8 +97,7 @@ async def read_range(
 
 async def caller_party(ctx: TransactionContext) -> str:
     """Return the registered creator's party id (raises as ``require_registered_caller``)."""
-    party = await require_registered_caller(ctx)
-    return str(party["id"])
+    return (await require_registered_caller(ctx)).id
 
 
 async def load_task(ctx: TransactionContext, task: str) -> TaskRecord:

@@ -22,13 +22,12 @@ from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger.protocol.events import TASK_ACTIVATED, TASK_APPROVED, TASK_PROPOSED
 from fedledger.protocol.task_records import TaskSummary, task_record
+from fedledger.protocol.task_requests import parse_task_listing, parse_task_request
 from fedledger.protocol.training import (
     TASK_ACTIVE,
     TASK_INDEX_TYPE,
     TASK_SUMMARY_TYPE,
     TASK_TYPE,
-    parse_task_listing,
-    parse_task_request,
     task_id,
 )
 from fedledger.protocol.training import (

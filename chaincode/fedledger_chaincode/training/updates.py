@@ -8,7 +8,8 @@ the caller, the round and its times, the declared sample count, the size, the wi
 key, length, encoding and every ciphertext's membership of Z*(n²) (a bad ciphertext would poison
 the aggregate), and last the proof that the submitter knows every plaintext it submits
 (``fedledger.protocol.popk``), which makes copying, cancelling or re-randomising another party's
-update impossible.
+update impossible. What a valid update and its proof are is the task's encryption scheme's
+business (``fedledger.protocol.schemes``); this module only asks it.
 """
 
 from __future__ import annotations
@@ -16,24 +17,17 @@ from __future__ import annotations
 import hashlib
 
 from fedledger.protocol.assets import parse_party_id
-from fedledger.protocol.ciphervec import CipherVector, validate_cipher_vector
 from fedledger.protocol.errors import NotFoundError, ProtocolError
 from fedledger.protocol.events import UPDATE_SUBMITTED
-from fedledger.protocol.popk import (
-    PlaintextProof,
-    ProofContext,
-    proof_base64_chars,
-    verify_plaintext_proof,
-)
 from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
+from fedledger.protocol.round_requests import parse_update_request
 from fedledger.protocol.rounds import (
     ROUND_OPEN,
     UPDATE_TYPE,
     UPDATE_VECTOR_TYPE,
-    parse_update_request,
     read_blob,
 )
-from fedledger.protocol.task_records import TaskRecord
+from fedledger.protocol.schemes import ledger_scheme
 from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
@@ -48,46 +42,7 @@ from fedledger_chaincode.training.state import (
     require_participant,
 )
 
-__all__ = ["check_vector", "register"]
-
-
-def check_vector(task: TaskRecord, raw: bytes) -> CipherVector:
-    """Check decoded cipher-vector bytes against the task; return the parsed vector.
-
-    Raises ``ProtocolError`` "vector is invalid: <reason>" naming the first problem: format, key
-    fingerprint, width, ciphertext count, value count, encoding, or "ciphertext i is not in
-    Z*(n^2)".
-    """
-    try:
-        vector = CipherVector.from_bytes(raw)
-        validate_cipher_vector(
-            vector,
-            n=task.n,
-            expected_length=task.ciphertext_count,
-            expected_fingerprint=task.public_key.fingerprint,
-            expected_spec=task.spec,
-        )
-        if vector.value_count != task.value_count:
-            raise ProtocolError(
-                f"it packs {vector.value_count} values, the task's model has {task.value_count}"
-            )
-    except ProtocolError as exc:
-        raise ProtocolError(f"vector is invalid: {exc}") from None
-    return vector
-
-
-def _check_proof(
-    task: TaskRecord, number: int, party: str, vector: CipherVector, raw: bytes, proof: str
-) -> None:
-    n = task.n
-    read_blob(proof, "proof", max_chars=proof_base64_chars(n))
-    try:
-        parsed = PlaintextProof.from_base64(proof, n)
-    except ProtocolError as exc:
-        raise ProtocolError(f"proof is invalid: {exc}") from None
-    context = ProofContext(task.id, number, party, task.public_key.fingerprint)
-    digest = hashlib.sha256(raw).digest()
-    verify_plaintext_proof(n, vector.ciphertexts, digest, parsed, context)
+__all__ = ["register"]
 
 
 async def submit_update(
@@ -129,8 +84,7 @@ async def submit_update(
     if await ctx.get_state(state_key):
         raise ProtocolError(f"party {party} already submitted an update for {where}")
     raw = read_blob(request.vector, "vector", max_chars=task.max_update_bytes)
-    vector = check_vector(task, raw)
-    _check_proof(task, number, party, vector, raw, request.proof)
+    ledger_scheme(task).check_update(task, number, party, raw, request.proof)
     summary = UpdateSummary(
         task_id, number, party, samples, len(raw), hashlib.sha256(raw).hexdigest(),
         ctx.tx_timestamp.seconds, ctx.tx_id,

@@ -24,10 +24,12 @@ from typing import Any
 from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, progress, say, table
 from fedledger.cli.paths import Paths
+from fedledger.contract import parties, training
 from fedledger.errors import FedLedgerError, LedgerError
 from fedledger.ledger.events import event_json
 from fedledger.ledger.interface import ChaincodeEvent
-from fedledger.roles.ledger_io import query
+from fedledger.protocol.task_requests import TaskListing
+from fedledger.protocol.training import DEFAULT_PAGE_SIZE
 
 RECONNECT_SECONDS = 1.0
 
@@ -82,18 +84,16 @@ def _round_args(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_query_tasks(paths: Paths, args: argparse.Namespace) -> int:
-    listing: dict[str, Any] = {}
-    if args.participant:
-        listing["participant"] = args.participant
-    if args.page_size is not None:
-        listing["page_size"] = args.page_size
+    participant = args.participant or None
+    page_size = DEFAULT_PAGE_SIZE if args.page_size is None else args.page_size
     bookmark = args.bookmark
     tasks: list[dict[str, Any]] = []
     with ledger_cmd.contract_for(paths, args) as contract:
         while True:
-            page = query(contract, "ListTasks", json.dumps({**listing, "bookmark": bookmark}))
-            tasks.extend(page["tasks"])
-            bookmark = page["bookmark"]
+            listing = TaskListing(participant, page_size, bookmark)
+            page = training.list_task_page(contract, listing)
+            tasks.extend(summary.to_dict() for summary in page.tasks)
+            bookmark = page.bookmark
             if not args.all or bookmark is None:
                 break
     if args.json:
@@ -136,8 +136,8 @@ def _say_vector(what: str, shown: dict[str, Any]) -> None:
 
 def cmd_query_aggregate(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
-        record = query(contract, "GetAggregate", args.task, str(args.round))
-    shown = _write_vector(record, args.out)
+        record = training.get_aggregate(contract, args.task, args.round)
+    shown = _write_vector(record.to_dict(), args.out)
     if args.json:
         emit_json(shown)
         return 0
@@ -151,8 +151,8 @@ def cmd_query_aggregate(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_query_update(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
-        record = query(contract, "GetUpdate", args.task, str(args.round), args.party)
-    shown = _write_vector(record, args.out)
+        update = training.get_update(contract, args.task, args.round, args.party)
+    shown = _write_vector(update.to_dict(), args.out)
     if args.json:
         emit_json(shown)
         return 0
@@ -163,14 +163,14 @@ def cmd_query_update(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_query_advertisement(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
-        ad = query(contract, "GetAdvertisement", args.id)
+        ad = parties.get_advertisement(contract, args.id)
     if args.json:
-        emit_json(ad)
+        emit_json(ad.to_dict())
         return 0
-    say(f"{ad['id']} by {ad['owner_party']} ({ad['status']}, version {ad['version']})")
-    say(f"{ad['samples']} samples: {ad['description']}; goal: {ad['goal']}")
-    if ad.get("labels"):
-        say("labels: " + ", ".join(f"{k}: {v}" for k, v in ad["labels"].items()))
+    say(f"{ad.id} by {ad.owner_party} ({ad.status}, version {ad.version})")
+    say(f"{ad.samples} samples: {ad.description}; goal: {ad.goal}")
+    if ad.labels:
+        say("labels: " + ", ".join(f"{k}: {v}" for k, v in ad.labels.items()))
     return 0
 
 

@@ -13,19 +13,14 @@ from fedledger.cli import ledger_cmd
 from fedledger.cli.ledger_cmd import kx_private_key
 from fedledger.cli.output import emit_json, log_steps_to, say, table
 from fedledger.cli.paths import Paths
+from fedledger.contract.enrichment import approve_plan, get_plan, settle_plan
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import EnrichmentError
 from fedledger.learning.training import TrainingConfig
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanView
 from fedledger.roles.enrichment.enricher import Enricher, train_on
-from fedledger.roles.enrichment.plan import (
-    approve_plan,
-    get_plan,
-    propose_plan,
-    seal_model_to_enricher,
-    settle_plan,
-)
+from fedledger.roles.enrichment.plan import propose_plan, seal_model_to_enricher
 from fedledger.roles.enrichment.review import EnrichmentReviewer
 from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector

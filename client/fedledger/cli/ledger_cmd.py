@@ -10,9 +10,15 @@ from typing import Any
 
 from fedledger.cli.output import emit_json, say, table
 from fedledger.cli.paths import Paths
+from fedledger.contract import parties
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.ledger.gateway import GatewayContract, connect
+from fedledger.protocol.asset_requests import (
+    AdvertisementListing,
+    AdvertisementRequest,
+    PartyRequest,
+)
 from fedledger.protocol.assets import ROLES
 
 
@@ -73,7 +79,8 @@ def _ad_fields(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _ad_request(args: argparse.Namespace) -> str:
+def _ad_request(args: argparse.Namespace) -> AdvertisementRequest:
+    """The request from the flags; ``ProtocolError`` names a malformed label count."""
     request: dict[str, Any] = {
         "description": args.description,
         "samples": args.samples,
@@ -84,7 +91,7 @@ def _ad_request(args: argparse.Namespace) -> str:
             request["labels"] = json.loads(args.labels)
         except json.JSONDecodeError as exc:
             raise FedLedgerError(f"--labels is not valid JSON: {exc}") from exc
-    return json.dumps(request)
+    return AdvertisementRequest.from_dict(request)
 
 
 def contract_for(paths: Paths, args: argparse.Namespace) -> GatewayContract:
@@ -118,69 +125,67 @@ def _show(args: argparse.Namespace, record: Any, line: str) -> None:
 
 def cmd_party_register(paths: Paths, args: argparse.Namespace) -> int:
     key = kx_private_key(paths, args.org, args.user)
-    request = {
-        "roles": sorted(set(args.role)),
-        "kx_public_key": base64.b64encode(public_key_bytes(key)).decode(),
-    }
+    request = PartyRequest(
+        roles=tuple(sorted(set(args.role))),
+        kx_public_key=base64.b64encode(public_key_bytes(key)).decode(),
+    )
     with contract_for(paths, args) as contract:
-        party = json.loads(contract.submit("RegisterParty", json.dumps(request)))
-    _show(args, party, f"registered {party['id']} with roles {', '.join(party['roles'])}")
+        party = parties.register_party(contract, request)
+    _show(args, party.to_dict(), f"registered {party.id} with roles {', '.join(party.roles)}")
     return 0
 
 
 def cmd_party_list(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        parties = json.loads(contract.evaluate("ListParties"))
+        registered = parties.list_parties(contract)
     if args.json:
-        emit_json(parties)
+        emit_json([p.to_dict() for p in registered])
     else:
         table(
             ["party", "msp", "roles"],
-            [(p["id"][:40] + "…", p["msp_id"], ",".join(p["roles"])) for p in parties],
+            [(p.id[:40] + "…", p.msp_id, ",".join(p.roles)) for p in registered],
         )
     return 0
 
 
 def cmd_advertise(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        ad = json.loads(contract.submit("CreateAdvertisement", _ad_request(args)))
-    _show(args, ad, f"advertised {ad['id']}: {ad['samples']} samples, goal: {ad['goal']}")
+        ad = parties.create_advertisement(contract, _ad_request(args))
+    _show(args, ad.to_dict(), f"advertised {ad.id}: {ad.samples} samples, goal: {ad.goal}")
     return 0
 
 
 def cmd_ad_update(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        ad = json.loads(contract.submit("UpdateAdvertisement", args.id, _ad_request(args)))
-    _show(args, ad, f"updated {ad['id']} (version {ad['version']})")
+        ad = parties.update_advertisement(contract, args.id, _ad_request(args))
+    _show(args, ad.to_dict(), f"updated {ad.id} (version {ad.version})")
     return 0
 
 
 def cmd_ad_withdraw(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        ad = json.loads(contract.submit("WithdrawAdvertisement", args.id))
-    _show(args, ad, f"withdrew {ad['id']}")
+        ad = parties.withdraw_advertisement(contract, args.id)
+    _show(args, ad.to_dict(), f"withdrew {ad.id}")
     return 0
 
 
 def cmd_query_ads(paths: Paths, args: argparse.Namespace) -> int:
-    options = json.dumps({"include_withdrawn": True}) if args.all else None
+    listing = AdvertisementListing(include_withdrawn=bool(args.all))
     with contract_for(paths, args) as contract:
-        raw = contract.evaluate("ListAdvertisements", *([options] if options else []))
-    ads = json.loads(raw)
+        ads = parties.list_advertisements(contract, listing)
     if args.json:
-        emit_json(ads)
+        emit_json([a.to_dict() for a in ads])
     else:
         table(
             ["id", "owner", "samples", "status", "goal"],
-            [(a["id"], a["owner_msp"], a["samples"], a["status"], a["goal"][:40]) for a in ads],
+            [(a.id, a.owner_msp, a.samples, a.status, a.goal[:40]) for a in ads],
         )
     return 0
 
 
 def cmd_query_history(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        raw = contract.evaluate("GetHistory", args.object_type, json.dumps(args.key))
-    history = json.loads(raw)
+        history = parties.get_history(contract, args.object_type, args.key)
     if args.json:
         emit_json(history)
     else:

@@ -16,11 +16,12 @@ import base64
 from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, say
 from fedledger.cli.paths import Paths
+from fedledger.contract import training
+from fedledger.contract.training import get_task
 from fedledger.errors import FedLedgerError
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.rounds import ROUND_ACCEPTED
 from fedledger.protocol.task_records import TaskRecord
-from fedledger.roles.ledger_io import get_round, get_task, query
 from fedledger.roles.model_io import FloatVector, weights_from_bytes, weights_hash
 from fedledger.roles.training.checkpoints import ModelStore
 
@@ -49,11 +50,11 @@ def ledger_digest(contract: Contract, task: TaskRecord, number: int | None) -> t
     Raises FedLedgerError when the round is not an accepted one.
     """
     if number is None:
-        current = query(contract, "GetCurrentModel", task.id)
-        return int(current["round"]), str(current["weights_hash"])
+        current = training.get_current_model(contract, task.id)
+        return current.round, current.weights_hash
     if number == 0:
         return 0, task.initial_weights_hash
-    view = get_round(contract, task.id, number)
+    view = training.find_round(contract, task.id, number)
     if view is None or view.round.status != ROUND_ACCEPTED or view.round.result is None:
         status = "not opened" if view is None else view.round.status
         raise FedLedgerError(f"round {number} of {task.id} is {status}, not accepted: no model")
@@ -66,8 +67,8 @@ def checked_weights(
     """The weights of round ``number`` (the stored model, or the initial weights from the ledger
     for round 0), checked against ``expected``; raises ModelMismatch or CheckpointError."""
     if number == 0:
-        stored = query(contract, "GetModelWeights", task.id)
-        weights = weights_from_bytes(base64.b64decode(stored["weights"]))
+        stored = training.get_model_weights(contract, task.id)
+        weights = weights_from_bytes(base64.b64decode(stored.weights))
     else:
         weights = store.load(task.id, number).weights
     actual = weights_hash(weights)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import statistics
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, progress, say
 from fedledger.cli.paths import Paths
+from fedledger.contract import credits, parties, prediction
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import AssetNotFound, FedLedgerError
 from fedledger.inference.params import get_params
@@ -26,7 +26,7 @@ from fedledger.ledger.interface import Contract
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.predictions import MAX_REQUEST_SECONDS, OFFER_OPEN, PredictionOffer
-from fedledger.roles.ledger_io import query_or_none, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.prediction import market
 from fedledger.roles.prediction.transport import PredictionClient
 
@@ -65,7 +65,7 @@ def _me(contract: Contract) -> str:
 def _ensure_party(paths: Paths, args: argparse.Namespace, contract: Contract) -> str:
     """This identity's party id, registering it with the role ``consumer`` if it is not yet."""
     me = _me(contract)
-    if query_or_none(contract, "GetParty", me) is None:
+    if parties.find_party(contract, me) is None:
         key = ledger_cmd.kx_private_key(paths, args.org, args.user)
         register_party(contract, ["consumer"], base64.b64encode(public_key_bytes(key)).decode())
         progress(f"registered {me} as a consumer")
@@ -88,7 +88,7 @@ def provider_client(paths: Paths, offer: PredictionOffer) -> PredictionClient:
 
 
 def _balance(contract: Contract, account: str) -> int:
-    return int(json.loads(contract.evaluate("BalanceOf", account)))
+    return credits.balance_of(contract, account)
 
 
 def _receipt_matches(contract: Contract, request_id: str, response_sha256: str) -> bool:
@@ -96,7 +96,7 @@ def _receipt_matches(contract: Contract, request_id: str, response_sha256: str) 
     deadline = time.monotonic() + RECEIPT_READ_SECONDS
     while True:
         try:
-            return market.get_receipt(contract, request_id).response_sha256 == response_sha256
+            return prediction.get_receipt(contract, request_id).response_sha256 == response_sha256
         except AssetNotFound:
             if time.monotonic() > deadline:  # this org's peer may be a block behind
                 return False
@@ -115,7 +115,7 @@ def cmd_predict(paths: Paths, args: argparse.Namespace) -> int:
         raise FedLedgerError(f"{args.input} holds {len(inputs)} images; nothing to predict")
     with ledger_cmd.contract_for(paths, args) as contract:
         me = _ensure_party(paths, args, contract)
-        offer = market.get_offer(contract, args.offer)
+        offer = prediction.get_offer(contract, args.offer)
         if offer.status != OFFER_OPEN:
             raise FedLedgerError(f"offer {offer.id} is {offer.status}")
         params = get_params(offer.params)

@@ -162,14 +162,15 @@ def _run(args: argparse.Namespace, config: SimulationConfig) -> dict[str, Any]:
 
 
 def _keypair(args: argparse.Namespace) -> tuple[PublicKey, PrivateKey]:
-    from fedledger.roles.training.coordinator import TaskPlan, generate_task_key
+    from fedledger.crypto.paillier_scheme import PaillierScheme
+    from fedledger.roles.training.coordinator import TaskPlan
     from fedledger.simulation.keyfile import load_key, save_key
 
     path = Path(args.key) if args.key else None
     if path is not None and path.exists():
         progress(f"reusing the task key in {path}")
         return load_key(path)
-    keypair = generate_task_key(TaskPlan(key_bits=KEY_BITS), progress)
+    keypair = PaillierScheme().make_keys(TaskPlan(key_bits=KEY_BITS), progress)  # a key file
     if path is not None:
         save_key(path, keypair[1])
         progress(f"saved the task key to {path}")

@@ -26,12 +26,13 @@ from fedledger.cli.ledger_cmd import kx_private_key
 from fedledger.cli.output import emit_json, progress, say
 from fedledger.cli.paths import Paths
 from fedledger.cli.task_file import ParticipantEntry, TaskFileError, load_task_file
+from fedledger.contract import parties, training
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import AssetNotFound, FedLedgerError
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.assets import ADVERTISEMENT_ACTIVE, party_id
-from fedledger.roles.ledger_io import get_task, query, register_party
+from fedledger.roles.ledger_io import get_task, register_party
 from fedledger.roles.training.coordinator import Coordinator, generate_task_key
 from fedledger.roles.training.task_policy import TaskPolicy, check_task
 
@@ -94,25 +95,25 @@ def resolve_participants(
     for number, entry in enumerate(entries, start=1):
         where = f"participants[{number}]"
         try:
-            party = query(contract, "GetParty", entry.party)
+            party = parties.get_party(contract, entry.party)
         except AssetNotFound:
             raise TaskFileError(f"{where}.party {entry.party} is not a registered party") from None
         samples = entry.samples
         if entry.advertisement is not None:
             try:
-                ad = query(contract, "GetAdvertisement", entry.advertisement)
+                ad = parties.get_advertisement(contract, entry.advertisement)
             except AssetNotFound:
                 raise TaskFileError(
                     f"{where}.advertisement {entry.advertisement} does not exist"
                 ) from None
-            if ad["owner_party"] != entry.party:
+            if ad.owner_party != entry.party:
                 raise TaskFileError(
-                    f"{where}.advertisement {entry.advertisement} belongs to {ad['owner_party']}"
+                    f"{where}.advertisement {entry.advertisement} belongs to {ad.owner_party}"
                 )
-            if ad["status"] != ADVERTISEMENT_ACTIVE:
+            if ad.status != ADVERTISEMENT_ACTIVE:
                 raise TaskFileError(f"{where}.advertisement {entry.advertisement} is withdrawn")
-            samples = int(ad["samples"])
-        records.append({**party, "samples": samples})
+            samples = ad.samples
+        records.append({**party.to_dict(), "samples": samples})
     return records
 
 
@@ -120,7 +121,7 @@ def cmd_task_propose(paths: Paths, args: argparse.Namespace) -> int:
     from fedledger.learning.models import initial_weights
 
     task_file = load_task_file(args.file)
-    keypair = read_key_file(args.key_file) if args.key_file else None
+    keypair: object | None = read_key_file(args.key_file) if args.key_file else None
     kx_key = kx_private_key(paths, args.org, args.user)
     with ledger_cmd.contract_for(paths, args) as contract:
         records = resolve_participants(contract, task_file.participants)
@@ -153,8 +154,7 @@ def cmd_task_approve(paths: Paths, args: argparse.Namespace) -> int:
         check_task(task, me, policy)
         if me in task.approvals:
             raise FedLedgerError(f"{me} has already approved {task.id}")
-        contract.submit("ApproveTask", task.id)
-        after = get_task(contract, task.id)
+        after = training.approve_task(contract, task.id)
     if args.json:
         emit_json({"task": after.id, "status": after.status, "approvals": list(after.approvals)})
     else:

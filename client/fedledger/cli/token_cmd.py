@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
 
 from fedledger.cli import ledger_cmd
 from fedledger.cli.output import emit_json, say, table
 from fedledger.cli.paths import Paths
+from fedledger.contract import credits
 from fedledger.protocol.assets import party_id
-from fedledger.protocol.tokens import parse_amount, parse_transfer_event
+from fedledger.protocol.tokens import parse_amount
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -44,34 +43,30 @@ def _movement_args(parser: argparse.ArgumentParser, to_help: str) -> None:
     parser.add_argument("--amount", required=True, metavar="N", help="whole credits, 1 to 2^63-1")
 
 
-def _submit(paths: Paths, args: argparse.Namespace, function: str) -> dict[str, Any]:
+def cmd_mint(paths: Paths, args: argparse.Namespace) -> int:
     amount = parse_amount(args.amount, "--amount")  # the chaincode's own rule, before a round trip
     with ledger_cmd.contract_for(paths, args) as contract:
-        raw = contract.submit(function, args.to, str(amount))
-    result: dict[str, Any] = json.loads(raw)
-    return result
-
-
-def cmd_mint(paths: Paths, args: argparse.Namespace) -> int:
-    result = _submit(paths, args, "Mint")
+        result = credits.mint(contract, args.to, amount)
     if args.json:
-        emit_json(result)
+        emit_json(result.to_json())
     else:
-        [moved] = parse_transfer_event(result).transfers
+        [moved] = result.event.transfers
         say(
             f"minted {moved.value} credits to {moved.target}, which now holds "
-            f"{result['balances'][moved.target]}; total supply {result['total_supply']}"
+            f"{result.event.balances[moved.target]}; total supply {result.total_supply}"
         )
     return 0
 
 
 def cmd_transfer(paths: Paths, args: argparse.Namespace) -> int:
-    result = _submit(paths, args, "Transfer")
+    amount = parse_amount(args.amount, "--amount")
+    with ledger_cmd.contract_for(paths, args) as contract:
+        result = credits.transfer(contract, args.to, amount)
     if args.json:
-        emit_json(result)
+        emit_json(result.to_json())
     else:
-        [moved] = parse_transfer_event(result).transfers
-        balances = result["balances"]
+        [moved] = result.transfers
+        balances = result.balances
         say(
             f"transferred {moved.value} credits to {moved.target}; your balance is now "
             f"{balances[moved.source]}, theirs {balances[moved.target]}"
@@ -83,17 +78,17 @@ def cmd_balance(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
         me = contract.identity
         account = args.party or party_id(me.msp_id, me.certificate_pem)
-        credits = int(json.loads(contract.evaluate("BalanceOf", account)))
+        balance = credits.balance_of(contract, account)
     if args.json:
-        emit_json({"account": account, "balance": credits})
+        emit_json({"account": account, "balance": balance})
     else:
-        say(f"{account}: {credits} credits")
+        say(f"{account}: {balance} credits")
     return 0
 
 
 def cmd_supply(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
-        supply = int(json.loads(contract.evaluate("TotalSupply")))
+        supply = credits.total_supply(contract)
     if args.json:
         emit_json({"total_supply": supply})
     else:
@@ -103,16 +98,16 @@ def cmd_supply(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_audit(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
-        state = json.loads(contract.evaluate("TokenAudit"))
-    held = sum(state["balances"].values())
-    escrowed = sum(state["escrows"].values())
-    conserved = state["total_supply"] == held + escrowed
+        state = credits.token_audit(contract)
+    held = sum(state.balances.values())
+    escrowed = sum(state.escrows.values())
+    conserved = state.total_supply == held + escrowed
     if args.json:
-        emit_json({**state, "conserved": conserved})
+        emit_json({**state.to_dict(), "conserved": conserved})
         return 0 if conserved else 1
-    rows = [(a, "balance", n) for a, n in state["balances"].items()]
-    rows += [(a, "escrow", n) for a, n in state["escrows"].items()]
+    rows = [(a, "balance", n) for a, n in state.balances.items()]
+    rows += [(a, "escrow", n) for a, n in state.escrows.items()]
     table(["account", "kind", "credits"], rows)
     verdict, sign = ("conserved", "=") if conserved else ("NOT CONSERVED", "!=")
-    say(f"{verdict}: supply {state['total_supply']} {sign} balances {held} + escrows {escrowed}")
+    say(f"{verdict}: supply {state.total_supply} {sign} balances {held} + escrows {escrowed}")
     return 0 if conserved else 1

@@ -14,16 +14,18 @@ from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.output import emit_json, log_steps_to, say, table
 from fedledger.cli.paths import Paths
 from fedledger.cli.saved_run import SavedRun, load_saved_run, save_run
+from fedledger.contract import parties, training
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.learning.models import MODELS
 from fedledger.learning.training import TrainingConfig
 from fedledger.ledger.interface import Contract
-from fedledger.roles.ledger_io import get_task, query, register_party
+from fedledger.protocol.asset_requests import AdvertisementRequest
+from fedledger.roles.ledger_io import get_task, register_party
 from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.roles.training.dataplan import DataPlan, ParticipantData, own_data, participant_data
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import Participant, RoundReport
+from fedledger.roles.training.participant import LocalTraining, Participant, RoundReport
 from fedledger.roles.training.task_policy import TaskPolicy, find_task_for
 
 TASK_WAIT_SECONDS = 900.0
@@ -212,12 +214,12 @@ def cmd_participant_run(paths: Paths, args: argparse.Namespace) -> int:
             contract,
             party["id"],
             key,
-            data.train,
-            data.validation,
+            data,
             policy=policy,
+            training=LocalTraining(
+                TrainingConfig(epochs=args.epochs), seed=args.seed + (args.index or 0)
+            ),
             decryptors=DecryptorPolicy(everyone=args.decryptors == "all"),
-            config=TrainingConfig(epochs=args.epochs),
-            seed=args.seed + (args.index or 0),
             checkpoints=ModelStore(paths.models(args.org, args.user)),
         )
         state = participant.join(task_id)
@@ -263,20 +265,19 @@ def _advertise(contract: Contract, org: str, histogram: Sequence[int], samples: 
     """Advertise this participant's data (once per run, not again when it resumes); return the
     advertisement's id (a coordinator may name it in a task file to take the samples from it)."""
     labels = {str(i): int(c) for i, c in enumerate(histogram) if c}
-    description = {
-        "description": f"28x28 grey images in 10 classes held by {org}",
-        "samples": samples,
-        "goal": "a shared 10-class image classifier",
-        "labels": labels,
-    }
-    ad = json.loads(contract.submit("CreateAdvertisement", json.dumps(description)))
-    return str(ad["id"])
+    request = AdvertisementRequest(
+        description=f"28x28 grey images in 10 classes held by {org}",
+        samples=samples,
+        goal="a shared 10-class image classifier",
+        labels=labels,
+    )
+    return parties.create_advertisement(contract, request).id
 
 
 def cmd_query_task(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        task = query(contract, "GetTask", args.task)
-        rounds = query(contract, "ListRounds", args.task)
+        task = training.get_task(contract, args.task).to_dict()
+        rounds = [r.to_dict() for r in training.list_rounds(contract, args.task)]
     if args.json:
         emit_json({**task, "round_records": rounds})
         return 0
@@ -308,7 +309,7 @@ def cmd_query_task(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_query_round(paths: Paths, args: argparse.Namespace) -> int:
     with contract_for(paths, args) as contract:
-        view = query(contract, "GetRound", args.task, str(args.round))
+        view = training.get_round(contract, args.task, args.round).to_dict()
     if args.json:
         emit_json(view)
         return 0

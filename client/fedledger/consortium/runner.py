@@ -8,7 +8,8 @@ make it the one runner of the simulation, the demos' in-process parts and the te
 
 - how a contract is made for an identity (``contract_for``: ``"coordinator"``, ``"Org1"``, … →
   a contract of the in-memory ledger, a Gateway connection to a Fabric network, …);
-- whose data each participant trains on (one :class:`MemberData` per participant), and how its
+- whose data each participant trains on (one
+  :class:`~fedledger.roles.training.participant_config.LocalData` per participant), and how its
   role is configured (``make_role``: decryptors, clocks, checkpoints, …).
 
 The story: :meth:`Consortium.propose` a task, :meth:`Consortium.join` it, then
@@ -29,7 +30,6 @@ from typing import Any, Protocol
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import FedLedgerError
-from fedledger.learning.datasets import Dataset
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import Contract
@@ -38,21 +38,14 @@ from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
 from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant_config import LocalData, LocalTraining, Pacing
 from fedledger.roles.training.task_policy import TaskPolicy
 
-__all__ = ["Consortium", "Member", "MemberData", "RoleMaker", "RoleOptions", "TaskRun"]
+__all__ = ["Consortium", "Member", "RoleMaker", "RoleOptions", "TaskRun"]
 
 # A member's name ("coordinator", "Org1", "Org2", …) -> a contract bound to its identity.
 ContractFor = Callable[[str], Contract]
 RoundCallback = Callable[[RoundOutcome, list[RoundReport]], None]
-
-
-@dataclass(frozen=True)
-class MemberData:
-    """What one participant trains on and validates with."""
-
-    train: Dataset
-    validation: Dataset
 
 
 class RoleMaker(Protocol):
@@ -64,24 +57,23 @@ class RoleMaker(Protocol):
         contract: Contract,
         party_id: str,
         kx_key: bytes,
-        data: MemberData,
+        data: LocalData,
         policy: TaskPolicy,
     ) -> Participant: ...
 
 
 @dataclass(frozen=True)
 class RoleOptions:
-    """How every participant's role is configured (the :class:`Participant` settings); each
-    participant's seed is ``seed`` plus its index, and ``recorder`` (index -> ``on_update``)
-    lets a caller see each participant's plaintext updates."""
+    """How every participant's role is configured: its training (each participant's seed is
+    ``seed`` plus its index; ``recorder``, index -> ``on_update``, lets a caller see each
+    plaintext update), its decryptor policy and its pacing on the ledger."""
 
     seed: int = 0
     config: TrainingConfig = DEFAULT_TRAINING
-    decryptors: DecryptorPolicy | None = None
-    fallback_seconds: float = 10.0
-    clock: Callable[[], float] = time.time
     train_ahead: bool = True
     recorder: Callable[[int], Callable[[int, FloatVector], None]] | None = None
+    decryptors: DecryptorPolicy | None = None
+    pacing: Pacing | None = None
 
     def __call__(
         self,
@@ -89,24 +81,25 @@ class RoleOptions:
         contract: Contract,
         party_id: str,
         kx_key: bytes,
-        data: MemberData,
+        data: LocalData,
         policy: TaskPolicy,
     ) -> Participant:
         """Participant ``index``'s role with these options."""
+        training = LocalTraining(
+            self.config,
+            seed=self.seed + index,
+            ahead=self.train_ahead,
+            on_update=None if self.recorder is None else self.recorder(index),
+        )
         return Participant(
             contract,
             party_id,
             kx_key,
-            data.train,
-            data.validation,
+            data,
             policy=policy,
-            config=self.config,
+            training=training,
             decryptors=self.decryptors,
-            seed=self.seed + index,
-            fallback_seconds=self.fallback_seconds,
-            clock=self.clock,
-            train_ahead=self.train_ahead,
-            on_update=None if self.recorder is None else self.recorder(index),
+            pacing=self.pacing,
         )
 
 
@@ -137,12 +130,12 @@ def kx_public(key: bytes) -> str:
 
 
 class Consortium:
-    """A coordinator and one participant per :class:`MemberData` (module docstring)."""
+    """A coordinator and one participant per item of ``data`` (module docstring)."""
 
     def __init__(
         self,
         contract_for: ContractFor,
-        data: Sequence[MemberData],
+        data: Sequence[LocalData],
         *,
         make_role: RoleMaker = RoleOptions(),
         make_coordinator: Callable[[Contract], Coordinator] = Coordinator,

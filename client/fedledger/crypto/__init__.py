@@ -9,4 +9,9 @@ compatible); ``randomness`` (precomputed r^n mod n², Damgård-Jurik-Nielsen fix
 On top, for the training flow: ``wire`` (canonical bytes of the threshold public key, key shares
 and decryption shares), ``ceremony`` (deal a task's key and seal each share to its participant)
 and ``quorum`` (verify published decryption shares and decrypt a round's aggregate).
+
+The round flow sees none of these: it talks to the task's encryption scheme through ``scheme``
+(the interface: key set-up, joining checks, encrypt with proof, decryption share, combine) and
+``schemes`` (the registry and a task's scheme); ``paillier_scheme`` is packed threshold Paillier
+behind that interface, built from the modules above.
 """

@@ -7,9 +7,9 @@ writes. A round carries, besides its record, the links to the history of every a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from fedledger.contract import parties, training
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.rounds import (
     ACCURACY_REPORT_TYPE,
@@ -20,7 +20,6 @@ from fedledger.protocol.rounds import (
     round_key,
 )
 from fedledger.protocol.training import TASK_TYPE
-from fedledger.roles.ledger_io import query
 
 __all__ = ["history", "task_list", "task_view"]
 
@@ -29,14 +28,7 @@ HIDDEN_TASK_FIELDS = ("threshold_public", "public_key")
 
 def task_list(contract: Contract) -> list[dict[str, Any]]:
     """Every task's summary (all pages of ListTasks), newest proposal first."""
-    tasks: list[dict[str, Any]] = []
-    bookmark = None
-    while True:
-        page = query(contract, "ListTasks", json.dumps({"page_size": 100, "bookmark": bookmark}))
-        tasks.extend(page["tasks"])
-        bookmark = page["bookmark"]
-        if bookmark is None:
-            break
+    tasks = [summary.to_dict() for summary in training.list_tasks(contract, page_size=100)]
     return sorted(tasks, key=lambda t: (-t["proposed_at"], t["id"]))
 
 
@@ -45,13 +37,15 @@ def task_view(contract: Contract, task_id: str) -> dict[str, Any]:
 
     Raises AssetNotFound for an unknown task.
     """
-    task = query(contract, "GetTask", task_id)
+    task = training.get_task(contract, task_id).to_dict()
     shown = {k: v for k, v in task.items() if k not in HIDDEN_TASK_FIELDS}
     shown["key_bits"] = task["public_key"]["bits"]
     shown["key_fingerprint"] = task["public_key"]["fingerprint"]
     shown["history"] = [_link("task", TASK_TYPE, task_id)]
-    numbers = [r["round"] for r in query(contract, "ListRounds", task_id)]
-    shown["round_views"] = [_round(query(contract, "GetRound", task_id, str(n))) for n in numbers]
+    numbers = [r.round for r in training.list_rounds(contract, task_id)]
+    shown["round_views"] = [
+        _round(training.get_round(contract, task_id, n).to_dict()) for n in numbers
+    ]
     return shown
 
 
@@ -85,5 +79,4 @@ def _round(view: dict[str, Any]) -> dict[str, Any]:
 
 def history(contract: Contract, object_type: str, parts: list[str]) -> list[dict[str, Any]]:
     """Every committed version of the asset (object_type, parts), newest first (GetHistory)."""
-    result: list[dict[str, Any]] = query(contract, "GetHistory", object_type, json.dumps(parts))
-    return result
+    return parties.get_history(contract, object_type, parts)

@@ -14,15 +14,17 @@ Used by the fault tests (tests/integration) and the load benchmark (benchmarks/l
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fedledger.contract import parties
 from fedledger.errors import ContractError, FedLedgerError
 from fedledger.ledger.interface import Contract
+from fedledger.protocol.asset_requests import AdvertisementRequest
+from fedledger.protocol.assets import ADVERTISEMENT_TYPE, AdvertisementRecord
 
 __all__ = [
     "Ack",
@@ -81,8 +83,8 @@ def marker_of(record: dict[str, Any]) -> str:
     return description.split(" ", 1)[0] if record.get("goal") == GOAL else ""
 
 
-def _request(marker: str, n: int) -> str:
-    return json.dumps({"description": f"{marker} workload write", "samples": n, "goal": GOAL})
+def _request(marker: str, n: int) -> AdvertisementRequest:
+    return AdvertisementRequest(description=f"{marker} workload write", samples=n, goal=GOAL)
 
 
 def writer(
@@ -109,19 +111,18 @@ def writer(
         started = clock()
         try:
             if create:
-                raw = contract.submit("CreateAdvertisement", _request(marker, n))
+                record = parties.create_advertisement(contract, _request(marker, n))
             else:
-                raw = _update(contract, report, str(ad_id), _request(marker, n), stop)
+                record = _update(contract, report, str(ad_id), _request(marker, n), stop)
         except FedLedgerError as exc:
             report.failures.append(Failure(name, marker, kind, started, str(exc)))
             stop.wait(0.5)
             continue
-        record = json.loads(raw)
-        tx_id = record["created_tx"] if create else record["updated_tx"]
-        ack = Ack(name, marker, kind, record["id"], tx_id, record["version"], started, 0.0)
+        tx_id = record.created_tx if create else record.updated_tx
+        ack = Ack(name, marker, kind, record.id, tx_id, record.version, started, 0.0)
         ack = dataclasses.replace(ack, latency=clock() - started)
         report.acks.append(ack)
-        ad_id, updates = record["id"], 0 if create else updates + 1
+        ad_id, updates = record.id, 0 if create else updates + 1
         _read_back(contract, report, ack, clock)
     return report
 
@@ -130,8 +131,12 @@ STALE_RETRIES = 20
 
 
 def _update(
-    contract: Contract, report: WriterReport, ad_id: str, request: str, stop: threading.Event
-) -> bytes:
+    contract: Contract,
+    report: WriterReport,
+    ad_id: str,
+    request: AdvertisementRequest,
+    stop: threading.Event,
+) -> AdvertisementRecord:
     """UpdateAdvertisement of an advertisement this writer saw committed.
 
     MAJORITY endorsement runs the update on peers of other orgs too, and one of them may be some
@@ -142,13 +147,13 @@ def _update(
     """
     for _ in range(STALE_RETRIES):
         try:
-            return contract.submit("UpdateAdvertisement", ad_id, request)
+            return parties.update_advertisement(contract, ad_id, request)
         except ContractError as exc:
             if exc.message != f"advertisement {ad_id} does not exist":
                 raise
             report.stale_endorsements += 1
             stop.wait(0.25)
-    return contract.submit("UpdateAdvertisement", ad_id, request)
+    return parties.update_advertisement(contract, ad_id, request)
 
 
 def _read_back(
@@ -156,12 +161,12 @@ def _read_back(
 ) -> None:
     started = clock()
     try:
-        stored = json.loads(contract.evaluate("GetAdvertisement", ack.ad_id))
+        stored = parties.get_advertisement(contract, ack.ad_id)
     except FedLedgerError as exc:
         report.failures.append(Failure(report.name, ack.marker, "read", started, str(exc)))
         return
     report.read_latencies.append(clock() - started)
-    if stored["version"] < ack.version:
+    if stored.version < ack.version:
         report.stale_reads += 1
 
 
@@ -238,13 +243,12 @@ def audit(contract: Contract, reports: Iterable[WriterReport]) -> Audit:
             held.setdefault(marker, []).append(tx_id)
 
     for ad_id in ad_ids:
-        raw = contract.evaluate("GetHistory", "Advertisement", json.dumps([ad_id]))
-        for entry in json.loads(raw):
+        for entry in parties.get_history(contract, ADVERTISEMENT_TYPE, [ad_id]):
             hold(entry.get("value") or {}, entry["tx_id"])
     # A create that failed for the client may still have made an advertisement of its own.
-    for record in json.loads(contract.evaluate("ListAdvertisements")):
-        if record["id"] not in ad_ids:
-            hold(record, record["created_tx"])
+    for record in parties.list_advertisements(contract):
+        if record.id not in ad_ids:
+            hold(record.to_dict(), record.created_tx)
     lost = sorted(m for m, ack in acked.items() if ack.tx_id not in held.get(m, []))
     duplicated = sorted(m for m, txs in held.items() if len(txs) > 1)
     unacknowledged = sorted(m for m in held if m not in acked)

@@ -2,8 +2,8 @@
 
 A party is identified by ``<MSP id>/<SHA-256 hex of its certificate's DER bytes>``, so anybody can
 compute the id of a transaction creator from its MSP id and certificate, and the id changes when
-the certificate does. Requests (what a client sends) are parsed strictly here; the stored records
-(what the chaincode writes and returns) are built here too, so both sides agree on field names.
+the certificate does. The stored records (what the chaincode writes and returns) are records here;
+the requests that make them are in :mod:`fedledger.protocol.asset_requests`.
 
 Stored Party::
 
@@ -26,11 +26,14 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from fedledger.protocol.canonical import parse_object, quote, show
+from fedledger.protocol.canonical import show
+from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.fields import check_fields, read_base64, read_int, read_text
+
+if TYPE_CHECKING:  # the requests import this module's bounds
+    from fedledger.protocol.asset_requests import AdvertisementRequest, PartyRequest
 
 __all__ = [
     "ADVERTISEMENT_ACTIVE",
@@ -43,17 +46,15 @@ __all__ = [
     "MAX_LABEL_CHARS",
     "PARTY_TYPE",
     "ROLES",
-    "AdvertisementRequest",
-    "PartyRequest",
+    "AdvertisementRecord",
+    "PartyRecord",
     "advertisement_id",
     "advertisement_record",
     "canonical_pem",
     "certificate_der",
     "certificate_fingerprint",
     "parse_advertisement_id",
-    "parse_advertisement_request",
     "parse_party_id",
-    "parse_party_request",
     "party_id",
     "party_record",
 ]
@@ -154,108 +155,55 @@ def parse_party_id(text: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class PartyRequest:
-    """A validated RegisterParty request: sorted distinct roles and the X25519 public key."""
+class PartyRecord(Record):
+    """A stored Party (module docstring)."""
 
+    NAME = "party"
+
+    id: str
+    msp_id: str
+    cert_fingerprint: str
     roles: tuple[str, ...]
     kx_public_key: str
-
-
-def _read_roles(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ProtocolError(f"roles must be an array of role names, got {show(value)}")
-    if not value:
-        raise ProtocolError("roles must not be empty")
-    seen: set[str] = set()
-    for role in value:
-        if not isinstance(role, str) or role not in ROLES:
-            raise ProtocolError(f"unknown role {show(role)}; roles are {', '.join(ROLES)}")
-        if role in seen:
-            raise ProtocolError(f"role {quote(role)} is listed twice")
-        seen.add(role)
-    return tuple(sorted(seen))
-
-
-def parse_party_request(text: str, what: str = "argument 1") -> PartyRequest:
-    """Parse a RegisterParty argument ``{"roles": [...], "kx_public_key": base64}``.
-
-    Returns the request. Raises ``ProtocolError`` with the messages of the field readers.
-    """
-    obj = parse_object(text, what)
-    check_fields(obj, "party", required=("roles", "kx_public_key"))
-    roles = _read_roles(obj["roles"])
-    read_base64(obj["kx_public_key"], "kx_public_key", length=KX_PUBLIC_KEY_BYTES)
-    return PartyRequest(roles=roles, kx_public_key=obj["kx_public_key"])
+    registered_at: int
+    registered_tx: str
 
 
 def party_record(
     request: PartyRequest, msp_id: str, fingerprint: str, *, at: int, tx_id: str
-) -> dict[str, Any]:
+) -> PartyRecord:
     """Return the stored Party for a validated request by the identity (msp_id, fingerprint)."""
-    return {
-        "id": f"{msp_id}/{fingerprint}",
-        "msp_id": msp_id,
-        "cert_fingerprint": fingerprint,
-        "roles": list(request.roles),
-        "kx_public_key": request.kx_public_key,
-        "registered_at": at,
-        "registered_tx": tx_id,
-    }
+    return PartyRecord(
+        id=f"{msp_id}/{fingerprint}",
+        msp_id=msp_id,
+        cert_fingerprint=fingerprint,
+        roles=request.roles,
+        kx_public_key=request.kx_public_key,
+        registered_at=at,
+        registered_tx=tx_id,
+    )
 
 
 @dataclass(frozen=True)
-class AdvertisementRequest:
-    """A validated Create/UpdateAdvertisement request."""
+class AdvertisementRecord(Record):
+    """A stored Advertisement (module docstring)."""
 
+    NAME = "advertisement"
+
+    id: str
+    owner_msp: str
+    owner_party: str
     description: str
     samples: int
     goal: str
     labels: dict[str, int]
     description_hash: str | None
-
-
-def _read_labels(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict):
-        raise ProtocolError(f"labels must be an object of label counts, got {show(value)}")
-    if len(value) > MAX_LABELS:
-        raise ProtocolError(f"labels must have at most {MAX_LABELS} entries, got {len(value)}")
-    labels: dict[str, int] = {}
-    for label, count in value.items():
-        name = f"labels[{show(label)}]"
-        read_text(label, f"label name {show(label)}", max_chars=MAX_LABEL_CHARS)
-        labels[label] = read_int(count, name, minimum=0)
-    return labels
-
-
-def _read_description_hash(value: Any) -> str:
-    if not isinstance(value, str) or not _HEX64.fullmatch(value):
-        raise ProtocolError(
-            f"description_hash must be 64 lowercase hex digits (SHA-256), got {show(value)}"
-        )
-    return value
-
-
-def parse_advertisement_request(text: str, what: str = "argument 1") -> AdvertisementRequest:
-    """Parse ``{"description", "samples", "goal", "labels"?, "description_hash"?}``.
-
-    Returns the request (labels default to ``{}``, description_hash to ``None``). Raises
-    ``ProtocolError`` with the messages of the field readers.
-    """
-    obj = parse_object(text, what)
-    check_fields(
-        obj,
-        "advertisement",
-        required=("description", "samples", "goal"),
-        optional=("labels", "description_hash"),
-    )
-    description = read_text(obj["description"], "description", max_chars=MAX_DESCRIPTION_CHARS)
-    samples = read_int(obj["samples"], "samples", minimum=1)
-    goal = read_text(obj["goal"], "goal", max_chars=MAX_GOAL_CHARS)
-    labels = _read_labels(obj.get("labels", {}))
-    digest = obj.get("description_hash")
-    if "description_hash" in obj:
-        digest = _read_description_hash(digest)
-    return AdvertisementRequest(description, samples, goal, labels, digest)
+    status: str
+    version: int
+    created_at: int
+    created_tx: str
+    updated_at: int
+    updated_tx: str
 
 
 def advertisement_id(tx_id: str) -> str:
@@ -283,25 +231,22 @@ def advertisement_record(
     owner_party: str,
     at: int,
     tx_id: str,
-    previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    previous: AdvertisementRecord | None = None,
+) -> AdvertisementRecord:
     """Return the stored Advertisement: new when ``previous`` is None, else its next version."""
-    created_at = at if previous is None else previous["created_at"]
-    created_tx = tx_id if previous is None else previous["created_tx"]
-    version = 1 if previous is None else previous["version"] + 1
-    return {
-        "id": ad_id,
-        "owner_msp": owner_msp,
-        "owner_party": owner_party,
-        "description": request.description,
-        "samples": request.samples,
-        "goal": request.goal,
-        "labels": dict(request.labels),
-        "description_hash": request.description_hash,
-        "status": ADVERTISEMENT_ACTIVE,
-        "version": version,
-        "created_at": created_at,
-        "created_tx": created_tx,
-        "updated_at": at,
-        "updated_tx": tx_id,
-    }
+    return AdvertisementRecord(
+        id=ad_id,
+        owner_msp=owner_msp,
+        owner_party=owner_party,
+        description=request.description,
+        samples=request.samples,
+        goal=request.goal,
+        labels=dict(request.labels),
+        description_hash=request.description_hash,
+        status=ADVERTISEMENT_ACTIVE,
+        version=1 if previous is None else previous.version + 1,
+        created_at=at if previous is None else previous.created_at,
+        created_tx=tx_id if previous is None else previous.created_tx,
+        updated_at=at,
+        updated_tx=tx_id,
+    )

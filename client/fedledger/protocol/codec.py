@@ -8,6 +8,11 @@ all), nested records and containers checked element by element. The chaincode wr
 with it and the clients read query results with it, so both sides agree on every field by
 construction. Supported field types: ``int``, ``str``, ``bool``, ``X | None``, ``tuple[X, ...]``,
 ``dict[str, X]`` and nested records. Standard library only.
+
+A request record may name ``OPTIONAL`` fields (they need a dataclass default): such a field may
+be absent when read (it takes its default) and is left out when written while it equals its
+default, so a request says only what its sender chose. Stored records declare none: they always
+carry every field.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import typing
 from functools import cache
 from typing import Any, ClassVar, Self
 
-from fedledger.protocol.canonical import dumps, loads, quote, show
+from fedledger.protocol.canonical import dumps, loads, parse_object, quote, show
 from fedledger.protocol.errors import ProtocolError
 
 __all__ = ["Record"]
@@ -28,10 +33,15 @@ class Record:
     """Base class of typed records (module docstring). Subclasses are frozen dataclasses."""
 
     NAME: ClassVar[str] = "record"
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the record as plain JSON values."""
-        return {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        """Return the record as plain JSON values (optional fields at their default left out)."""
+        return {
+            f.name: _encode(getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if f.name not in self.OPTIONAL or getattr(self, f.name) != _default(f)
+        }
 
     def to_bytes(self) -> bytes:
         """Return the canonical JSON bytes of the record (what the ledger stores)."""
@@ -47,10 +57,14 @@ class Record:
         unknown = sorted(set(obj) - set(hints))
         if unknown:
             raise ProtocolError(f"{where} has unknown field {quote(unknown[0])}")
-        missing = sorted(set(hints) - set(obj))
+        missing = sorted(set(hints) - set(obj) - cls.OPTIONAL)
         if missing:
             raise ProtocolError(f"{where} is missing field {quote(missing[0])}")
-        values = {name: _decode(hint, obj[name], f"{where}.{name}") for name, hint in hints.items()}
+        values = {
+            name: _decode(hint, obj[name], f"{where}.{name}")
+            for name, hint in hints.items()
+            if name in obj
+        }
         return cls(**values)
 
     @classmethod
@@ -62,6 +76,25 @@ class Record:
         except ProtocolError as exc:
             raise ProtocolError(f"{where} is not valid JSON: {exc}") from None
         return cls.from_dict(obj, where)
+
+    @classmethod
+    def from_argument(cls, text: str, what: str) -> Self:
+        """Parse a transaction argument holding the record (``what`` names the argument).
+
+        Returns the record. Raises ``ProtocolError``: "argument 1 must be a JSON object: <reason>"
+        for malformed JSON, then the messages of :meth:`from_dict` under the record's ``NAME``.
+        """
+        return cls.from_dict(parse_object(text, what))
+
+    def to_text(self) -> str:
+        """Return the canonical JSON of the record as text: how a client sends it as an argument."""
+        return self.to_bytes().decode("utf-8")
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 @cache

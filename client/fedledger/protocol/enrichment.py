@@ -37,16 +37,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from fedledger.protocol.assets import parse_party_id
-from fedledger.protocol.canonical import parse_object, show
+from fedledger.protocol.canonical import show
 from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.fields import MAX_INT64, check_fields, read_int
-from fedledger.protocol.rounds import lower_median, read_hex64
+from fedledger.protocol.rounds import lower_median
 from fedledger.protocol.task_records import TaskParticipant
-from fedledger.protocol.training import parse_task_id
 
 __all__ = [
     "ADOPTED_MODEL_TYPE",
@@ -72,20 +68,15 @@ __all__ = [
     "PLAN_TYPE",
     "STATISTIC_MEDIAN",
     "AdoptedModelRecord",
-    "DeliveryRequest",
     "EnrichmentRecord",
     "EvaluationRecord",
     "PlanRecord",
-    "PlanRequest",
     "PlanTier",
     "PlanView",
     "SealedModelRecord",
     "Settlement",
     "envelope_context",
-    "parse_delivery_request",
-    "parse_evaluation_request",
     "parse_plan_id",
-    "parse_plan_request",
     "pick_tier",
     "plan_id",
     "sealed_size",
@@ -156,111 +147,6 @@ class PlanTier(Record):
 
     min_gain_bp: int
     payment: int
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """A validated ProposePlan argument (deadlines are transaction-time seconds)."""
-
-    task_id: str
-    enricher: str
-    tiers: tuple[PlanTier, ...]
-    delivery_deadline: int
-    evaluation_deadline: int
-
-
-def _read_tiers(value: Any) -> tuple[PlanTier, ...]:
-    if not isinstance(value, list) or not value:
-        raise ProtocolError(f"tiers must be a non-empty array, got {show(value)}")
-    if len(value) > MAX_TIERS:
-        raise ProtocolError(f"a plan has at most {MAX_TIERS} tiers, got {len(value)}")
-    tiers: list[PlanTier] = []
-    for index, item in enumerate(value):
-        what = f"tiers[{index}]"
-        if not isinstance(item, dict):
-            raise ProtocolError(f"{what} must be an object, got {show(item)}")
-        check_fields(item, what, required=("min_gain_bp", "payment"))
-        gain = read_int(item["min_gain_bp"], f"{what}.min_gain_bp", minimum=1, maximum=MAX_GAIN_BP)
-        payment = read_int(item["payment"], f"{what}.payment", minimum=1, maximum=MAX_INT64)
-        if tiers and (gain <= tiers[-1].min_gain_bp or payment <= tiers[-1].payment):
-            raise ProtocolError(
-                "tiers must be in increasing order of min_gain_bp and of payment; "
-                f"{what} does not follow tiers[{index - 1}]"
-            )
-        tiers.append(PlanTier(gain, payment))
-    return tuple(tiers)
-
-
-def parse_plan_request(text: str, what: str = "argument 1") -> PlanRequest:
-    """Parse ``{"task_id", "enricher", "tiers": [{"min_gain_bp", "payment"}],
-    "delivery_deadline", "evaluation_deadline", "statistic"?: "median"}``.
-
-    Returns the request. Raises ``ProtocolError`` naming the first bad field, tiers out of order,
-    or an evaluation deadline not after the delivery deadline. The caller checks the deadlines
-    against the transaction time.
-    """
-    obj = parse_object(text, what)
-    check_fields(
-        obj,
-        "plan",
-        required=("task_id", "enricher", "tiers", "delivery_deadline", "evaluation_deadline"),
-        optional=("statistic",),
-    )
-    if not isinstance(obj["task_id"], str):
-        raise ProtocolError(f"task_id must be a string, got {show(obj['task_id'])}")
-    task = parse_task_id(obj["task_id"])
-    if not isinstance(obj["enricher"], str):
-        raise ProtocolError(f"enricher must be a party id, got {show(obj['enricher'])}")
-    parse_party_id(obj["enricher"])
-    statistic = obj.get("statistic", STATISTIC_MEDIAN)
-    if statistic != STATISTIC_MEDIAN:
-        raise ProtocolError(f'statistic must be "{STATISTIC_MEDIAN}", got {show(statistic)}')
-    tiers = _read_tiers(obj["tiers"])
-    delivery = read_int(obj["delivery_deadline"], "delivery_deadline", minimum=1)
-    evaluation = read_int(obj["evaluation_deadline"], "evaluation_deadline", minimum=1)
-    if evaluation <= delivery:
-        raise ProtocolError(
-            f"evaluation_deadline {evaluation} must be after delivery_deadline {delivery}"
-        )
-    return PlanRequest(task, obj["enricher"], tiers, delivery, evaluation)
-
-
-@dataclass(frozen=True)
-class DeliveryRequest:
-    """A DeliverEnrichment argument: the enriched weights' digest and base64 envelopes."""
-
-    weights_hash: str
-    envelopes: dict[str, str]
-
-
-def parse_delivery_request(text: str, what: str = "argument 2") -> DeliveryRequest:
-    """Parse ``{"weights_hash": 64 hex, "envelopes": {participant: base64}}``.
-
-    The envelopes are checked by the caller against the plan's participants and sizes. Raises
-    ``ProtocolError`` for malformed JSON, fields or a non-string envelope.
-    """
-    obj = parse_object(text, what)
-    check_fields(obj, "delivery", required=("weights_hash", "envelopes"))
-    weights_hash = read_hex64(obj["weights_hash"], "weights_hash")
-    envelopes = obj["envelopes"]
-    if not isinstance(envelopes, dict) or not envelopes:
-        raise ProtocolError(f"envelopes must be a non-empty object, got {show(envelopes)}")
-    for party, envelope in envelopes.items():
-        parse_party_id(party)
-        if not isinstance(envelope, str):
-            raise ProtocolError(
-                f"the envelope for {party} must be base64 text, got {show(envelope)}"
-            )
-    return DeliveryRequest(weights_hash, dict(envelopes))
-
-
-def parse_evaluation_request(text: str, what: str = "argument 2") -> tuple[str, int]:
-    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000}``; return both."""
-    obj = parse_object(text, what)
-    check_fields(obj, "report", required=("weights_hash", "accuracy_bp"))
-    weights_hash = read_hex64(obj["weights_hash"], "weights_hash")
-    accuracy = read_int(obj["accuracy_bp"], "accuracy_bp", minimum=0, maximum=10_000)
-    return weights_hash, accuracy
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from fedledger.protocol.canonical import loads, parse_object, show
+from fedledger.protocol.canonical import loads, show
 from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.fields import MAX_INT64, check_fields, read_int
-from fedledger.protocol.training import parse_task_id
+from fedledger.protocol.fields import read_int
 
 __all__ = [
     "BASIS_POINTS",
@@ -48,8 +47,6 @@ __all__ = [
     "REQUEST_RECEIPTED",
     "REQUEST_RECLAIMED",
     "REQUEST_TYPE",
-    "OfferListing",
-    "OfferRequest",
     "PredictionDispute",
     "PredictionOffer",
     "PredictionReceipt",
@@ -59,8 +56,6 @@ __all__ = [
     "parse_dispute_id",
     "parse_endpoint",
     "parse_offer_id",
-    "parse_offer_listing",
-    "parse_offer_request",
     "parse_request_id",
     "parse_request_seconds",
     "parse_sha256",
@@ -185,57 +180,6 @@ def parse_request_seconds(text: str) -> int:
     except ProtocolError as exc:
         raise ProtocolError(f"ttl_seconds must be a JSON integer: {exc}") from None
     return read_int(value, "ttl_seconds", minimum=MIN_REQUEST_SECONDS, maximum=MAX_REQUEST_SECONDS)
-
-
-@dataclass(frozen=True)
-class OfferRequest:
-    """What CreateOffer asks for (``offer_json``)."""
-
-    price: int
-    fee_bp: int
-    endpoint: str
-    params: str
-
-
-def parse_offer_request(text: str, what: str = "argument 2") -> OfferRequest:
-    """Parse ``{"price", "fee_bp", "endpoint", "params"}``.
-
-    Raises ``ProtocolError``: the field messages, "price must be a positive integer, got 0",
-    "fee_bp must be at most 10000, got …", the endpoint message, "params must be one of
-    ckks-n8192-d3, got …".
-    """
-    obj = parse_object(text, what)
-    check_fields(obj, "offer", required=("price", "fee_bp", "endpoint", "params"))
-    price = read_int(obj["price"], "price", minimum=1, maximum=MAX_INT64)
-    fee_bp = read_int(obj["fee_bp"], "fee_bp", minimum=0, maximum=BASIS_POINTS)
-    endpoint = parse_endpoint(obj["endpoint"])
-    params = obj["params"]
-    if params not in CKKS_PARAMETER_SETS:
-        raise ProtocolError(
-            f"params must be one of {', '.join(CKKS_PARAMETER_SETS)}, got {show(params)}"
-        )
-    return OfferRequest(price, fee_bp, endpoint, str(params))
-
-
-@dataclass(frozen=True)
-class OfferListing:
-    """ListOffers options: one task's offers or all; withdrawn ones too or not."""
-
-    task_id: str | None
-    include_withdrawn: bool
-
-
-def parse_offer_listing(text: str) -> OfferListing:
-    """Parse ``{"task_id"?, "include_withdrawn"?}`` (defaults: every task, open offers only)."""
-    obj = parse_object(text, "argument 1")
-    check_fields(obj, "list options", required=(), optional=("task_id", "include_withdrawn"))
-    include = obj.get("include_withdrawn", False)
-    if not isinstance(include, bool):
-        raise ProtocolError(f"include_withdrawn must be true or false, got {show(include)}")
-    task = obj.get("task_id")
-    if task is not None and not isinstance(task, str):
-        raise ProtocolError(f"task_id must be a task id, got {show(task)}")
-    return OfferListing(None if task is None else parse_task_id(task), include)
 
 
 def split_payment(price: int, fee_bp: int) -> tuple[int, int]:

@@ -15,8 +15,10 @@ from fedledger.protocol.rounds import OUTCOME_UNDECODABLE
 __all__ = [
     "AggregateRecord",
     "AggregateSummary",
+    "CurrentModelRecord",
     "KeyEnvelopeRecord",
     "ModelWeightsRecord",
+    "ReportOutcome",
     "ReportRecord",
     "RoundRecord",
     "RoundResult",
@@ -229,3 +231,32 @@ class ModelWeightsRecord(Record):
     stored_at: int
     stored_tx: str
     weights: str
+
+
+@dataclass(frozen=True)
+class ReportOutcome(Record):
+    """What ReportResult answers: the stored report and the round as it now stands."""
+
+    NAME = "report outcome"
+
+    report: ReportRecord
+    round: RoundRecord
+
+
+@dataclass(frozen=True)
+class CurrentModelRecord(Record):
+    """What GetCurrentModel answers: the task's current global model and where it comes from.
+
+    ``source`` is "initial", "round" or "enrichment"; ``round`` the last accepted round (0 for
+    the initial weights); ``median_bp`` its reported median accuracy (None for the initial
+    weights); ``plan_id`` the plan of an adopted enrichment.
+    """
+
+    NAME = "current model"
+
+    task_id: str
+    weights_hash: str
+    source: str
+    round: int
+    median_bp: int | None
+    plan_id: str | None

@@ -44,12 +44,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from fedledger.protocol.canonical import parse_object, show
+from fedledger.protocol.canonical import show
 from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.fields import check_fields, read_int, read_text
 
 __all__ = [
     "ACCURACY_REPORT_TYPE",
@@ -71,15 +69,11 @@ __all__ = [
     "SHARE_DATA_TYPE",
     "UPDATE_TYPE",
     "UPDATE_VECTOR_TYPE",
-    "ResultRequest",
-    "UpdateRequest",
     "decide",
     "decision_deadline",
     "lower_median",
     "majority_outcome",
-    "parse_result_request",
     "parse_round",
-    "parse_update_request",
     "read_blob",
     "read_hex64",
     "round_key",
@@ -159,77 +153,6 @@ def parse_round(text: str) -> int:
 def round_key(number: int) -> str:
     """Return the composite-key attribute of round ``number``: six digits, so keys sort by round."""
     return f"{number:06d}"
-
-
-@dataclass(frozen=True)
-class UpdateRequest:
-    """A SubmitUpdate argument: the base64 cipher vector and proof (not yet parsed), the samples.
-
-    ``samples`` must equal the count the task declares for the submitter: it weighs the update
-    in FedAvg, so a participant may not choose it per round.
-    """
-
-    vector: str
-    samples: int
-    proof: str
-
-
-def parse_update_request(text: str, what: str = "argument 3") -> UpdateRequest:
-    """Parse ``{"vector": base64, "samples": positive int, "proof": base64}``.
-
-    The vector and the proof are checked by the caller against the task. Returns the request.
-    Raises ``ProtocolError`` for malformed JSON, unknown or missing fields, a vector or proof that
-    is not a string, or bad samples.
-    """
-    obj = parse_object(text, what)
-    check_fields(obj, "update", required=("vector", "samples", "proof"))
-    for name in ("vector", "proof"):
-        if not isinstance(obj[name], str):
-            raise ProtocolError(f"{name} must be base64 text, got {show(obj[name])}")
-    return UpdateRequest(
-        obj["vector"], read_int(obj["samples"], "samples", minimum=1), obj["proof"]
-    )
-
-
-@dataclass(frozen=True)
-class ResultRequest:
-    """A ReportResult argument: the digest of the global weights a contributor derived and its
-    local accuracy, or (``weights_hash`` None) why the aggregate did not decode."""
-
-    weights_hash: str | None
-    accuracy_bp: int | None
-    decode_error: str | None = None
-    base_accuracy_bp: int | None = None
-
-    @property
-    def outcome(self) -> str:
-        """What this report votes for: the weights digest, or ``"undecodable"``."""
-        return self.weights_hash if self.weights_hash is not None else OUTCOME_UNDECODABLE
-
-
-def parse_result_request(text: str, what: str = "argument 3") -> ResultRequest:
-    """Parse ``{"weights_hash": 64 hex, "accuracy_bp": 0..10000, "base_accuracy_bp":
-    0..10000}`` or ``{"decode_error": text}``.
-
-    ``base_accuracy_bp`` is the reporter's accuracy of the round's base model on the same
-    validation data, so that the acceptance rule compares like with like. Returns the request.
-    Raises ``ProtocolError`` with the field readers' messages, or "a result is either
-    weights_hash with accuracy_bp and base_accuracy_bp, or decode_error" for a mixture.
-    """
-    obj = parse_object(text, what)
-    if "decode_error" in obj:
-        if set(obj) != {"decode_error"}:
-            raise ProtocolError(
-                "a result is either weights_hash with accuracy_bp and base_accuracy_bp, or "
-                "decode_error"
-            )
-        reason = read_text(obj["decode_error"], "decode_error", max_chars=MAX_DECODE_ERROR_CHARS)
-        return ResultRequest(None, None, reason)
-    check_fields(obj, "result", required=("weights_hash", "accuracy_bp", "base_accuracy_bp"))
-    weights_hash = read_hex64(obj["weights_hash"], "weights_hash")
-    accuracy = read_int(obj["accuracy_bp"], "accuracy_bp", minimum=0, maximum=10_000)
-    base = read_int(obj["base_accuracy_bp"], "base_accuracy_bp", minimum=0, maximum=10_000)
-    return ResultRequest(weights_hash, accuracy, base_accuracy_bp=base)
 
 
 def majority_outcome(outcomes: dict[str, str], contributors: int) -> str | None:

@@ -3,18 +3,22 @@
 A task record is written once by ProposeTask (:func:`task_record`) and rewritten by ApproveTask
 (approvals, activation) and by the decision or failure of its last round (finished). Listings
 read the :class:`TaskSummary` (:meth:`TaskRecord.summary`), which leaves out the key material.
-Validation of what a proposer may ask for is :mod:`fedledger.protocol.training`.
+Validation of what a proposer may ask for is :mod:`fedledger.protocol.task_requests`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fedledger.protocol.ciphervec import EncodingSpec
 from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.keyid import key_fingerprint
-from fedledger.protocol.training import TASK_PROPOSED, StrategySpec, TaskRequest
+from fedledger.protocol.training import TASK_PROPOSED, StrategySpec
+
+if TYPE_CHECKING:  # the requests read this module's records
+    from fedledger.protocol.task_requests import TaskRequest
 
 __all__ = ["PublicKeyInfo", "TaskParticipant", "TaskRecord", "TaskSummary", "task_record"]
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedledger.protocol.canonical import loads, quote, show
+from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.fields import MAX_INT64, check_fields, read_int
 
@@ -45,12 +46,17 @@ __all__ = [
     "TOKEN_NAME",
     "TOKEN_SYMBOL",
     "TRANSFER_EVENT",
+    "MintReceipt",
     "Movement",
+    "TokenAudit",
+    "TokenInfo",
     "TransferEvent",
     "escrow_account",
     "is_escrow_account",
     "parse_amount",
+    "parse_credits",
     "parse_escrow_account",
+    "parse_mint_receipt",
     "parse_minter_msp",
     "parse_transfer_event",
 ]
@@ -127,6 +133,41 @@ def parse_minter_msp(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class TokenInfo(Record):
+    """What TokenInfo answers: the token's name, symbol, decimals and minter organisation."""
+
+    NAME = "token info"
+
+    name: str
+    symbol: str
+    decimals: int
+    minter_msp: str
+
+
+@dataclass(frozen=True)
+class TokenAudit(Record):
+    """What TokenAudit answers: the supply and every party's and escrow's balance."""
+
+    NAME = "token audit"
+
+    total_supply: int
+    balances: dict[str, int]
+    escrows: dict[str, int]
+
+
+def parse_credits(payload: bytes | str, what: str) -> int:
+    """Read a count of credits answered as a JSON integer (BalanceOf, TotalSupply).
+
+    Returns it. Raises ``ProtocolError`` "<what> must be a non-negative integer, got …".
+    """
+    try:
+        value = loads(payload)
+    except ProtocolError as exc:
+        raise ProtocolError(f"{what} is not valid JSON: {exc}") from None
+    return read_int(value, what, minimum=0)
+
+
+@dataclass(frozen=True)
 class Movement:
     """``value`` credits moved from account ``source`` to account ``target`` (JSON from/to)."""
 
@@ -188,3 +229,24 @@ def parse_transfer_event(payload: bytes | str | Mapping[str, Any]) -> TransferEv
         for account, value in obj["balances"].items()
     }
     return TransferEvent(transfers, balances)
+
+
+@dataclass(frozen=True)
+class MintReceipt:
+    """What Mint answers: its movement and the balance it left, and the new total supply."""
+
+    event: TransferEvent
+    total_supply: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"total_supply", "transfers", "balances"}``, as the chaincode answers."""
+        return {"total_supply": self.total_supply, **self.event.to_json()}
+
+
+def parse_mint_receipt(payload: bytes | str) -> MintReceipt:
+    """Read Mint's answer. Raises ``ProtocolError`` as :func:`parse_transfer_event`, or for a
+    missing or malformed ``total_supply``."""
+    obj = loads(payload)
+    event = parse_transfer_event(obj)
+    supply = read_int(obj.get("total_supply"), "total_supply", minimum=0)
+    return MintReceipt(event, supply)

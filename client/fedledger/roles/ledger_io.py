@@ -1,7 +1,8 @@
-"""Typed calls of fedledger's chaincode over any ``Contract``, and waiting on what they return.
+"""Waiting on ledger state, and the few ledger helpers the roles share beyond the typed client.
 
-Reads return the protocol's typed records (``TaskRecord``, ``RoundView``, …); a missing asset is
-``AssetNotFound`` from the ledger (status 404), turned into ``None`` where absence is an answer.
+The typed calls of the chaincode are :mod:`fedledger.contract`; this module keeps the roles'
+get-or-register of a party, the aggregate as a cipher vector, and the names the training roles
+import. A missing asset is ``AssetNotFound`` (status 404), ``None`` where absence is an answer.
 :class:`Watch` waits until ledger state satisfies a condition: it queries once, then sleeps until
 a chaincode event of the task arrives (an :class:`~fedledger.ledger.events.EventFeed`) and queries
 again, with a long fallback interval for when no event comes.
@@ -14,13 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from fedledger.contract import parties, training
 from fedledger.errors import AssetNotFound, FedLedgerError
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import ChaincodeEvent, Contract
+from fedledger.protocol.asset_requests import PartyRequest
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.ciphervec import CipherVector
-from fedledger.protocol.round_records import AggregateRecord, RoundView, ShareRecord
-from fedledger.protocol.task_records import TaskRecord
 
 __all__ = [
     "WaitTimeout",
@@ -45,7 +46,10 @@ class WaitTimeout(FedLedgerError):
 
 
 def query(contract: Contract, function: str, *args: str) -> Any:
-    """Evaluate ``function`` and decode its JSON result."""
+    """Evaluate ``function`` and decode its JSON result.
+
+    Kept for the training roles' last raw calls; every other caller uses :mod:`fedledger.contract`.
+    """
     return json.loads(contract.evaluate(function, *args))
 
 
@@ -58,46 +62,33 @@ def query_or_none(contract: Contract, function: str, *args: str) -> Any:
 
 
 def submit(contract: Contract, function: str, *args: str) -> Any:
-    """Submit ``function`` and decode its JSON result."""
+    """Submit ``function`` and decode its JSON result (see :func:`query`)."""
     return json.loads(contract.submit(function, *args))
 
 
 def register_party(contract: Contract, roles: list[str], kx_public_key_b64: str) -> dict[str, Any]:
-    """Register the contract's identity, or return its existing registration (Party record)."""
+    """Register the contract's identity, or return its existing registration (Party as JSON)."""
     identity = contract.identity
-    existing: dict[str, Any] | None = query_or_none(
-        contract, "GetParty", party_id(identity.msp_id, identity.certificate_pem)
-    )
+    existing = parties.find_party(contract, party_id(identity.msp_id, identity.certificate_pem))
     if existing is not None:
-        return existing
-    request = json.dumps({"roles": sorted(roles), "kx_public_key": kx_public_key_b64})
-    party: dict[str, Any] = submit(contract, "RegisterParty", request)
-    return party
-
-
-def get_task(contract: Contract, task_id: str) -> TaskRecord:
-    """The stored task; raises AssetNotFound for an unknown task."""
-    return TaskRecord.from_bytes(contract.evaluate("GetTask", task_id))
-
-
-def get_round(contract: Contract, task_id: str, number: int) -> RoundView | None:
-    """The round with its summaries; None if it has not been opened yet."""
-    try:
-        return RoundView.from_bytes(contract.evaluate("GetRound", task_id, str(number)))
-    except AssetNotFound:
-        return None
+        return existing.to_dict()
+    request = PartyRequest(tuple(sorted(roles)), kx_public_key_b64)
+    return parties.register_party(contract, request).to_dict()
 
 
 def get_aggregate(contract: Contract, task_id: str, number: int) -> CipherVector:
     """The round's aggregate vector; raises AssetNotFound while the round is open."""
-    stored = AggregateRecord.from_bytes(contract.evaluate("GetAggregate", task_id, str(number)))
-    return CipherVector.from_base64(stored.vector)
+    return CipherVector.from_base64(training.get_aggregate(contract, task_id, number).vector)
 
 
 def get_share(contract: Contract, task_id: str, number: int, party: str) -> str:
     """One party's verified decryption share of the round (base64)."""
-    raw = contract.evaluate("GetDecryptionShare", task_id, str(number), party)
-    return ShareRecord.from_bytes(raw).share
+    return training.get_decryption_share(contract, task_id, number, party).share
+
+
+# The typed calls live in fedledger.contract; these names stay for the roles that import them.
+get_task = training.get_task
+get_round = training.find_round
 
 
 def task_events(task_id: str) -> Callable[[ChaincodeEvent], bool]:

@@ -4,7 +4,7 @@ A simulation is a consortium in one process: N participants and a coordinator as
 one in-memory ledger. Its settings are checked up front with messages that name the setting,
 before any key is generated or any model trained.
 
-The encoding (:func:`fedledger.roles.training.coordinator.encoding_for`) widens each packed slot
+The encoding (:func:`fedledger.crypto.paillier_scheme.encoding_for`) widens each packed slot
 until it holds the sum of N clipped values, so more participants mean fewer slots per ciphertext
 and more ciphertexts per update. Precision grows with N too (:func:`frac_bits_for`): each
 participant rounds its share n_i/N of the update to a multiple of 2^-f, so the aggregate of N of
@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fedledger.crypto.encoding import EncodingParams
+from fedledger.crypto.paillier_scheme import encoding_for
 from fedledger.errors import FedLedgerError, SimulationError
 from fedledger.learning.models import parameter_count
 from fedledger.learning.partition import parse_partition_spec
 from fedledger.learning.strategy import PRESETS, preset
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig
 from fedledger.protocol.training import MAX_PARTICIPANTS, MIN_THRESHOLD
-from fedledger.roles.training.coordinator import TaskPlan, encoding_for
+from fedledger.roles.training.coordinator import TaskPlan
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fedledger.consortium.runner import Consortium, MemberData, RoleOptions
+from fedledger.consortium.runner import Consortium, RoleOptions
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.learning.strategy import StrategyState
@@ -86,7 +86,7 @@ class SimulatedConsortium:
         self._lock = threading.Lock()
         self.consortium = Consortium(
             self._contract_for,
-            [MemberData(part.train, part.validation) for part in data.parts],
+            data.parts,
             make_role=RoleOptions(
                 seed=config.seed,
                 config=config.training,

@@ -82,21 +82,21 @@ def test_unregistered_caller_cannot_advertise(ledger: InMemoryLedger, org3: Iden
     [
         ({"samples": -3}, "samples must be a positive integer, got -3"),
         ({"samples": 0}, "samples must be a positive integer, got 0"),
-        ({"samples": 1.5}, "samples must be a positive integer, got 1.5"),
-        ({"samples": 1e3}, "samples must be a positive integer, got 1000.0"),
-        ({"samples": True}, "samples must be a positive integer, got true"),
-        ({"samples": "12"}, 'samples must be a positive integer, got "12"'),
+        ({"samples": 1.5}, "advertisement.samples must be an integer, got 1.5"),
+        ({"samples": 1e3}, "advertisement.samples must be an integer, got 1000.0"),
+        ({"samples": True}, "advertisement.samples must be an integer, got true"),
+        ({"samples": "12"}, 'advertisement.samples must be an integer, got "12"'),
         (
             {"samples": 2**63},
             "samples must be at most 9223372036854775807, got 9223372036854775808",
         ),
         ({"description": ""}, "description must not be empty"),
         ({"description": "   "}, "description must not be empty"),
-        ({"description": 5}, "description must be a string, got 5"),
+        ({"description": 5}, "advertisement.description must be a string, got 5"),
         ({"description": "x" * 4097}, "description must be at most 4096 characters, got 4097"),
         ({"goal": "g" * 1025}, "goal must be at most 1024 characters, got 1025"),
         ({"goal": "a\x00b"}, "goal must not contain NUL characters"),
-        ({"labels": [1, 2]}, "labels must be an object of label counts, got an array"),
+        ({"labels": [1, 2]}, "advertisement.labels must be an object, got an array"),
         ({"labels": {"cat": -1}}, 'labels["cat"] must be a non-negative integer, got -1'),
         ({"labels": {"": 1}}, 'label name "" must not be empty'),
         (
@@ -231,7 +231,10 @@ def test_update_validates_the_request_before_ownership(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ('{"include_withdrawn": 1}', "include_withdrawn must be true or false"),
+        (
+            '{"include_withdrawn": 1}',
+            "list options.include_withdrawn must be true or false, got 1",
+        ),
         ('{"owner": "x"}', "list options has unknown field 'owner'"),
         ("[]", "argument 1 must be a JSON object, got an array"),
     ],

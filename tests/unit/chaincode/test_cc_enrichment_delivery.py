@@ -24,6 +24,7 @@ from enrichment_helpers import (
 )
 from training_helpers import VALUE_COUNT, pid
 
+from fedledger.protocol.canonical import quote
 from fedledger.protocol.enrichment import sealed_size
 
 SIZE = sealed_size(VALUE_COUNT)
@@ -193,7 +194,7 @@ def test_reports_from_the_enricher_outsiders_on_another_digest_early_or_late_are
     assert early == f"{active} is active; reports are accepted only while it is delivered"
     assert wrong == f"the report is for weights {other}; {plan} delivered weights {ENRICHED_HASH}"
     assert high == "accuracy_bp must be at most 10000, got 10001"
-    assert float_bp == "accuracy_bp must be a non-negative integer, got 90.5"
+    assert float_bp == "report.accuracy_bp must be an integer, got 90.5"
     deadline = co.plan(plan)["plan"]["evaluation_deadline"]
     assert late == f"the evaluation deadline {deadline} of {plan} has passed"
 
@@ -248,7 +249,8 @@ def test_an_envelope_that_is_not_text_or_too_long_is_refused(co: Consortium) -> 
     not_text = reject(co.ledger, co.of(ENRICHER), "DeliverEnrichment", plan, json.dumps(number))
     too_long = reject(co.ledger, co.of(ENRICHER), "DeliverEnrichment", plan, long)
 
-    assert not_text == f"the envelope for {third} must be base64 text, got 7"
+    # The codec names the key cut to a bounded length (canonical.quote), as for every field.
+    assert not_text == f"delivery.envelopes[{quote(third)}] must be a string, got 7"
     limit = 4 * (-(-SIZE // 3))
     assert too_long == (
         f"the envelope for {third} is {SIZE * 2} base64 characters, more than the limit of {limit}"
@@ -261,7 +263,7 @@ def test_an_envelope_that_is_not_text_or_too_long_is_refused(co: Consortium) -> 
         ('{"accuracy_bp": 9000}', "report is missing field 'weights_hash'"),
         (
             '{"weights_hash": "' + "e5" * 32 + '", "accuracy_bp": true}',
-            "accuracy_bp must be a non-negative integer, got true",
+            "report.accuracy_bp must be an integer, got true",
         ),
         (
             '{"weights_hash": "' + "e5" * 32 + '", "accuracy_bp": -1}',

@@ -215,16 +215,19 @@ def test_a_task_whose_delivery_would_not_fit_one_transaction_is_refused(co: Cons
         ),
         (
             {"tiers": [{"min_gain_bp": 1, "payment": 1.5}]},
-            "tiers[0].payment must be a positive integer, got 1.5",
+            "plan.tiers[0].payment must be an integer, got 1.5",
         ),
-        ({"tiers": [{"min_gain_bp": 1, "payment": 1, "x": 1}]}, "tiers[0] has unknown field 'x'"),
+        (
+            {"tiers": [{"min_gain_bp": 1, "payment": 1, "x": 1}]},
+            "plan.tiers[0] has unknown field 'x'",
+        ),
         (
             {"tiers": [{"min_gain_bp": i + 1, "payment": i + 1} for i in range(17)]},
             "a plan has at most 16 tiers, got 17",
         ),
         ({"statistic": "mean"}, 'statistic must be "median", got "mean"'),
         ({"enricher": "nobody"}, 'party id must look like <MSP id>/<64 hex digits>, got "nobody"'),
-        ({"task_id": 7}, "task_id must be a string, got 7"),
+        ({"task_id": 7}, "plan.task_id must be a string, got 7"),
         ({"colour": "red"}, "plan has unknown field 'colour'"),
         ({"delivery_deadline": None}, "plan is missing field 'delivery_deadline'"),
     ],

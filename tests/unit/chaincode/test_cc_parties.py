@@ -101,7 +101,7 @@ def test_list_parties_orders_by_msp_then_fingerprint(
         ),
         (
             json.dumps({"roles": "trainer", "kx_public_key": kx_key()}),
-            'roles must be an array of role names, got "trainer"',
+            'party.roles must be an array, got "trainer"',
         ),
         (json.dumps({"roles": [], "kx_public_key": kx_key()}), "roles must not be empty"),
         (
@@ -114,7 +114,7 @@ def test_list_parties_orders_by_msp_then_fingerprint(
         ),
         (
             json.dumps({"roles": ["trainer"], "kx_public_key": 12}),
-            "kx_public_key must be base64 text, got 12",
+            "party.kx_public_key must be a string, got 12",
         ),
         (
             json.dumps({"roles": ["trainer"], "kx_public_key": "not base64!"}),

@@ -277,7 +277,7 @@ def test_a_majority_reporting_an_undecodable_aggregate_fails_the_round(
             "decode_error",
         ),
         ('{"decode_error": ""}', "decode_error must not be empty"),
-        ('{"decode_error": 5}', "decode_error must be a string, got 5"),
+        ('{"decode_error": 5}', "result.decode_error must be a string, got 5"),
         (
             json.dumps({"decode_error": "x" * 513}),
             "decode_error must be at most 512 characters, got 513",

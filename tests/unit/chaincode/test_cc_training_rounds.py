@@ -194,15 +194,15 @@ def test_invalid_vectors_are_rejected_with_exact_messages(
             '{"vector": "AAAA", "samples": 1',
             "argument 3 must be a JSON object: Expecting ',' delimiter: line 1 column 32 (char 31)",
         ),
-        ('{"vector": 12, "samples": 1, "proof": "AAAA"}', "vector must be base64 text, got 12"),
-        ('{"vector": "AAAA", "samples": 1, "proof": 7}', "proof must be base64 text, got 7"),
+        ('{"vector": 12, "samples": 1, "proof": "AAAA"}', "update.vector must be a string, got 12"),
+        ('{"vector": "AAAA", "samples": 1, "proof": 7}', "update.proof must be a string, got 7"),
         (
             '{"vector": "AAAA", "samples": 0, "proof": "AAAA"}',
             "samples must be a positive integer, got 0",
         ),
         (
             '{"vector": "AAAA", "samples": "3", "proof": "AAAA"}',
-            'samples must be a positive integer, got "3"',
+            'update.samples must be an integer, got "3"',
         ),
         ('{"vector": "AAAA", "samples": 1}', "update is missing field 'proof'"),
         (

@@ -122,13 +122,13 @@ SMALL_N = SAFE_2048_P * 3
     ("overrides", "message"),
     [
         (_fields_with(value_count=0), "value_count must be a positive integer, got 0"),
-        (_fields_with(value_count="5"), 'value_count must be a positive integer, got "5"'),
+        (_fields_with(value_count="5"), 'task.value_count must be an integer, got "5"'),
         (
             _fields_with(model_hash="AB12"),
             'model_hash must be 64 lowercase hex digits (SHA-256), got "AB12"',
         ),
         (_fields_with(model=""), "model must not be empty"),
-        (_fields_with(public_key={"n": 15}), "public_key.n must be a decimal string, got 15"),
+        (_fields_with(public_key={"n": 15}), "task.public_key.n must be a string, got 15"),
         (
             _fields_with(public_key={"n": "0x1f"}),
             'public_key.n must be a decimal string, got "0x1f"',
@@ -141,7 +141,10 @@ SMALL_N = SAFE_2048_P * 3
             _fields_with(public_key={"n": str(N + 1)}),
             "public_key.n must be odd (a product of two odd primes)",
         ),
-        (_fields_with(public_key={"n": str(N), "g": "1"}), "public_key has unknown field 'g'"),
+        (
+            _fields_with(public_key={"n": str(N), "g": "1"}),
+            "task.public_key has unknown field 'g'",
+        ),
         (
             _fields_with(encoding={**SPEC.to_dict(), "slots": 64}),
             "encoding packs 2048 bits per plaintext (64 slots of 32 bits), more than the 2047 a "
@@ -178,7 +181,7 @@ SMALL_N = SAFE_2048_P * 3
             "quorum must be between the threshold 2 and the 3 participants, got 4",
         ),
         (_fields_with(rounds=0), "rounds must be a positive integer, got 0"),
-        (_fields_with(round_seconds=1.5), "round_seconds must be a positive integer, got 1.5"),
+        (_fields_with(round_seconds=1.5), "task.round_seconds must be an integer, got 1.5"),
         (
             _fields_with(round_seconds=299),
             "round_seconds must be at least 300 (five times the peers' time window), got 299",
@@ -253,7 +256,7 @@ def test_participant_lists_are_checked(setup: Setup) -> None:
             {"party": ids[0], "samples": 1},
             {"party": unregistered, "samples": 1},
         ],
-        "participants[0] has unknown field 'weight'": [
+        "task.participants[0] has unknown field 'weight'": [
             {"party": ids[0], "samples": 1, "weight": 2},
             {"party": ids[1], "samples": 1},
         ],

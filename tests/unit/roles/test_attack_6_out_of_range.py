@@ -25,7 +25,7 @@ from fedledger.protocol.ciphervec import CipherVector
 from fedledger.protocol.popk import ProofContext
 from fedledger.protocol.round_records import RoundRecord
 from fedledger.roles.metering import PhaseTimer
-from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant import Pacing, Participant, RoundReport, TaskState
 
 
 class Unclipped(Participant):
@@ -60,9 +60,9 @@ def consortium() -> Iterator[Consortium]:
         attacker = made.members[2]
         role = attacker.role
         attacker.role = Unclipped(
-            role.contract, role.party_id, attacker.kx_key, role.train, role.validation,
-            policy=role.policy, decryptors=role.decryptors, seed=role.seed,
-            fallback_seconds=0.2, clock=made.now,
+            role.contract, role.party_id, attacker.kx_key, role.data, policy=role.policy,
+            training=role.training, decryptors=role.decryptors,
+            pacing=Pacing(fallback_seconds=0.2, clock=made.now),
         )  # fmt: skip
         yield made
 

@@ -15,7 +15,7 @@ import pytest
 from support.consortium import Consortium, Member
 
 from fedledger.roles.training.checkpoints import ModelStore
-from fedledger.roles.training.participant import Participant, TaskState
+from fedledger.roles.training.participant import Pacing, Participant, TaskState
 
 
 @pytest.fixture
@@ -30,13 +30,11 @@ def _restarted(consortium: Consortium, member: Member, store: ModelStore | None)
         member.contract,
         member.party["id"],
         member.kx_key,
-        first.train,
-        first.validation,
+        first.data,
         policy=first.policy,
+        training=first.training,
         decryptors=first.decryptors,
-        seed=first.seed,
-        fallback_seconds=0.2,
-        clock=consortium.now,
+        pacing=Pacing(fallback_seconds=0.2, clock=consortium.now),
         checkpoints=store,
     )
 

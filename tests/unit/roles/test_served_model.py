@@ -15,6 +15,8 @@ import pytest
 from support.consortium import Consortium
 
 from fedledger.errors import FedLedgerError
+from fedledger.protocol.task_records import PublicKeyInfo, TaskRecord
+from fedledger.protocol.training import StrategySpec
 from fedledger.roles.model_io import weights_hash
 from fedledger.roles.prediction.served_model import current_model
 from fedledger.roles.training.checkpoints import ModelStore
@@ -73,8 +75,20 @@ class _Ledger:
         self.current = current
 
     def evaluate(self, function: str, *args: str) -> bytes:
-        answers = {"GetTask": {"id": args[0], "model": "tiny"}, "GetCurrentModel": self.current}
+        answers = {"GetTask": _task(args[0]).to_dict(), "GetCurrentModel": self.current}
         return json.dumps(answers[function]).encode()
+
+
+def _task(task_id: str) -> TaskRecord:
+    """A stored task of model "tiny" (the typed client reads every field; the model matters)."""
+    return TaskRecord(
+        id=task_id, proposer="Org1MSP/" + "a" * 64, model="tiny", model_hash="b" * 64,
+        initial_weights_hash="c" * 64, value_count=6, ciphertext_count=1, encoding={},
+        public_key=PublicKeyInfo("15", 4, "d" * 64), threshold_public="", threshold=2,
+        participants=(), quorum=2, rounds=1, round_seconds=60, tolerance_bp=0,
+        max_update_bytes=1, strategy=StrategySpec(), approvals=(), status="active",
+        proposed_at=0, proposed_tx="tx", activated_at=0, finished_at=None,
+    )  # fmt: skip
 
 
 def test_an_adopted_enrichment_is_served_from_the_reviewed_weights_only(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fedledger.contract import enrichment
 from fedledger.errors import EnrichmentError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.training import DEFAULT_TRAINING, TrainingConfig, train_local
@@ -33,15 +34,15 @@ from fedledger.protocol.enrichment import (
     PLAN_PROPOSED,
     EnrichmentRecord,
     PlanRecord,
-    SealedModelRecord,
 )
+from fedledger.protocol.enrichment_requests import DeliveryRequest
 from fedledger.roles.enrichment.plan import (
     get_plan,
     open_weights,
     party_public_key,
     seal_weights,
 )
-from fedledger.roles.ledger_io import Watch, get_task, query_or_none
+from fedledger.roles.ledger_io import Watch, get_task
 from fedledger.roles.model_io import FloatVector, canonical_weights, weights_hash
 
 __all__ = ["Delivery", "Enricher", "Improve", "plan_events", "train_on"]
@@ -126,7 +127,7 @@ class Enricher:
         if plan.enricher != self.party_id:
             raise EnrichmentError(f"{plan_id} names the enricher {plan.enricher}, not this party")
         stored = watch.until(
-            lambda: query_or_none(self.contract, "GetPlanModel", plan_id),
+            lambda: enrichment.find_plan_model(self.contract, plan_id),
             lambda found: found is not None,
             what=f"the model of {plan_id} sealed to this enricher",
             timeout=timeout,
@@ -134,7 +135,9 @@ class Enricher:
         plan = get_plan(self.contract, plan_id).plan
         if plan.status not in (PLAN_PROPOSED, PLAN_ACTIVE):
             raise EnrichmentError(f"{plan_id} is {plan.status}; nothing to deliver any more")
-        sealed = SealedModelRecord.from_dict(stored)
+        if stored is None:  # until() returns only a value that is ready; this keeps mypy told
+            raise EnrichmentError(f"the model of {plan_id} is not sealed to this enricher")
+        sealed = stored
         base = open_weights(
             self._kx_private_key,
             sealed.envelope,
@@ -156,6 +159,5 @@ class Enricher:
             party: seal_weights(party_public_key(self.contract, party), plan.id, party, weights)
             for party in plan.participant_ids
         }
-        delivery = {"weights_hash": weights_hash(weights), "envelopes": envelopes}
-        answer = self.contract.submit("DeliverEnrichment", plan.id, json.dumps(delivery))
-        return EnrichmentRecord.from_bytes(answer)
+        delivery = DeliveryRequest(weights_hash(weights), envelopes)
+        return enrichment.deliver_enrichment(self.contract, plan.id, delivery)

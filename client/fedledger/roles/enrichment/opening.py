@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from fedledger.contract.credits import balance_of, mint
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.enrichment import PlanView
 from fedledger.roles.enrichment.plan import get_plan, propose_plan, seal_model_to_enricher
@@ -43,12 +44,12 @@ def fund_participants(minter: Contract, parties: Sequence[str], credits: int) ->
     Raises ContractError with the chaincode's message when a mint is refused.
     """
     for party in parties:
-        minter.submit("Mint", party, str(credits))
+        mint(minter, party, credits)
 
 
 def balances(contract: Contract, accounts: Mapping[str, str]) -> dict[str, int]:
     """The credit balance of each account, by the caller's name for it."""
-    return {name: int(contract.evaluate("BalanceOf", a)) for name, a in accounts.items()}
+    return {name: balance_of(contract, account) for name, account in accounts.items()}
 
 
 def base_model(store: ModelStore, view: PlanView) -> FloatVector:

@@ -11,20 +11,16 @@ plan names is never trained on, evaluated or adopted.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from fedledger.contract import enrichment, parties
+from fedledger.contract.enrichment import approve_plan, get_plan, settle_plan
 from fedledger.crypto.envelope import open_envelope, seal
 from fedledger.errors import EnrichmentError
 from fedledger.ledger.interface import Contract
-from fedledger.protocol.enrichment import (
-    PLAN_ACTIVE,
-    PlanRecord,
-    PlanView,
-    envelope_context,
-)
-from fedledger.roles.ledger_io import query, submit
+from fedledger.protocol.enrichment import PLAN_ACTIVE, PlanRecord, PlanTier, envelope_context
+from fedledger.protocol.enrichment_requests import PlanRequest
 from fedledger.roles.model_io import FloatVector, weights_bytes, weights_from_bytes, weights_hash
 
 __all__ = [
@@ -37,11 +33,6 @@ __all__ = [
     "seal_weights",
     "settle_plan",
 ]
-
-
-def get_plan(contract: Contract, plan_id: str) -> PlanView:
-    """The plan with its delivery and reports; raises AssetNotFound for an unknown plan."""
-    return PlanView.from_bytes(contract.evaluate("GetPlan", plan_id))
 
 
 def propose_plan(
@@ -57,30 +48,19 @@ def propose_plan(
 
     Raises ContractError with the chaincode's message when the plan is refused.
     """
-    request = {
-        "task_id": task_id,
-        "enricher": enricher,
-        "tiers": [{"min_gain_bp": gain, "payment": payment} for gain, payment in tiers],
-        "delivery_deadline": delivery_deadline,
-        "evaluation_deadline": evaluation_deadline,
-    }
-    return PlanRecord.from_bytes(contract.submit("ProposePlan", json.dumps(request)))
-
-
-def approve_plan(contract: Contract, plan_id: str) -> PlanRecord:
-    """Approve a plan; the last approval funds its escrow. Returns the stored plan."""
-    return PlanRecord.from_bytes(contract.submit("ApprovePlan", plan_id))
-
-
-def settle_plan(contract: Contract, plan_id: str) -> PlanRecord:
-    """Settle a plan that is due (anyone registered may); return the settled plan."""
-    return PlanRecord.from_bytes(contract.submit("SettlePlan", plan_id))
+    request = PlanRequest(
+        task_id=task_id,
+        enricher=enricher,
+        tiers=tuple(PlanTier(gain, payment) for gain, payment in tiers),
+        delivery_deadline=delivery_deadline,
+        evaluation_deadline=evaluation_deadline,
+    )
+    return enrichment.propose_plan(contract, request)
 
 
 def party_public_key(contract: Contract, party: str) -> bytes:
     """The 32-byte X25519 key-exchange key ``party`` registered."""
-    record: dict[str, Any] = query(contract, "GetParty", party)
-    return base64.b64decode(record["kx_public_key"])
+    return base64.b64decode(parties.get_party(contract, party).kx_public_key)
 
 
 def seal_weights(public_key: bytes, plan_id: str, recipient: str, weights: FloatVector) -> str:
@@ -143,5 +123,4 @@ def seal_model_to_enricher(
         )
     public_key = party_public_key(contract, plan.enricher)
     envelope = seal_weights(public_key, plan_id, plan.enricher, weights)
-    summary: dict[str, Any] = submit(contract, "SealPlanModel", plan_id, envelope)
-    return summary
+    return enrichment.seal_plan_model(contract, plan_id, envelope)

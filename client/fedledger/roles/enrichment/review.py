@@ -17,12 +17,12 @@ adopted, they are the task's global model from then on (``GetCurrentModel``).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fedledger.contract import enrichment as enrichment_calls
 from fedledger.errors import CommitError, ContractError, EnrichmentError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.evaluation import evaluate_accuracy
@@ -33,11 +33,11 @@ from fedledger.protocol.enrichment import (
     PLAN_SETTLED,
     PlanRecord,
     PlanView,
-    SealedModelRecord,
 )
+from fedledger.protocol.enrichment_requests import ReportRequest
 from fedledger.roles.enrichment.enricher import plan_events
 from fedledger.roles.enrichment.plan import get_plan, open_weights, settle_plan
-from fedledger.roles.ledger_io import Watch, get_task, query
+from fedledger.roles.ledger_io import Watch, get_task
 from fedledger.roles.model_io import FloatVector
 
 __all__ = ["EnrichmentReviewer", "Review", "accuracy_bp"]
@@ -102,10 +102,10 @@ class EnrichmentReviewer:
         enrichment = view.enrichment
         if enrichment is None:
             raise EnrichmentError(f"{plan_id} was settled without a delivery")
-        stored = query(self.contract, "GetEnrichmentEnvelope", plan_id, self.party_id)
+        stored = enrichment_calls.get_enrichment_envelope(self.contract, plan_id, self.party_id)
         weights = open_weights(
             self._kx_private_key,
-            SealedModelRecord.from_dict(stored).envelope,
+            stored.envelope,
             plan_id=plan_id,
             recipient=self.party_id,
             value_count=view.plan.value_count,
@@ -114,8 +114,8 @@ class EnrichmentReviewer:
         model = get_task(self.contract, view.plan.task_id).model
         accuracy = accuracy_bp(evaluate_accuracy(model, weights, self.validation))
         LOG.info("%s: enriched model %s scores %d bp", plan_id, enrichment.weights_hash, accuracy)
-        report = {"weights_hash": enrichment.weights_hash, "accuracy_bp": accuracy}
-        self.contract.submit("ReportEnrichment", plan_id, json.dumps(report))
+        report = ReportRequest(enrichment.weights_hash, accuracy)
+        enrichment_calls.report_enrichment(self.contract, plan_id, report)
         return Review(view.plan, enrichment.weights_hash, accuracy, weights)
 
     def settle_when_due(self, plan_id: str, timeout: float = 600.0) -> PlanRecord:

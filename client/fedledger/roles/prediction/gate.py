@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from fedledger.contract import prediction
 from fedledger.errors import (
     AssetNotFound,
     ContractError,
@@ -82,9 +83,7 @@ class LedgerGate:
         waited_until = time.monotonic() + self.read_wait_seconds
         while True:
             try:
-                return PredictionRequest.from_bytes(
-                    self.contract.evaluate("GetPredictionRequest", request_id)
-                )
+                return prediction.get_request(self.contract, request_id)
             except AssetNotFound:
                 if time.monotonic() >= waited_until:
                     message = f"request {request_id} is not a paid request on the ledger"
@@ -136,7 +135,7 @@ class LedgerGate:
         The caller releases the reservation on failure (``PredictionProvider.predict`` does).
         """
         try:
-            self.contract.submit("SubmitReceipt", request_id, response_sha256)
+            prediction.submit_receipt(self.contract, request_id, response_sha256)
         except ContractError as exc:
             raise _refuse(f"the ledger refused the receipt of {request_id}: {exc.message}") from exc
         except LedgerError as exc:

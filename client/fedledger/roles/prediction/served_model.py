@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from fedledger.contract import training
 from fedledger.errors import FedLedgerError, InferenceError
 from fedledger.inference.layout import SlotLayout
 from fedledger.inference.model import PolyMlp, Quadratic
@@ -21,7 +22,6 @@ from fedledger.inference.params import CkksParams
 from fedledger.learning.models import QUADRATIC, get_model_spec
 from fedledger.learning.weights import as_weight_arrays
 from fedledger.ledger.interface import Contract
-from fedledger.roles.ledger_io import query
 from fedledger.roles.model_io import FloatVector, weights_from_bytes, weights_hash
 from fedledger.roles.training.checkpoints import ModelStore
 
@@ -66,11 +66,11 @@ def current_model(contract: Contract, store: ModelStore, task_id: str) -> Served
     Raises FedLedgerError when this participant does not hold weights with the current digest
     (it has not adopted that round, or its copy is corrupt).
     """
-    task = query(contract, "GetTask", task_id)
-    current = query(contract, "GetCurrentModel", task_id)
-    digest, number = current["weights_hash"], int(current["round"])
-    if current.get("source") == "enrichment":
-        plan = str(current["plan_id"])
+    task = training.get_task(contract, task_id)
+    current = training.get_current_model(contract, task_id)
+    digest, number = current.weights_hash, current.round
+    if current.source == "enrichment" and current.plan_id is not None:
+        plan = current.plan_id
         if 0 not in store.enriched().rounds(plan):
             raise FedLedgerError(
                 f"the current model of {task_id} is the enrichment of {plan} ({digest[:16]}…), "
@@ -78,8 +78,8 @@ def current_model(contract: Contract, store: ModelStore, task_id: str) -> Served
             )
         weights = store.enriched().load(plan, 0).weights
     elif number == 0:
-        stored = query(contract, "GetModelWeights", task_id)
-        weights = weights_from_bytes(base64.b64decode(stored["weights"]))
+        stored = training.get_model_weights(contract, task_id)
+        weights = weights_from_bytes(base64.b64decode(stored.weights))
     else:
         if number not in store.rounds(task_id):
             raise FedLedgerError(
@@ -92,4 +92,4 @@ def current_model(contract: Contract, store: ModelStore, task_id: str) -> Served
             f"the weights held for round {number} of {task_id} do not hash to the current "
             f"model's digest {digest}"
         )
-    return ServedModel(task_id, str(task["model"]), digest, number, weights)
+    return ServedModel(task_id, task.model, digest, number, weights)

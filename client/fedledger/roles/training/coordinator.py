@@ -6,10 +6,12 @@ below the quorum); wait for the participants' decision, failing the round if it 
 past its decision deadline. The participants' half of the same round is
 :meth:`fedledger.roles.training.participant.Participant.run_round`.
 
-The coordinator is also the key dealer (DESIGN.md, Cryptography): it generates the Paillier key,
-seals each participant's share to the X25519 key the participant registered, publishes the
-envelopes on the ledger, and drops the factorisation at once. Trust assumption: the dealer does
-not keep the key. It never sees a key share after the ceremony and holds no decryption share.
+The coordinator also sets up the task's keys through the task's encryption scheme
+(:mod:`fedledger.crypto.scheme`): for packed threshold Paillier it is the key dealer (DESIGN.md,
+Cryptography): it generates the key, seals each participant's share to the X25519 key the
+participant registered, publishes the envelopes on the ledger, and drops the factorisation at
+once. Trust assumption: the dealer does not keep the key. It never sees a key share after the
+ceremony and holds no decryption share.
 """
 
 from __future__ import annotations
@@ -22,9 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fedledger.crypto.ceremony import deal_from_private_key
-from fedledger.crypto.encoding import EncodingParams
-from fedledger.crypto.keys import PrivateKey, PublicKey, generate_keypair
+from fedledger.crypto.schemes import plan_scheme
 from fedledger.errors import ContractError
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import Contract
@@ -72,21 +72,6 @@ class TaskPlan:
     max_update_bytes: int | None = None  # default: see max_update_bytes_for
 
 
-def key_share_context(fingerprint: str) -> bytes:
-    """Associated data binding a sealed key share to the task's key (and, inside, the party)."""
-    return f"fedledger key share for key {fingerprint}".encode()
-
-
-def encoding_for(plan: TaskPlan, participants: int) -> EncodingParams:
-    """Encoding with headroom for every participant's update in one encrypted sum."""
-    return EncodingParams.create(
-        frac_bits=plan.frac_bits,
-        clip=plan.clip,
-        max_summands=participants,
-        modulus_bits=plan.key_bits,
-    )
-
-
 def max_update_bytes_for(plan: TaskPlan, participants: int) -> int:
     """The size limit a task sets on each update (base64 characters): the plan's, else the
     chaincode's default as long as a round of ``participants`` such updates fits one chaincode
@@ -96,10 +81,10 @@ def max_update_bytes_for(plan: TaskPlan, participants: int) -> int:
     return min(DEFAULT_MAX_UPDATE_BYTES, MAX_ROUND_BYTES // max(participants, 1))
 
 
-def generate_task_key(plan: TaskPlan, progress: Progress = _silent) -> tuple[PublicKey, PrivateKey]:
-    """A fresh safe-prime Paillier key for a task (seconds to minutes: the search is random)."""
-    progress(f"generating a {plan.key_bits}-bit threshold Paillier key (safe primes)")
-    return generate_keypair(plan.key_bits, processes=2)
+def generate_task_key(plan: TaskPlan, progress: Progress = _silent) -> object:
+    """Fresh key material for a task proposed from ``plan``, to pass to
+    :meth:`Coordinator.propose_task` (for Paillier a safe-prime key: seconds to minutes)."""
+    return plan_scheme(plan).make_keys(plan, progress)
 
 
 @dataclass(frozen=True)
@@ -142,32 +127,26 @@ class Coordinator:
         plan: TaskPlan,
         participants: list[dict[str, Any]],
         initial: FloatVector,
-        keypair: tuple[PublicKey, PrivateKey] | None = None,
+        keypair: object | None = None,
     ) -> str:
         """Deal keys, propose the task, publish initial weights and envelopes; return its id.
 
         ``participants`` are Party records (``id``, ``kx_public_key``) each with ``samples``.
-        ``keypair`` is a safe-prime key made ahead (see :func:`generate_task_key`); by default
-        one is generated here. Raises ContractError when the chaincode refuses any step.
+        ``keypair`` is the task scheme's key material made ahead (see
+        :func:`generate_task_key`); by default it is made here. Raises ContractError when the
+        chaincode refuses any step, CryptoError or EncodingError for unusable keys or plan.
         """
-        public, private = keypair or generate_task_key(plan, self.progress)
+        scheme = plan_scheme(plan)
+        keys = keypair if keypair is not None else scheme.make_keys(plan, self.progress)
         recipients = [(p["id"], base64.b64decode(p["kx_public_key"])) for p in participants]
-        ceremony = deal_from_private_key(
-            private,
-            recipients,
-            plan.threshold,
-            associated_data=key_share_context(public.fingerprint),
-        )
-        del private  # the dealer keeps no key: only sealed shares leave the ceremony
-        encoding = encoding_for(plan, len(participants))
+        dealt = scheme.deal(plan, keys, recipients)
+        del keys  # the dealer keeps no key: only sealed envelopes leave the key set-up
         request = {
             "model": plan.model,
             "model_hash": model_hash(plan.model),
             "initial_weights_hash": weights_hash(initial),
             "value_count": int(initial.size),
-            "encoding": encoding.to_spec().to_dict(),
-            "public_key": {"n": str(public.n)},
-            "threshold_public": ceremony.threshold_public_base64,
+            **dealt.task_fields,
             "threshold": plan.threshold,
             "participants": [
                 {"party": p["id"], "samples": int(p["samples"])} for p in participants
@@ -185,7 +164,7 @@ class Coordinator:
         self.contract.submit(
             "PutModelWeights", task_id, base64.b64encode(weights_bytes(initial)).decode()
         )
-        for party_id, envelope in ceremony.envelopes.items():
+        for party_id, envelope in dealt.envelopes.items():
             self.contract.submit(
                 "PutKeyEnvelope", task_id, party_id, base64.b64encode(envelope).decode()
             )

@@ -9,11 +9,14 @@ rules, so a participant approves only a task that
 - needs at least two shares to decrypt (t ≥ 2) and at least ``min_quorum`` updates per round
   (quorum ≥ max(t, 2, min_quorum)): an aggregate of k updates reveals the last one to a coalition
   of the other k - 1, so a larger quorum protects against more colluding members;
-- uses a modulus of at least 2048 bits, with threshold verification data that parses and
-  belongs to that modulus, that threshold and this number of participants;
-- packs updates with headroom for every participant's summand and a packing that fits the
-  modulus, for the model the task names (its architecture digest and parameter count);
-- gives rounds at least ``min_round_seconds`` and updates a size one round can carry.
+- names a model this code has (its architecture digest and parameter count) and a usable
+  strategy;
+- gives rounds at least ``min_round_seconds``;
+- passes its encryption scheme's checks (:meth:`fedledger.crypto.scheme.TaskScheme.check_parameters`
+  and ``check_key``): for packed threshold Paillier, a modulus of at least 2048 bits with
+  threshold verification data that parses and belongs to that modulus, that threshold and this
+  number of participants, a packing with headroom for every participant's summand that fits the
+  modulus, and updates of a size one round can carry.
 
 The chaincode enforces the same bounds at ProposeTask (``fedledger.protocol.training``); a
 participant checks them itself because it must not rely on the peers it talks to. Every refusal
@@ -22,28 +25,20 @@ is a :class:`TaskRefused` naming the reason, raised before anything is submitted
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fedledger.crypto.keys import MIN_MODULUS_BITS, PublicKey
-from fedledger.crypto.threshold import ThresholdKey
-from fedledger.crypto.wire import threshold_key_from_base64
+from fedledger.contract import training
+from fedledger.crypto.scheme import SchemeRefusal, TaskPublic, TaskScheme
+from fedledger.crypto.schemes import task_scheme
 from fedledger.errors import FedLedgerError
 from fedledger.learning.models import MODELS, parameter_count
 from fedledger.learning.strategy import strategy_for
 from fedledger.ledger.interface import Contract
-from fedledger.protocol.errors import ProtocolError
-from fedledger.protocol.keyid import key_fingerprint
 from fedledger.protocol.task_records import TaskRecord, TaskSummary
-from fedledger.protocol.training import (
-    MAX_ROUND_BYTES,
-    MIN_THRESHOLD,
-    TASK_PROPOSED,
-    update_base64_chars,
-)
-from fedledger.roles.ledger_io import Watch, query
+from fedledger.protocol.training import MIN_THRESHOLD, TASK_PROPOSED
+from fedledger.roles.ledger_io import Watch
 from fedledger.roles.model_io import model_hash
 
 __all__ = ["TaskPolicy", "TaskRefused", "check_task", "find_task_for"]
@@ -88,28 +83,7 @@ def _check_counts(task: TaskRecord, policy: TaskPolicy) -> None:
         )
 
 
-def _check_key(task: TaskRecord) -> ThresholdKey:
-    n = task.n
-    if n.bit_length() < MIN_MODULUS_BITS:
-        raise TaskRefused(f"the task's modulus has {n.bit_length()} bits, fewer than 2048")
-    if task.public_key.fingerprint != key_fingerprint(n):
-        raise TaskRefused("the task's key fingerprint is not the fingerprint of its modulus")
-    try:
-        tkey = threshold_key_from_base64(task.threshold_public)
-    except FedLedgerError as exc:
-        raise TaskRefused(f"the task's threshold data is unusable: {exc}") from None
-    if tkey.public_key != PublicKey(n):
-        raise TaskRefused("the task's threshold data is for another key than its own")
-    parties = len(task.participants)
-    if (tkey.threshold, tkey.parties) != (task.threshold, parties):
-        raise TaskRefused(
-            f"the task's threshold data deals {tkey.threshold} of {tkey.parties} shares, the "
-            f"task says {task.threshold} of {parties}"
-        )
-    return tkey
-
-
-def _check_model_and_encoding(task: TaskRecord) -> None:
+def _check_model_and_encoding(task: TaskRecord, scheme: TaskScheme) -> None:
     model = task.model
     if model not in MODELS or task.model_hash != model_hash(model):
         raise TaskRefused(f"the task names model {model!r}, whose architecture this code lacks")
@@ -118,28 +92,20 @@ def _check_model_and_encoding(task: TaskRecord) -> None:
             f"the task packs {task.value_count} values, model {model} has {parameter_count(model)}"
         )
     try:
-        spec = task.spec
-    except ProtocolError as exc:
-        raise TaskRefused(f"the task's encoding is invalid: {exc}") from None
-    parties = len(task.participants)
-    if spec.max_summands < parties or not spec.fits_modulus(task.n):
-        raise TaskRefused(
-            "the task's encoding lacks headroom for every participant's update or does not "
-            "fit its modulus"
-        )
-    needed = update_base64_chars(spec.ciphertext_count(task.value_count), task.n)
-    if needed > task.max_update_bytes or parties * task.max_update_bytes > MAX_ROUND_BYTES:
-        raise TaskRefused("the task's update size limits cannot carry its updates in one round")
+        scheme.check_parameters(task)
+    except SchemeRefusal as exc:
+        raise TaskRefused(str(exc)) from None
     try:
         strategy_for(task.strategy)
     except FedLedgerError as exc:
         raise TaskRefused(f"the task's strategy is unusable: {exc}") from None
 
 
-def check_task(task: TaskRecord, party_id: str, policy: TaskPolicy) -> ThresholdKey:
+def check_task(task: TaskRecord, party_id: str, policy: TaskPolicy) -> TaskPublic:
     """Check ``task`` against ``policy`` for the participant ``party_id``.
 
-    Returns the task's threshold key. Raises TaskRefused with the reason for the first condition
+    Returns the task's checked public key material (its scheme's :class:`TaskPublic`, from which
+    this party opens its keys). Raises TaskRefused with the reason for the first condition
     that fails (module docstring).
     """
     if task.proposer not in policy.trusted_coordinators:
@@ -156,8 +122,15 @@ def check_task(task: TaskRecord, party_id: str, policy: TaskPolicy) -> Threshold
             f"{policy.expected_samples}"
         )
     _check_counts(task, policy)
-    _check_model_and_encoding(task)
-    return _check_key(task)
+    try:
+        scheme = task_scheme(task)
+    except FedLedgerError as exc:
+        raise TaskRefused(f"the task's encryption scheme is unusable: {exc}") from None
+    _check_model_and_encoding(task, scheme)
+    try:
+        return scheme.check_key(task)
+    except SchemeRefusal as exc:
+        raise TaskRefused(str(exc)) from None
 
 
 def find_task_for(contract: Contract, party_id: str, policy: TaskPolicy, timeout: float) -> str:
@@ -170,21 +143,13 @@ def find_task_for(contract: Contract, party_id: str, policy: TaskPolicy, timeout
     """
 
     def candidates() -> list[TaskSummary]:
-        found, bookmark = [], None
-        while True:
-            listing = {"participant": party_id, **({"bookmark": bookmark} if bookmark else {})}
-            page = query(contract, "ListTasks", json.dumps(listing))
-            for entry in page["tasks"]:
-                summary = TaskSummary.from_dict(entry)
-                if (
-                    summary.status == TASK_PROPOSED
-                    and party_id not in summary.approvals
-                    and summary.proposer in policy.trusted_coordinators
-                ):
-                    found.append(summary)
-            bookmark = page["bookmark"]
-            if bookmark is None:
-                return found
+        return [
+            summary
+            for summary in training.list_tasks(contract, party_id)
+            if summary.status == TASK_PROPOSED
+            and party_id not in summary.approvals
+            and summary.proposer in policy.trusted_coordinators
+        ]
 
     tasks = Watch(None, fallback_seconds=1.0).until(
         candidates,

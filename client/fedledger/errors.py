@@ -1,25 +1,46 @@
-"""fedledger's exceptions, in one place.
+"""fedledger's exceptions: every exception class of the tree, drawn in one place.
 
-FedLedgerError                      root (defined in protocol.errors so the chaincode shares it)
-├── ProtocolError                   malformed wire data: JSON, types, ciphertext vectors
-├── EncodingError                   crypto: fixed-point encoding and packing
-│   └── EncodingOverflowError       a value or a sum cannot fit a slot; never a silent wrap
-├── CryptoError                     crypto: keys, decryption shares, sealed envelopes
-│   ├── InvalidShareError           a decryption share failed verification (names the party)
-│   └── EnvelopeError               a sealed envelope cannot be opened: tampered or wrong recipient
-├── LearningError                   learning: model names, weight vectors, FedAvg inputs, specs
-│   └── DatasetError                a dataset file is missing, malformed or inconsistent
-├── InferenceError                  encrypted prediction: CKKS parameters, contexts, ciphertexts
-├── PredictionError                 the prediction service refused or failed a call (gRPC status)
-├── EnrichmentError                 paid enrichment: a model envelope or digest does not match
-├── SimulationError                 a simulation's settings cannot work (participants, threshold)
-├── RoleProcessError                a role run as a process failed, stalled or printed a bad line
-├── LedgerError                     talking to a ledger (Fabric Gateway or in-memory)
-│   ├── ContractError               the chaincode rejected the transaction (its message verbatim)
-│   │   └── AssetNotFound           … because the asset it names does not exist (status 404)
-│   └── GatewayError                a stage of the Gateway protocol failed (tx id, stage, details)
-│       └── CommitError             the transaction was ordered but invalidated at commit
-└── NetworkError                    the local Fabric network: build, start, stop, health
+Most are defined in this module. The others are defined where they are raised; their module is
+named in brackets (``fedledger.`` left out; ``fedledger_chaincode`` is the chaincode package).
+tests/unit/test_errors_drawing.py fails when a class exists that this drawing does not name.
+
+FedLedgerError                  root [protocol.errors, so that the chaincode shares it]
+├── ProtocolError               malformed wire data: JSON, types, ciphertexts [protocol.errors]
+│   ├── NotFoundError           the asset a transaction names does not exist, status 404 [same]
+│   └── ShareProofError         a decryption share does not verify [protocol.threshold]
+├── EncodingError               crypto: fixed-point encoding and packing
+│   └── EncodingOverflowError   a value or a sum cannot fit a slot; never a silent wrap
+├── CryptoError                 crypto: keys, decryption shares, sealed envelopes
+│   ├── InvalidShareError       a decryption share failed verification (names the party)
+│   ├── EnvelopeError           a sealed envelope cannot be opened: tampered or wrong recipient
+│   └── HelperError             the lattice helper refused or died [crypto.lattice.helper]
+├── LearningError               learning: model names, weight vectors, FedAvg inputs, specs
+│   └── DatasetError            a dataset file is missing, malformed or inconsistent
+├── InferenceError              encrypted prediction: CKKS parameters, contexts, ciphertexts
+├── PredictionError             the prediction service refused or failed a call (gRPC status)
+├── EnrichmentError             paid enrichment: a model envelope or digest does not match
+├── SimulationError             a simulation's settings cannot work (participants, threshold)
+├── RoleProcessError            a role run as a process failed, stalled or printed a bad line
+├── LedgerError                 talking to a ledger (Fabric Gateway or in-memory)
+│   ├── ContractError           the chaincode rejected the transaction (its message verbatim)
+│   │   └── AssetNotFound       … because the asset it names does not exist (status 404)
+│   └── GatewayError            a stage of the Gateway protocol failed (tx id, stage, details)
+│       └── CommitError         the transaction was ordered but invalidated at commit
+├── NetworkError                the local Fabric network: build, start, stop, health
+├── WaitTimeout                 ledger state did not reach what a role waited for [roles.ledger_io]
+├── SchemeRefusal               a task's scheme parameters or key are unusable [crypto.scheme]
+├── TaskRefused                 a participant refuses a task [roles.training.task_policy]
+├── CheckpointError             a stored model is missing or wrong [roles.training.checkpoints]
+├── DivergedFromMajority        a majority accepted other weights [roles.training.participant]
+├── TaskFileError               a task file is unreadable or out of range [cli.task_file]
+├── ModelMismatch               a stored model is not the round's digest [cli.model_cmd]
+└── ServerConfigError           chaincode server settings [fedledger_chaincode.fabric.server]
+
+Outside the hierarchy: signals that are caught next to where they are raised, never by users.
+
+Exception
+├── _Rejected                   a decoder hook refused; becomes ProtocolError [protocol.canonical]
+└── PeerRequestError            the peer answered ERROR [fedledger_chaincode.fabric.shim_context]
 """
 
 from __future__ import annotations

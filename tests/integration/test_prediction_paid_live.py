@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from races import race, the_one_winner
 from support.cli import run_cli
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
 from fedledger.crypto.keys import PrivateKey, PublicKey
-from fedledger.errors import CommitError, ContractError, PredictionError
+from fedledger.errors import ContractError, PredictionError
 from fedledger.inference.evaluator import EncryptedMlp
 from fedledger.inference.keyholder import KeyHolder
 from fedledger.inference.model import PolyMlp
@@ -287,7 +287,6 @@ def test_two_concurrent_receipts_of_one_request_pay_it_exactly_once(
     reader = market.participants["Org1"]
     seller_id = _me(market.participants["Org2"])
     before = _balance(reader, seller_id)
-    outcomes: list[object] = [None, None]
     deadline = time.monotonic() + READ_WAIT_SECONDS  # the seller's peer may be a block behind
     while query_or_none(market.participants["Org2"], "GetPredictionRequest", request.id) is None:
         assert time.monotonic() < deadline, "the payment never reached the seller's peer"
@@ -296,31 +295,15 @@ def test_two_concurrent_receipts_of_one_request_pay_it_exactly_once(
         connect(fabric_profile, org="Org2", user="User1") as first,
         connect(fabric_profile, org="Org2", user="User1") as second,
     ):
-
-        def submit(index: int, contract: GatewayContract) -> None:
-            try:
-                outcomes[index] = contract.submit("SubmitReceipt", request.id, f"{index}" * 64)
-            except (ContractError, CommitError) as exc:
-                outcomes[index] = exc
-
         # Execute
-        threads = [
-            threading.Thread(target=submit, args=(i, c)) for i, c in enumerate((first, second))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        outcomes = race(
+            [lambda: first.submit("SubmitReceipt", request.id, "0" * 64),
+             lambda: second.submit("SubmitReceipt", request.id, "1" * 64)]
+        )  # fmt: skip
 
     # Assert: one receipt committed; the other was refused on the status it left, or lost the
     # MVCC race at commit; the seller was paid once
-    committed = [i for i, o in enumerate(outcomes) if isinstance(o, bytes)]
-    assert len(committed) == 1, outcomes
-    loser = outcomes[1 - committed[0]]
-    if isinstance(loser, ContractError):
-        assert loser.message == f"prediction request {request.id} already has a receipt"
-    else:
-        assert isinstance(loser, CommitError) and loser.code == "MVCC_READ_CONFLICT"
+    winner = the_one_winner(outcomes, f"prediction request {request.id} already has a receipt")
     fee = PRICE * FEE_BP // 10_000
-    share = json.loads(outcomes[committed[0]])["shares"][seller_id]  # type: ignore[arg-type]
+    share = json.loads(outcomes[winner])["shares"][seller_id]  # type: ignore[arg-type]
     assert _balance_until(reader, seller_id, before + fee + share) == before + fee + share

@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from races import race, the_one_winner
 from support.cli import run_cli
 
-from fedledger.errors import CommitError, ContractError
+from fedledger.errors import ContractError
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.network.local import LocalNetwork
 from fedledger.protocol.assets import party_id
@@ -152,34 +152,18 @@ def test_two_concurrent_spends_of_one_balance_move_it_exactly_once(
         targets = (_me(org1), _me(org3))
         before = {t: _read(org1, "BalanceOf", t) for t in targets}
         supply = _read(org1, "TotalSupply")
-        outcomes: list[object] = [None, None]
-
-        def spend(index: int, contract: GatewayContract) -> None:
-            try:
-                outcomes[index] = contract.submit("Transfer", targets[index], str(held))
-            except (ContractError, CommitError) as exc:
-                outcomes[index] = exc
 
         # Execute
-        threads = [
-            threading.Thread(target=spend, args=(i, c)) for i, c in enumerate((first, second))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        outcomes = race(
+            [lambda: first.submit("Transfer", targets[0], str(held)),
+             lambda: second.submit("Transfer", targets[1], str(held))]
+        )  # fmt: skip
 
     # Assert: one payment committed; the other was refused on the balance it left, or lost the
     # MVCC race at commit; either way the credits moved once and the supply is unchanged
-    paid = [i for i, o in enumerate(outcomes) if isinstance(o, bytes)]
-    assert len(paid) == 1, outcomes
-    loser = outcomes[1 - paid[0]]
-    if isinstance(loser, ContractError):
-        assert loser.message == f"insufficient balance: {spender} has 0 credits, needs {held}"
-    else:
-        assert isinstance(loser, CommitError) and loser.code == "MVCC_READ_CONFLICT"
-    winner = targets[paid[0]]
+    paid = the_one_winner(outcomes, f"insufficient balance: {spender} has 0 credits, needs {held}")
+    winner = targets[paid]
     assert _read_until(org3, before[winner] + held, "BalanceOf", winner) == before[winner] + held
     assert _read(org3, "BalanceOf", spender) == 0
-    assert _read(org3, "BalanceOf", targets[1 - paid[0]]) == before[targets[1 - paid[0]]]
+    assert _read(org3, "BalanceOf", targets[1 - paid]) == before[targets[1 - paid]]
     assert _read(org3, "TotalSupply") == supply

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 
+from fedledger.contract.lookup import or_none
 from fedledger.contract.paging import all_pages, records_of
-from fedledger.errors import AssetNotFound
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.round_records import (
     AggregateRecord,
@@ -133,10 +133,7 @@ def get_round(contract: Contract, task_id: str, number: int) -> RoundView:
 
 def find_round(contract: Contract, task_id: str, number: int) -> RoundView | None:
     """Like :func:`get_round`, but None when the round has not been opened yet."""
-    try:
-        return get_round(contract, task_id, number)
-    except AssetNotFound:
-        return None
+    return or_none(lambda: get_round(contract, task_id, number))
 
 
 def list_rounds(contract: Contract, task_id: str) -> list[RoundRecord]:

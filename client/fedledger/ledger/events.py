@@ -63,7 +63,6 @@ class EventFeed:
         self._reconnect_seconds = reconnect_seconds
         self._changed = threading.Condition()
         self._count = 0
-        self._reconnects = 0
         self._closed = False
         self._thread = threading.Thread(target=self._follow, name="event-feed", daemon=True)
 
@@ -83,12 +82,6 @@ class EventFeed:
         """The block a new stream starts from: that of the last event seen (None: newest)."""
         with self._changed:
             return self._checkpoint
-
-    @property
-    def reconnects(self) -> int:
-        """How many times the stream broke and was resumed from the checkpoint."""
-        with self._changed:
-            return self._reconnects
 
     def wait(self, seen: int, timeout: float) -> int:
         """Block until the count exceeds ``seen`` or ``timeout`` seconds pass; return the count."""
@@ -113,12 +106,11 @@ class EventFeed:
     ) -> None:
         self.close()
 
-    def _bump(self, block: int | None = None, *, reconnected: bool = False) -> None:
+    def _bump(self, block: int | None = None) -> None:
         with self._changed:
             if block is not None:
                 self._checkpoint = block
             self._count += 1
-            self._reconnects += reconnected
             self._changed.notify_all()
 
     def _follow(self) -> None:
@@ -136,7 +128,7 @@ class EventFeed:
             if self._closed:
                 return
             if broke:
-                self._bump(reconnected=True)  # waiters query once to catch up
+                self._bump()  # a broken stream: waiters query once to catch up
                 time.sleep(self._reconnect_seconds)
             elif start is None and self.checkpoint is None:
                 # A stream "from the newest block" that saw nothing cannot tell whether an event

@@ -23,6 +23,9 @@ Retries (Fabric's rules, FABRIC_NOTES):
   different block heights);
 - a chaincode rejection (ContractError) is never retried.
 Every error carries the transaction id and the stage that failed.
+
+The retry settings and the classification of failures live in :mod:`fedledger.ledger.retry`,
+the signed CommitStatus and ChaincodeEvents requests in :mod:`fedledger.ledger.signed_requests`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -38,10 +40,9 @@ from typing import Any, TypeVar
 import grpc
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
-from fabric_protos.orderer import ab_pb2
 from fabric_protos.peer import transaction_pb2
 
-from fedledger.errors import CommitError, ContractError, GatewayError, LedgerError
+from fedledger.errors import CommitError, GatewayError, LedgerError
 from fedledger.ledger.failover import GatewayPeer, PeerList
 from fedledger.ledger.identity import Identity, identity_from_profile
 from fedledger.ledger.interface import ChaincodeEvent
@@ -52,55 +53,29 @@ from fedledger.ledger.proposal import (
     serialize_identity,
     sign_proposal,
 )
+from fedledger.ledger.retry import (
+    DIVERGED,
+    REBUILD_CODES,
+    RESEND_CODES,
+    RetryCounts,
+    RetryPolicy,
+    endorser_failed,
+    unreachable,
+)
 from fedledger.ledger.rpc_errors import status_code, translate_rpc_error
-from fedledger.ledger.signing import sha256
+from fedledger.ledger.signed_requests import (
+    commit_status_request,
+    events_of,
+    events_request,
+    validation_code_name,
+)
 from fedledger.ledger.transaction import sign_envelope, transaction_result
 from fedledger.ledger.transport import GatewayCalls, GatewayTransport, Timeouts, open_channel
 
 __all__ = ["GatewayContract", "RetryCounts", "RetryPolicy", "connect"]
 
 _T = TypeVar("_T")
-_UNREACHABLE = grpc.StatusCode.UNAVAILABLE
-_RESEND_CODES = frozenset({grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE})
-_REBUILD_CODES = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
 _VALID = transaction_pb2.TxValidationCode.Value("VALID")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often to re-send one signed transaction, how often to rebuild after a conflict, and
-    how long a CommitStatus probe waits before the transaction counts as not (yet) committed."""
-
-    resend_attempts: int = 4
-    conflict_attempts: int = 8
-    backoff_seconds: float = 0.5
-    probe_seconds: float = 5.0
-    # After a read conflict the winner has already committed: endorse again almost at once,
-    # after a random pause of up to this many seconds times the attempt (no lockstep).
-    conflict_backoff_seconds: float = 0.1
-
-    def __post_init__(self) -> None:
-        if self.resend_attempts < 1 or self.conflict_attempts < 1 or self.backoff_seconds < 0:
-            raise LedgerError("retry attempts must be at least 1 and the backoff non-negative")
-        if self.conflict_backoff_seconds < 0:
-            raise LedgerError("the conflict backoff must be non-negative")
-        if self.probe_seconds <= 0:
-            raise LedgerError("the commit status probe needs a positive number of seconds")
-
-
-_DIVERGED = "ProposalResponsePayloads do not match"
-
-
-@dataclass
-class RetryCounts:
-    """What one contract's retry rules have done so far (for reports; exact when the contract
-    is used by one thread at a time)."""
-
-    conflicts: int = 0  # MVCC or phantom read conflicts, each followed by a new transaction
-    divergent: int = 0  # endorsements whose endorsers disagreed, endorsed afresh
-    probes: int = 0  # CommitStatus asked after a failed Submit or CommitStatus
-    resubmits: int = 0  # the same signed envelope submitted again
-    failovers: int = 0  # moves to the next gateway peer
 
 
 class GatewayContract:
@@ -154,7 +129,7 @@ class GatewayContract:
             target_organizations=self._evaluate_orgs,
         )
         response = self._unordered(
-            "evaluate", proposal.tx_id, lambda t: t.evaluate(request), _unreachable
+            "evaluate", proposal.tx_id, lambda t: t.evaluate(request), unreachable
         )
         return bytes(response.result.payload)
 
@@ -173,7 +148,7 @@ class GatewayContract:
             except GatewayError as error:
                 # Endorsers at different block heights return different results; the proposal
                 # was never ordered, so a fresh one is safe once the peers have caught up.
-                if _DIVERGED not in error.details or attempt >= self._retry.conflict_attempts:
+                if DIVERGED not in error.details or attempt >= self._retry.conflict_attempts:
                     raise
                 self.retries.divergent += 1
                 self._sleep(self._retry.backoff_seconds * attempt)
@@ -182,8 +157,8 @@ class GatewayContract:
             status = self._order(proposal.tx_id, envelope)
             if status.result == _VALID:
                 return transaction_result(envelope, proposal.tx_id)
-            code = _validation_code_name(status.result)
-            if code not in _REBUILD_CODES or attempt >= self._retry.conflict_attempts:
+            code = validation_code_name(status.result)
+            if code not in REBUILD_CODES or attempt >= self._retry.conflict_attempts:
                 raise CommitError(proposal.tx_id, code, status.block_number)
             self.retries.conflicts += 1
             self._sleep(self._retry.conflict_backoff_seconds * attempt * random.random())
@@ -210,7 +185,7 @@ class GatewayContract:
             status = self._probe(self._peers.current, tx_id, wait)
         except grpc.RpcError as error:
             raise translate_rpc_error(error, "commit", tx_id) from error
-        return None if status is None else _validation_code_name(status.result)
+        return None if status is None else validation_code_name(status.result)
 
     def events(
         self, start_block: int | None = 0, *, timeout: float | None = None
@@ -231,11 +206,14 @@ class GatewayContract:
             stream = None
             try:
                 stream = peer.transport.chaincode_events(
-                    self._events_request(next_block), timeout=timeout
+                    events_request(
+                        self.identity, self._creator, self.channel, self.chaincode, next_block
+                    ),
+                    timeout=timeout,
                 )
                 for response in stream:
                     failures = 0
-                    yield from _events_of(response)
+                    yield from events_of(response)
                     next_block = response.block_number + 1
                 return
             except grpc.RpcError as error:
@@ -243,7 +221,7 @@ class GatewayContract:
                 if code in (grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED):
                     return
                 failures += 1
-                if code != _UNREACHABLE or failures >= len(self._peers):
+                if code != grpc.StatusCode.UNAVAILABLE or failures >= len(self._peers):
                     raise translate_rpc_error(error, "events") from error
                 self._fail_over(peer)
             finally:
@@ -301,7 +279,7 @@ class GatewayContract:
             proposed_transaction=sign_proposal(proposal, self.identity),
         )
         response = self._unordered(
-            "endorse", proposal.tx_id, lambda t: t.endorse(request), _endorser_failed
+            "endorse", proposal.tx_id, lambda t: t.endorse(request), endorser_failed
         )
         if not response.prepared_transaction.payload:
             raise GatewayError("endorse", "no prepared transaction returned", tx_id=proposal.tx_id)
@@ -334,10 +312,7 @@ class GatewayContract:
                 stage = "commit"
                 return peer.transport.commit_status(self._commit_status_request(tx_id))
             except grpc.RpcError as error:
-                if (
-                    status_code(error) not in _RESEND_CODES
-                    or attempt >= self._retry.resend_attempts
-                ):
+                if status_code(error) not in RESEND_CODES or attempt >= self._retry.resend_attempts:
                     raise translate_rpc_error(error, stage, tx_id) from error
             self._fail_over(peer)
             self._sleep(self._retry.backoff_seconds * attempt)
@@ -355,65 +330,7 @@ class GatewayContract:
             raise
 
     def _commit_status_request(self, tx_id: str) -> gateway_pb2.SignedCommitStatusRequest:
-        request = gateway_pb2.CommitStatusRequest(
-            transaction_id=tx_id, channel_id=self.channel, identity=self._creator
-        ).SerializeToString()
-        return gateway_pb2.SignedCommitStatusRequest(
-            request=request, signature=self.identity.sign(sha256(request))
-        )
-
-    def _events_request(
-        self, start_block: int | None
-    ) -> gateway_pb2.SignedChaincodeEventsRequest:
-        if start_block is None:
-            position = ab_pb2.SeekPosition(newest=ab_pb2.SeekNewest())
-        else:
-            position = ab_pb2.SeekPosition(specified=ab_pb2.SeekSpecified(number=start_block))
-        request = gateway_pb2.ChaincodeEventsRequest(
-            channel_id=self.channel,
-            chaincode_id=self.chaincode,
-            identity=self._creator,
-            start_position=position,
-        ).SerializeToString()
-        return gateway_pb2.SignedChaincodeEventsRequest(
-            request=request, signature=self.identity.sign(sha256(request))
-        )
-
-
-def _unreachable(error: grpc.RpcError, translated: LedgerError) -> bool:
-    return status_code(error) == _UNREACHABLE
-
-
-def _endorser_failed(error: grpc.RpcError, translated: LedgerError) -> bool:
-    """An Endorse failure another org's gateway may not have: its peer is unreachable, or the
-    gateway's own org could not endorse (Fabric's gateway endorses on its own org's peers first,
-    so a crashed chaincode server of that org fails every Endorse through it, ABORTED). Never a
-    chaincode rejection, nor endorsers that disagree (a fresh proposal is the cure for that)."""
-    code = status_code(error)
-    if code == _UNREACHABLE:
-        return True
-    return (
-        code == grpc.StatusCode.ABORTED
-        and not isinstance(translated, ContractError)
-        and _DIVERGED not in str(translated)
-    )
-
-
-def _events_of(response: gateway_pb2.ChaincodeEventsResponse) -> Iterator[ChaincodeEvent]:
-    for event in response.events:
-        yield ChaincodeEvent(
-            block_number=response.block_number,
-            tx_id=event.tx_id,
-            name=event.event_name,
-            payload=bytes(event.payload),
-        )
-
-
-def _validation_code_name(code: int) -> str:
-    try:
-        return str(transaction_pb2.TxValidationCode.Name(code))
-    except ValueError:
-        return f"UNKNOWN_VALIDATION_CODE_{code}"
+        return commit_status_request(self.identity, self._creator, self.channel, tx_id)
 
 
 def connect(

@@ -7,8 +7,8 @@ description with other host names (``host`` fields) and the same ports.
 Port plan (``base_port`` B, default 7050):
     orderer k (1..5):   listen B+10(k-1), admin B+10(k-1)+3, operations B+10(k-1)+4
     peer org i (1..N):  listen B+100i+1, chaincode B+100i+2, operations B+100i+3,
-                        chaincode server B+100i+4, prediction provider B+100i+5 (started
-                        separately, by `fedledger provider serve`)
+                        chaincode server B+100i+4 (a prediction provider, started
+                        separately, takes the port its offer names or a free one)
 """
 
 from __future__ import annotations
@@ -101,11 +101,6 @@ class PeerOrg:
     @property
     def ccserver_port(self) -> int:
         return self.base + 4
-
-    @property
-    def provider_port(self) -> int:
-        """The default port of the org's prediction provider (`fedledger provider serve`)."""
-        return self.base + 5
 
     @property
     def peer_address(self) -> str:

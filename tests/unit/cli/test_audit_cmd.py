@@ -19,6 +19,9 @@ from fedledger.ledger.identity import Identity
 from fedledger.roles.ledger_io import get_round
 from fedledger.roles.training.checkpoints import ModelStore
 
+# Slow: the module's fixture runs a whole task on the in-memory ledger first (about 13 s).
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Finished:

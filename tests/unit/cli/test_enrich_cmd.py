@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from support.accepted_round import VALUE_COUNT, accepted_task
 from support.cli import run_cli
+from support.cli_ledger import route_cli
 from support.identities import make_identity
 
-from fedledger.cli import ledger_cmd
-from fedledger.cli.paths import Paths
-from fedledger.ledger.identity import Identity
-from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
+from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.assets import party_id
 
 ORGS = ("Org1", "Org2", "Org3", "Org4")
@@ -40,12 +35,7 @@ def task(monkeypatch: pytest.MonkeyPatch) -> str:
     for org in ORGS[:3]:
         participants[0].submit("Mint", PARTY[org], "100")
 
-    @contextmanager
-    def contract_for(paths: Paths, args: argparse.Namespace) -> Iterator[InMemoryContract]:
-        identity: Identity = IDENTITIES[args.org]
-        yield ledger.contract(identity)
-
-    monkeypatch.setattr(ledger_cmd, "contract_for", contract_for)
+    route_cli(monkeypatch, ledger, IDENTITIES)
     return task_id
 
 

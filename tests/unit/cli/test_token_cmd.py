@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from support.cli import run_cli
+from support.cli_ledger import route_cli
 from support.identities import make_identity
 
-from fedledger.cli import ledger_cmd
-from fedledger.cli.paths import Paths
-from fedledger.ledger.identity import Identity
-from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
+from fedledger.ledger.memory import InMemoryLedger, ManualClock
 from fedledger.protocol.assets import party_id
 
 IDENTITIES = {org: make_identity(f"{org}MSP", f"User1@{org.lower()}") for org in ("Org1", "Org2")}
@@ -32,12 +27,7 @@ def ledger(monkeypatch: pytest.MonkeyPatch) -> InMemoryLedger:
         }
         ledger.contract(identity).submit("RegisterParty", json.dumps(request))
 
-    @contextmanager
-    def contract_for(paths: Paths, args: argparse.Namespace) -> Iterator[InMemoryContract]:
-        identity: Identity = IDENTITIES[args.org]
-        yield ledger.contract(identity)
-
-    monkeypatch.setattr(ledger_cmd, "contract_for", contract_for)
+    route_cli(monkeypatch, ledger, IDENTITIES)
     return ledger
 
 

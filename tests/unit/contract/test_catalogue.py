@@ -20,8 +20,6 @@ NOT_YET_CONVERTED = {
     "cli/demo_predict.py",
     "cli/prediction_cmd.py",
     "roles/ledger_io.py",
-    "roles/training/coordinator.py",
-    "roles/training/participant.py",
 }
 
 

@@ -14,6 +14,9 @@ from support.consortium import Consortium, run_whole_task
 from fedledger.dashboard.app import create_app
 from fedledger.protocol.rounds import round_key
 
+# Slow: the module's fixture runs a whole task on the in-memory ledger first (about 6 s).
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Audited:

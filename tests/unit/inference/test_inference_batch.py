@@ -18,6 +18,7 @@ def batched(trained_model: PolyMlp, ckks_params: CkksParams) -> BatchedMlp:
     return BatchedMlp(trained_model, ckks_params)
 
 
+@pytest.mark.slow
 def test_a_batch_of_held_out_images_matches_the_plaintext_model(
     batched: BatchedMlp, trained_model: PolyMlp, ckks_params: CkksParams, mnist_split: DataSplit
 ) -> None:

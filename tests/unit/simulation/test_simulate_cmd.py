@@ -15,6 +15,7 @@ from fedledger.learning.models import ModelSpec
 from fedledger.simulation.keyfile import save_key
 
 
+@pytest.mark.slow
 def test_compare_prints_rounds_and_writes_both_runs_and_their_comparison(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -42,6 +42,7 @@ def _simulation_data() -> SimulationData:
     return SimulationData(parts, _data(50, 999))
 
 
+@pytest.mark.slow
 def test_five_participants_finish_and_agree_with_the_plaintext_twin_within_the_bound(
     tiny_model: str,
 ) -> None:

@@ -17,13 +17,13 @@ ceremony and holds no decryption share.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fedledger.contract import training
 from fedledger.crypto.schemes import plan_scheme
 from fedledger.errors import ContractError
 from fedledger.ledger.events import EventFeed
@@ -31,18 +31,22 @@ from fedledger.ledger.interface import Contract
 from fedledger.protocol.round_records import RoundView
 from fedledger.protocol.rounds import FINAL_STATUSES, ROUND_FAILED, ROUND_OPEN, decision_deadline
 from fedledger.protocol.task_records import TaskRecord
+from fedledger.protocol.task_requests import TaskProposal
 from fedledger.protocol.training import (
     DEFAULT_MAX_UPDATE_BYTES,
     MAX_ROUND_BYTES,
     TASK_ACTIVE,
     StrategySpec,
 )
-from fedledger.roles.ledger_io import WaitTimeout, Watch, get_round, get_task, submit, task_events
+from fedledger.roles.ledger_io import WaitTimeout, Watch, get_round, get_task, task_events
 from fedledger.roles.metering import LedgerUsage, MeteredContract
 from fedledger.roles.model_io import FloatVector, model_hash, weights_bytes, weights_hash
 
 Progress = Callable[[str], None]
 LOG = logging.getLogger("fedledger.coordinator")
+
+# A round transaction of the typed client: (contract, task id, round number) -> its record.
+RoundStep = Callable[[Contract, str, int], object]
 
 
 def _silent(_: str) -> None:
@@ -158,16 +162,11 @@ class Coordinator:
             "max_update_bytes": max_update_bytes_for(plan, len(participants)),
             "strategy": plan.strategy.to_dict(),
         }
-        task = submit(self.contract, "ProposeTask", json.dumps(request))
-        task_id: str = task["id"]
+        task_id = training.propose_task(self.contract, TaskProposal.from_dict(request)).id
         self.progress(f"proposed {task_id}; publishing initial weights and sealed key shares")
-        self.contract.submit(
-            "PutModelWeights", task_id, base64.b64encode(weights_bytes(initial)).decode()
-        )
+        training.put_model_weights(self.contract, task_id, weights_bytes(initial))
         for party_id, envelope in dealt.envelopes.items():
-            self.contract.submit(
-                "PutKeyEnvelope", task_id, party_id, base64.b64encode(envelope).decode()
-            )
+            training.put_key_envelope(self.contract, task_id, party_id, envelope)
         return task_id
 
     def wait_active(self, task_id: str, timeout: float) -> TaskRecord:
@@ -222,7 +221,7 @@ class Coordinator:
         limit = timeout if timeout is not None else max(120.0, 3 * task.round_seconds)
         view = get_round(self.contract, task.id, number)
         if view is None:
-            self.contract.submit("OpenRound", task.id, str(number))
+            training.open_round(self.contract, task.id, number)
             self.progress(f"round {number}: opened; participants train, encrypt and submit")
         view = self._until(
             watch, task, number, limit,
@@ -244,7 +243,7 @@ class Coordinator:
             )  # fmt: skip
             if view.round.status not in FINAL_STATUSES:
                 self.progress(f"round {number}: undecided after its decision deadline; failing it")
-                self._submit_unless_moved_on(task, number, "FailRound")
+                self._submit_unless_moved_on(task, number, training.fail_round)
                 view = self._read(task, number)
         LOG.info("round %d: %s", number, view.round.status)
         seconds = time.perf_counter() - started
@@ -253,19 +252,19 @@ class Coordinator:
     def _close_or_fail(self, task: TaskRecord, view: RoundView) -> RoundView:
         number, count = view.round.round, len(view.submissions)
         if count >= task.quorum:
-            self._submit_unless_moved_on(task, number, "CloseRound")
+            self._submit_unless_moved_on(task, number, training.close_round)
             self.progress(f"round {number}: closed with {count} updates; participants decrypt")
         else:
             self.progress(f"round {number}: deadline passed below the quorum; failing it")
-            self._submit_unless_moved_on(task, number, "FailRound")
+            self._submit_unless_moved_on(task, number, training.fail_round)
         return self._read(task, number)
 
-    def _submit_unless_moved_on(self, task: TaskRecord, number: int, function: str) -> None:
+    def _submit_unless_moved_on(self, task: TaskRecord, number: int, step: RoundStep) -> None:
         """Submit a round transaction; a refusal because someone else moved the round first (a
         participant closed or failed it) is not an error, any other is raised."""
         status = self._read(task, number).round.status
         try:
-            self.contract.submit(function, task.id, str(number))
+            step(self.contract, task.id, number)
         except ContractError:
             if self._read(task, number).round.status == status:
                 raise

@@ -17,6 +17,7 @@ import logging
 
 import numpy as np
 
+from fedledger.contract import training
 from fedledger.errors import EncodingError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.evaluation import evaluate_accuracy
@@ -85,8 +86,9 @@ def publish_share(
     report.share_bytes, report.decrypted = len(encoded), True
     LOG.info("round %d: share computed", number)
     steps.submit_while(
-        task, number, ROUND_CLOSED, "SubmitDecryptionShare", task.id, str(number), encoded
-    )
+        task, number, ROUND_CLOSED,
+        lambda: training.submit_decryption_share(steps.contract, task.id, number, encoded),
+    )  # fmt: skip
 
 
 def derive_weights(

@@ -31,11 +31,13 @@ the policy (``TaskRefused``, before anything is submitted).
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
+from fedledger.contract import training
+from fedledger.contract.lookup import or_none
 from fedledger.errors import FedLedgerError
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.fedavg import scale_update
@@ -44,6 +46,7 @@ from fedledger.learning.training import TrainingConfig
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import Contract
 from fedledger.protocol.round_records import RoundRecord
+from fedledger.protocol.round_requests import UpdateRequest
 from fedledger.protocol.rounds import (
     FINAL_STATUSES,
     ROUND_ACCEPTED,
@@ -51,7 +54,7 @@ from fedledger.protocol.rounds import (
     ROUND_FAILED,
     ROUND_OPEN,
 )
-from fedledger.roles.ledger_io import Watch, get_task, query_or_none, task_events
+from fedledger.roles.ledger_io import WaitTimeout, Watch, get_task, task_events
 from fedledger.roles.metering import MeteredContract, PhaseTimer
 from fedledger.roles.model_io import weights_from_bytes, weights_hash
 from fedledger.roles.training.checkpoints import ModelStore
@@ -82,12 +85,24 @@ __all__ = [
 ]
 
 LOG = logging.getLogger("fedledger.participant")
+_A = TypeVar("_A")
 
 MISSED = "missed"  # this party's update did not make it into the round
 
 
 class DivergedFromMajority(FedLedgerError):
     """A majority accepted global weights other than those this participant derived."""
+
+
+
+def _published(watch: Watch, read: Callable[[], _A], what: str, timeout: float) -> _A:
+    """Wait until ``read()`` finds its asset on the ledger; return it. Raises WaitTimeout."""
+    found = watch.until(
+        lambda: or_none(read), lambda item: item is not None, what=what, timeout=timeout
+    )
+    if found is None:  # pragma: no cover - the predicate refuses None
+        raise WaitTimeout(f"{what} vanished")
+    return found
 
 
 class Participant:
@@ -135,24 +150,24 @@ class Participant:
         task = get_task(self.contract, task_id)
         public = check_task(task, self.party_id, self.policy)
         if self.party_id not in task.approvals and task.status == "proposed":
-            self.contract.submit("ApproveTask", task_id)
+            training.approve_task(self.contract, task_id)
         watch = Watch(None, fallback_seconds=1.0)
-        envelope = watch.until(
-            lambda: query_or_none(self.contract, "GetKeyEnvelope", task_id, self.party_id),
-            lambda found: found is not None,
-            what=f"this party's key share of {task_id}",
-            timeout=timeout,
+        envelope = _published(
+            watch,
+            lambda: training.get_key_envelope(self.contract, task_id, self.party_id),
+            f"this party's key share of {task_id}",
+            timeout,
         )
         keys = public.open_keys(
-            base64.b64decode(envelope["envelope"]), self._kx_private_key, self.party_id
+            base64.b64decode(envelope.envelope), self._kx_private_key, self.party_id
         )
-        stored = watch.until(
-            lambda: query_or_none(self.contract, "GetModelWeights", task_id),
-            lambda found: found is not None,
-            what=f"the initial weights of {task_id}",
-            timeout=timeout,
+        stored = _published(
+            watch,
+            lambda: training.get_model_weights(self.contract, task_id),
+            f"the initial weights of {task_id}",
+            timeout,
         )
-        initial = weights_from_bytes(base64.b64decode(stored["weights"]))
+        initial = weights_from_bytes(base64.b64decode(stored.weights))
         if weights_hash(initial) != task.initial_weights_hash:
             raise FedLedgerError(f"the initial weights of {task_id} do not match its digest")
         state = TaskState(
@@ -281,12 +296,13 @@ class Participant:
         with timer("encrypt"):
             scaled = scale_update(update, own, task.total_samples)
             encrypted = state.keys.encrypt_update(scaled.tolist(), number, self.party_id)
-            request = {"vector": encrypted.vector, "samples": own, "proof": encrypted.proof}
+            request = UpdateRequest(vector=encrypted.vector, samples=own, proof=encrypted.proof)
         report.clipped_values = encrypted.clipped
         report.update_bytes = len(encrypted.vector)
         return self.steps.submit_while(
-            task, number, ROUND_OPEN, "SubmitUpdate", task.id, str(number), json.dumps(request)
-        )
+            task, number, ROUND_OPEN,
+            lambda: training.submit_update(self.contract, task.id, number, request),
+        )  # fmt: skip
 
     def _adopt(self, state: TaskState, record: RoundRecord, derived: Derived) -> None:
         """Make an accepted round's weights this party's global model, if they are its own."""

@@ -9,12 +9,13 @@ round is closed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fedledger.contract import training
 from fedledger.learning.strategy import StrategyState
 from fedledger.protocol.round_records import RoundView
+from fedledger.protocol.round_requests import ResultRequest
 from fedledger.protocol.rounds import ROUND_CLOSED
 from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.round_steps import RoundSteps
@@ -58,16 +59,16 @@ class RoundReport:
         return asdict(self)
 
 
-def round_result(report: RoundReport, derived: Derived) -> dict[str, Any]:
-    """The ReportResult payload: the derived digest and accuracies, or the decode error."""
+def round_result(report: RoundReport, derived: Derived) -> ResultRequest:
+    """The ReportResult request: the derived digest and accuracies, or the decode error."""
     if derived.weights is None:
-        return {"decode_error": derived.decode_error}
+        return ResultRequest(decode_error=derived.decode_error)
     accuracy, base = report.local_accuracy or 0.0, report.base_accuracy or 0.0
-    return {
-        "weights_hash": report.weights_hash,
-        "accuracy_bp": round(accuracy * 10000),
-        "base_accuracy_bp": round(base * 10000),
-    }
+    return ResultRequest(
+        weights_hash=report.weights_hash,
+        accuracy_bp=round(accuracy * 10000),
+        base_accuracy_bp=round(base * 10000),
+    )
 
 
 def report_result(
@@ -77,7 +78,8 @@ def report_result(
     record = view.round
     if not report.contributed or record.status != ROUND_CLOSED:
         return
+    request = round_result(report, derived)
     steps.submit_while(
-        state.task, record.round, ROUND_CLOSED, "ReportResult", state.task.id,
-        str(record.round), json.dumps(round_result(report, derived)),
+        state.task, record.round, ROUND_CLOSED,
+        lambda: training.report_result(steps.contract, state.task.id, record.round, request),
     )  # fmt: skip

@@ -63,7 +63,7 @@ class RoundSteps:
         return max(120.0, 3.0 * task.round_seconds)
 
     def submit_while(
-        self, task: TaskRecord, number: int, status: str, function: str, *args: str
+        self, task: TaskRecord, number: int, status: str, step: Callable[[], object]
     ) -> bool:
         """Submit a step of round ``number`` that only makes sense while it is ``status``.
 
@@ -71,7 +71,7 @@ class RoundSteps:
         is raised (ContractError).
         """
         try:
-            self.contract.submit(function, *args)
+            step()
         except ContractError:
             view = get_round(self.contract, task.id, number)
             if view is None or not _still(view.round, status, self.pacing.clock()):

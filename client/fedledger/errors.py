@@ -20,6 +20,7 @@ FedLedgerError                  root [protocol.errors, so that the chaincode sha
 ├── PredictionError             the prediction service refused or failed a call (gRPC status)
 ├── EnrichmentError             paid enrichment: a model envelope or digest does not match
 ├── SimulationError             a simulation's settings cannot work (participants, threshold)
+├── RoleProcessError            a role run as a process failed, stalled or printed a bad line
 ├── LedgerError                 talking to a ledger (Fabric Gateway or in-memory)
 │   ├── ContractError           the chaincode rejected the transaction (its message verbatim)
 │   │   └── AssetNotFound       … because the asset it names does not exist (status 404)
@@ -65,6 +66,7 @@ __all__ = [
     "NetworkError",
     "PredictionError",
     "ProtocolError",
+    "RoleProcessError",
     "SimulationError",
 ]
 
@@ -181,3 +183,8 @@ class NetworkError(FedLedgerError):
 class EnrichmentError(FedLedgerError):
     """A plan's model cannot be used: its envelope does not open to the weights the ledger names
     (wrong digest or length), or the plan is not in the state the step needs."""
+
+
+class RoleProcessError(FedLedgerError):
+    """A ``fedledger`` command run as a process exited, stalled, reported an error or printed an
+    event line that does not parse (the message names the process and, for a line, the field)."""

@@ -23,10 +23,17 @@ from typing import Any
 import numpy as np
 import pytest
 from support.keys import SAFE_2048_P, SAFE_2048_Q
-from support.processes import RoleProcess
 
 from fedledger.network.local import LocalNetwork
 from fedledger.roles.training.dataplan import DataPlan, participant_data
+from fedledger.runner.events import (
+    COORDINATOR_EVENTS,
+    PARTICIPANT_EVENTS,
+    Finished,
+    Joined,
+    Ready,
+)
+from fedledger.runner.processes import RoleProcess
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 
@@ -39,15 +46,9 @@ TASK_SECONDS = 600.0
 
 def _fedledger(state: Path, *argv: str) -> Any:
     """Run one `fedledger ... --json` command to its end; return its JSON output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "fedledger.cli.main", *argv, "--json", "--state", str(state)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, (argv, done.stdout, done.stderr[-2000:])
-    return json.loads(done.stdout)
+    command = RoleProcess("-".join(argv[:2]), [*argv, "--json", "--state", str(state)],
+                          state / "logs")  # fmt: skip
+    return command.start().result(300)
 
 
 def _own_data(folder: Path) -> dict[str, Path]:
@@ -88,19 +89,20 @@ def test_a_task_proposed_by_file_runs_with_every_role_a_process_and_the_admin_re
             ["participant", "run", "--json", "--state", str(state), "--org", org,
              "--user", PARTICIPANT_USER, "--data", str(files[org]), "--coordinator", coordinator],
             logs,
+            PARTICIPANT_EVENTS,
         ).start()
         for org in ORGS
     }  # fmt: skip
     processes.extend(participants.values())
-    ready = {org: p.wait_for("ready", START_SECONDS) for org, p in participants.items()}
+    ready = {org: p.wait_for(Ready, START_SECONDS) for org, p in participants.items()}
     task_file = tmp_path / "task.toml"
     task_file.write_text(
         f'model = "mlp32"\nrounds = {ROUNDS}\nthreshold = 2\nround_seconds = 300\n'
-        f'[[participants]]\nparty = "{ready["Org1"]["party"]}"\n'
-        f"samples = {ready['Org1']['samples']}\n"
+        f'[[participants]]\nparty = "{ready["Org1"].party}"\n'
+        f"samples = {ready['Org1'].samples}\n"
         + "".join(
-            f'[[participants]]\nparty = "{ready[org]["party"]}"\n'
-            f'advertisement = "{ready[org]["advertisement"]}"\n'
+            f'[[participants]]\nparty = "{ready[org].party}"\n'
+            f'advertisement = "{ready[org].advertisement}"\n'
             for org in ("Org2", "Org3")
         )
     )
@@ -113,16 +115,17 @@ def test_a_task_proposed_by_file_runs_with_every_role_a_process_and_the_admin_re
     )  # fmt: skip
     task = proposed["task"]
     for process in participants.values():
-        assert process.wait_for("joined", START_SECONDS)["task"] == task
+        assert process.wait_for(Joined, START_SECONDS).task == task
     driver = RoleProcess(
         "coordinator",
         ["coordinator", "run", "--json", "--state", str(state), "--org", "Org1",
          "--user", COORDINATOR_USER, "--task", task],
         logs,
+        COORDINATOR_EVENTS,
     ).start()  # fmt: skip
     processes.append(driver)
     for process in [driver, *participants.values()]:
-        process.wait_for("finished", TASK_SECONDS)
+        process.wait_for(Finished, TASK_SECONDS)
         assert process.exit_code(60) == 0, process.log_tail()
 
     assert proposed["proposer"] == coordinator
@@ -131,7 +134,7 @@ def test_a_task_proposed_by_file_runs_with_every_role_a_process_and_the_admin_re
     assert [t["status"] for t in mine] == ["finished"]
     record = _fedledger(state, "query", "task", "--task", task)
     samples = {p["party"]: p["samples"] for p in record["participants"]}
-    assert samples == {ready[org]["party"]: ready[org]["samples"] for org in ORGS}
+    assert samples == {ready[org].party: ready[org].samples for org in ORGS}
     rounds = record["round_records"]
     assert [r["status"] in ("accepted", "rejected") for r in rounds] == [True] * ROUNDS
 
@@ -141,17 +144,19 @@ def test_a_task_proposed_by_file_runs_with_every_role_a_process_and_the_admin_re
     )
     assert hashlib.sha256(aggregate_file.read_bytes()).hexdigest() == aggregate["digest"]
     assert aggregate["digest"] == rounds[0]["aggregate"]["digest"]
-    party = ready["Org2"]["party"]
+    party = ready["Org2"].party
     update_file = tmp_path / "update.bin"
     update = _fedledger(
         state, "query", "update", "--task", task, "--round", "2", "--party", party,
         "--out", str(update_file),
     )  # fmt: skip
     assert hashlib.sha256(update_file.read_bytes()).hexdigest() == update["digest"]
-    advert = _fedledger(state, "query", "advertisement", ready["Org3"]["advertisement"])
+    advertisement = ready["Org3"].advertisement
+    assert advertisement is not None  # a first start advertises its data
+    advert = _fedledger(state, "query", "advertisement", advertisement)
     assert (advert["owner_party"], advert["samples"]) == (
-        ready["Org3"]["party"],
-        ready["Org3"]["samples"],
+        ready["Org3"].party,
+        ready["Org3"].samples,
     )
     events = subprocess.run(
         [sys.executable, "-m", "fedledger.cli.main", "events", "--json", "--wait", "10",

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from support.keys import SAFE_2048_P, SAFE_2048_Q
-from support.processes import RoleProcess
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
@@ -32,6 +31,16 @@ from fedledger.protocol.round_records import RoundView
 from fedledger.roles.ledger_io import get_round, get_task, query, register_party
 from fedledger.roles.training.coordinator import Coordinator, TaskPlan
 from fedledger.roles.training.decryptors import chosen_decryptors
+from fedledger.runner.events import (
+    COORDINATOR_EVENTS,
+    PARTICIPANT_EVENTS,
+    Finished,
+    Joined,
+    ParticipantRound,
+    Ready,
+    Started,
+)
+from fedledger.runner.processes import RoleProcess
 
 pytestmark = [pytest.mark.fabric, pytest.mark.faults, pytest.mark.slow]
 
@@ -86,12 +95,13 @@ def _start(network: LocalNetwork, logs: Path, user: str, coordinator_user: str) 
              "--index", str(index), "--participants", str(len(ORGS)),
              "--coordinator", coordinator_id],
             logs,
+            PARTICIPANT_EVENTS,
         ).start()
         for index, org in enumerate(ORGS, start=1)
     }  # fmt: skip
-    ready = {org: p.wait_for("ready", START_SECONDS) for org, p in participants.items()}
+    ready = {org: p.wait_for(Ready, START_SECONDS) for org, p in participants.items()}
     records = [
-        {**query(contract, "GetParty", ready[org]["party"]), "samples": ready[org]["samples"]}
+        {**query(contract, "GetParty", ready[org].party), "samples": ready[org].samples}
         for org in ORGS
     ]
     plan = TaskPlan(model="mlp32", rounds=ROUNDS, threshold=2)
@@ -99,15 +109,16 @@ def _start(network: LocalNetwork, logs: Path, user: str, coordinator_user: str) 
         plan, records, initial_weights("mlp32", seed=0), _keypair()
     )
     for process in participants.values():
-        assert process.wait_for("joined", START_SECONDS)["task"] == task
+        assert process.wait_for(Joined, START_SECONDS).task == task
     coordinator = RoleProcess(
         "coordinator",
         ["coordinator", "run", "--json", "--state", state, "--org", "Org1", "--user",
          coordinator_user, "--task", task],
         logs,
+        COORDINATOR_EVENTS,
     ).start()  # fmt: skip
-    coordinator.wait_for("started", START_SECONDS)
-    parties = {org: ready[org]["party"] for org in ORGS}
+    coordinator.wait_for(Started, START_SECONDS)
+    parties = {org: ready[org].party for org in ORGS}
     return Training(network, task, contract, coordinator, participants, parties)
 
 
@@ -132,7 +143,7 @@ def _check_finished(training: Training, faulty_round: int) -> None:
     """The task ended; rounds decided; reports match the ledger; peers hold one chain."""
     processes = [training.coordinator, *training.participants.values()]
     for process in processes:
-        process.wait_for("finished", TASK_SECONDS)
+        process.wait_for(Finished, TASK_SECONDS)
         assert process.exit_code(30) == 0, process.log_tail()
     assert get_task(training.contract, training.task).status == "finished"
     views = {n: training.round(n) for n in range(1, ROUNDS + 1)}
@@ -144,18 +155,18 @@ def _check_finished(training: Training, faulty_round: int) -> None:
     final = accepted[-1].round.result.weights_hash if accepted else None  # type: ignore[union-attr]
     for org, process in training.participants.items():
         party = training.parties[org]
-        lines = [line for line in process.seen if line["event"] == "round"]
+        lines = [line for line in process.seen if isinstance(line, ParticipantRound)]
         for line in lines:
-            view = views[line["round"]]
+            view = views[line.round]
             assert view is not None
-            if line["contributed"] and view.round.aggregate is not None:
-                assert party in view.round.aggregate.contributors, (org, line["round"])
-            if line["decrypted"]:
-                assert party in view.share_parties, (org, line["round"])
+            if line.contributed and view.round.aggregate is not None:
+                assert party in view.round.aggregate.contributors, (org, line.round)
+            if line.decrypted:
+                assert party in view.share_parties, (org, line.round)
         last = lines[-1]
-        assert last["round"] == ROUNDS
+        assert last.round == ROUNDS
         if final is not None and views[ROUNDS].round.status == "accepted":  # type: ignore[union-attr]
-            assert last["weights_hash"] == final, org
+            assert last.weights_hash == final, org
     faults.wait_peers_consistent(training.network)
 
 
@@ -174,11 +185,11 @@ def test_a_participant_killed_between_its_update_and_its_share_rejoins_and_the_t
     assert view is not None and victim_party not in view.share_parties
     process.start(["participant", "run", "--json", "--org", victim, "--user", "User13",
                    "--state", str(training.network.layout.profile_file.parent)])  # fmt: skip
-    rejoined = process.wait_for("joined", START_SECONDS)
+    rejoined = process.wait_for(Joined, START_SECONDS)
 
-    assert rejoined["task"] == training.task
+    assert rejoined.task == training.task
     if training.round(1).round.status == "accepted":  # type: ignore[union-attr]
-        assert rejoined["restored_rounds"] == [1]  # its checkpoint, confirmed by the ledger
+        assert rejoined.restored_rounds == [1]  # its checkpoint, confirmed by the ledger
     _check_finished(training, faulty_round=2)
 
 

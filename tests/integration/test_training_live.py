@@ -9,10 +9,8 @@ ledger; a second task exercises the refusals on an open round.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import numpy as np
 import pytest
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
-from fedledger.crypto.envelope import generate_private_key, public_key_bytes
+from fedledger.consortium import runner
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.quorum import decrypt_aggregate
 from fedledger.crypto.vectors import encrypt_update
@@ -32,11 +30,10 @@ from fedledger.learning.training import train_local
 from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.protocol.ciphervec import CipherVector
 from fedledger.protocol.popk import ProofContext
-from fedledger.roles.ledger_io import get_aggregate, get_round, get_share, register_party
+from fedledger.roles.ledger_io import get_aggregate, get_round, get_share
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.dataplan import DataPlan, participant_data
-from fedledger.roles.training.participant import LocalTraining, Participant, RoundReport, TaskState
-from fedledger.roles.training.task_policy import TaskPolicy
+from fedledger.roles.training.participant import Participant, RoundReport, TaskState
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 
@@ -49,15 +46,12 @@ def _keypair() -> tuple[PublicKey, PrivateKey]:
     return public, PrivateKey(public, SAFE_2048_P, SAFE_2048_Q)
 
 
-def _kx() -> tuple[bytes, str]:
-    key = generate_private_key()
-    return key, base64.b64encode(public_key_bytes(key)).decode()
-
-
 @dataclass
 class Consortium:
-    """The live consortium: contracts, participants (with their data) and the coordinator."""
+    """The live consortium: the library's runner over Gateway connections, its coordinator,
+    contracts, participants (with their data) and party records."""
 
+    runner: runner.Consortium
     coordinator: Coordinator
     coordinator_contract: GatewayContract
     contracts: list[GatewayContract]
@@ -83,51 +77,35 @@ class Run:
 
 @pytest.fixture(scope="module")
 def consortium(fabric_profile: Path) -> Iterator[Consortium]:
+    opened: list[GatewayContract] = []
+
+    def contract_for(name: str) -> GatewayContract:
+        org, user = ("Org1", "Admin") if name == "coordinator" else (name, "User2")
+        opened.append(connect(fabric_profile, org=org, user=user))
+        return opened[-1]
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(models.MODELS, MODEL, ModelSpec(MODEL, hidden=8))
-        coordinator_contract = connect(fabric_profile, org="Org1", user="Admin")
-        contracts = [connect(fabric_profile, org=f"Org{i}", user="User2") for i in (1, 2, 3)]
+        plan = DataPlan(participants=3, seed=0)
+        data = [participant_data(plan, index) for index in (1, 2, 3)]
         try:
-            coordinator_party = register_party(coordinator_contract, ["coordinator"], _kx()[1])
-            policy = TaskPolicy.trusting([coordinator_party["id"]])
-            plan = DataPlan(participants=3, seed=0)
-            participants, records = [], []
-            for index, contract in enumerate(contracts, start=1):
-                key, public = _kx()
-                party = register_party(contract, ["trainer"], public)
-                data = participant_data(plan, index)
-                participants.append(
-                    Participant(
-                        contract,
-                        party["id"],
-                        key,
-                        data,
-                        policy=policy,
-                        training=LocalTraining(seed=index),
-                    )
-                )
-                records.append({**party, "samples": len(data.train)})
+            made = runner.Consortium(contract_for, data)
             yield Consortium(
-                Coordinator(coordinator_contract), coordinator_contract, contracts, participants,
-                records,
+                made, made.coordinator, opened[0], opened[1:], [m.role for m in made.members],
+                made.parties,
             )  # fmt: skip
         finally:
-            for contract in [*contracts, coordinator_contract]:
+            for contract in opened:
                 contract.close()
 
 
 @pytest.fixture(scope="module")
 def run(consortium: Consortium) -> Run:
     task_id = consortium.propose()
-    states = [p.join(task_id) for p in consortium.participants]
+    states = consortium.runner.join(task_id)
     consortium.coordinator.wait_active(task_id, 120)
-    with ThreadPoolExecutor(max_workers=len(states)) as pool:
-        futures = [
-            pool.submit(p.run_task, s) for p, s in zip(consortium.participants, states, strict=True)
-        ]
-        outcomes = consortium.coordinator.run_task(task_id, timeout=600)
-        reports = [future.result(timeout=600) for future in futures]
-    return Run(task_id, outcomes, reports, states)
+    done = consortium.runner.run_task(task_id, states, timeout=600)
+    return Run(task_id, done.outcomes, done.reports, states)
 
 
 def test_every_round_is_decided_and_the_task_finishes(run: Run, consortium: Consortium) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 import pytest
 
+from fedledger.consortium import runner
+from fedledger.consortium.runner import Member, RoleOptions
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.crypto.vectors import encrypt_update
@@ -27,20 +27,14 @@ from fedledger.learning import models
 from fedledger.learning.datasets import Dataset
 from fedledger.learning.local_data import LocalData
 from fedledger.learning.models import ModelSpec, parameter_count
-from fedledger.ledger.events import EventFeed
+from fedledger.ledger.interface import Contract
 from fedledger.ledger.memory import InMemoryContract, InMemoryLedger, ManualClock
 from fedledger.protocol.popk import ProofContext
-from fedledger.roles.ledger_io import Watch, get_task, register_party, task_events
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome, TaskPlan
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import (
-    LocalTraining,
-    Pacing,
-    Participant,
-    RoundReport,
-    TaskState,
-)
-from fedledger.roles.training.task_policy import TaskPolicy
+from fedledger.roles.training.participant import Participant, RoundReport, TaskState
+from fedledger.roles.training.participant_config import Pacing
 from support.identities import make_identity
 from support.keys import SAFE_2048_P, SAFE_2048_Q
 
@@ -62,18 +56,8 @@ def _data(count: int, seed: int) -> Dataset:
     return Dataset(x, rng.integers(0, 10, size=count).astype(np.int64))
 
 
-@dataclass
-class Member:
-    """A participant: its contract, party record, X25519 key and role object."""
-
-    contract: InMemoryContract
-    party: dict[str, Any]
-    kx_key: bytes
-    role: Participant
-
-
 class Consortium:
-    """The consortium on one in-memory ledger (module docstring)."""
+    """The consortium on one in-memory ledger (module docstring), run by the library's runner."""
 
     def __init__(self, decryptors: DecryptorPolicy | None = None) -> None:
         self.decryptors = decryptors or DecryptorPolicy(standby_seconds=5.0)
@@ -81,33 +65,26 @@ class Consortium:
         self._patch.setitem(models.MODELS, TINY, ModelSpec(TINY, hidden=1))
         self.clock = ManualClock()
         self.ledger = InMemoryLedger(clock=self.clock)
-        self.coordinator_contract = self.ledger.contract(make_identity("Org0MSP", "coordinator"))
-        coordinator = register_party(self.coordinator_contract, ["coordinator"], self._kx()[1])
-        self.coordinator_id: str = coordinator["id"]
-        self.coordinator = Coordinator(
-            self.coordinator_contract, clock=self.now, fallback_seconds=0.2
+        self.runner = runner.Consortium(
+            self._contract_for,
+            [LocalData(_data(n, i), _data(20, 100 + i), None) for i, n in enumerate(SAMPLES, 1)],
+            make_role=RoleOptions(
+                decryptors=self.decryptors, pacing=Pacing(fallback_seconds=0.2, clock=self.now)
+            ),
+            make_coordinator=lambda c: Coordinator(c, clock=self.now, fallback_seconds=0.2),
         )
-        self.policy = TaskPolicy.trusting([self.coordinator_id])
-        self.members = [self._member(index) for index in (1, 2, 3)]
+        self.coordinator_contract = self.runner.coordinator_contract
+        self.coordinator_id = self.runner.coordinator_id
+        self.coordinator = self.runner.coordinator
+        self.policy = self.runner.policy
+        self.members = self.runner.members
         self.stranger = self.ledger.contract(make_identity("Org9MSP", "stranger"))
         register_party(self.stranger, ["trainer", "coordinator"], self._kx()[1])
 
-    def _member(self, index: int) -> Member:
-        contract = self.ledger.contract(make_identity(f"Org{index}MSP", f"trainer{index}"))
-        key, public = self._kx()
-        party = register_party(contract, ["trainer"], public)
-        samples = SAMPLES[index - 1]
-        role = Participant(
-            contract,
-            party["id"],
-            key,
-            LocalData(_data(samples, index), _data(20, 100 + index), None),
-            policy=replace(self.policy, expected_samples=samples),
-            training=LocalTraining(seed=index),
-            decryptors=self.decryptors,
-            pacing=Pacing(fallback_seconds=0.2, clock=self.now),
-        )
-        return Member(contract, {**party, "samples": samples}, key, role)
+    def _contract_for(self, name: str) -> Contract:
+        if name == "coordinator":
+            return self.ledger.contract(make_identity("Org0MSP", "coordinator"))
+        return self.ledger.contract(make_identity(f"{name}MSP", f"trainer{name[3:]}"))
 
     @staticmethod
     def _kx() -> tuple[bytes, str]:
@@ -145,21 +122,14 @@ class Consortium:
     def play_round(
         self, task_id: str, states: Sequence[TaskState], number: int
     ) -> tuple[RoundOutcome, list[RoundReport]]:
-        """Play round ``number`` with the real roles: the coordinator here, every participant in
-        a thread of its own (as separate processes would). Returns the coordinator's outcome and
-        the participants' reports; a participant's exception is raised here."""
-        task = get_task(self.coordinator_contract, task_id)
-        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
-            futures = [
-                pool.submit(member.role.run_round, state, number)
-                for member, state in zip(self.members, states, strict=True)
-            ]
-            with EventFeed(self.coordinator_contract, accept=task_events(task_id)) as feed:
-                outcome = self.coordinator.run_round(
-                    task, number, Watch(feed, fallback_seconds=0.2)
-                )
-            reports = [future.result(timeout=120) for future in futures]
-        return outcome, reports
+        """Play round ``number`` with the real roles (:meth:`runner.Consortium.play_round`)."""
+        return self.runner.play_round(task_id, states, number)
+
+    def run_task(
+        self, task: str, states: Sequence[TaskState], roles: Sequence[Participant] | None = None
+    ) -> runner.TaskRun:
+        """Run ``task`` to its end from ``states`` (:meth:`runner.Consortium.run_task`)."""
+        return self.runner.run_task(task, states, timeout=120, roles=roles)
 
     def __enter__(self) -> Consortium:
         return self
@@ -176,14 +146,8 @@ class Consortium:
 def run_whole_task(
     consortium: Consortium, task: str
 ) -> tuple[list[RoundOutcome], list[list[RoundReport]], list[TaskState]]:
-    """Run ``task`` to its end with the real roles: the coordinator in this thread, each
-    participant in a thread of its own. Returns the outcomes, reports and final states."""
-    states = [m.role.join(task, timeout=1) for m in consortium.members]
-    with ThreadPoolExecutor(max_workers=len(states)) as pool:
-        futures = [
-            pool.submit(member.role.run_task, state)
-            for member, state in zip(consortium.members, states, strict=True)
-        ]
-        outcomes = consortium.coordinator.run_task(task, timeout=120)
-        reports = [future.result(timeout=120) for future in futures]
-    return outcomes, reports, states
+    """Every member joins ``task`` and plays it to its end with the real roles. Returns the
+    outcomes, each member's reports and the final states."""
+    states = consortium.runner.join(task, timeout=1)
+    run = consortium.run_task(task, states)
+    return run.outcomes, run.reports, states

@@ -10,19 +10,15 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import queue
-import subprocess
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TypeVar
 
 from fedledger.cli import demo_enrich, demo_report
+from fedledger.cli.demo_network import network_for_demo
 from fedledger.cli.demo_predict import run_predict_phase
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
-from fedledger.cli.network_cmd import bring_up
 from fedledger.cli.output import log_steps_to, progress, say
 from fedledger.cli.paths import Paths
 from fedledger.crypto.envelope import public_key_bytes
@@ -40,6 +36,10 @@ from fedledger.roles.training.coordinator import (
     generate_task_key,
 )
 from fedledger.roles.training.round_summary import summarise_round
+from fedledger.runner.events import PARTICIPANT_EVENTS, Event, Finished, ParticipantRound, Ready
+from fedledger.runner.processes import RoleProcess
+
+E = TypeVar("E", bound=Event)
 
 COORDINATOR_ORG, COORDINATOR_USER = "Org1", "Admin"
 STRATEGIES = PRESETS
@@ -48,115 +48,39 @@ ROUND_TIMEOUT = 1200.0
 
 
 class ParticipantProcesses:
-    """The participant processes and a queue of the JSON lines they print."""
+    """One `fedledger participant run --json` process per participant org."""
 
     def __init__(self, paths: Paths, args: argparse.Namespace, coordinator: str) -> None:
-        self.lines: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
-        self.procs: dict[str, subprocess.Popen[str]] = {}
-        self.logs: dict[str, Path] = {}
-        self.backlog: list[tuple[str, dict[str, Any]]] = []
-        logs = paths.state / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        self.procs: dict[str, RoleProcess] = {}
         for index in range(1, args.participants + 1):
             org = f"Org{index}"
             argv = [
-                sys.executable,
-                "-m",
-                "fedledger.cli.main",
-                "participant",
-                "run",
-                "--json",
-                "--org",
-                org,
-                "--state",
-                str(paths.state),
-                "--index",
-                str(index),
-                "--participants",
-                str(args.participants),
-                "--partition",
-                args.partition,
-                "--seed",
-                str(args.seed),
-                "--coordinator",
-                coordinator,
-                "--decryptors",
-                args.decryptors,
+                "participant", "run", "--json", "--org", org, "--state", str(paths.state),
+                "--index", str(index), "--participants", str(args.participants),
+                "--partition", args.partition, "--seed", str(args.seed),
+                "--coordinator", coordinator, "--decryptors", args.decryptors,
                 *(["--mnist", args.mnist] if args.mnist else []),
-            ]
-            self.logs[org] = logs / f"participant-{org}.log"
-            with open(self.logs[org], "w") as err:
-                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
-            self.procs[org] = proc
-            threading.Thread(target=self._read, args=(org, proc.stdout), daemon=True).start()
+            ]  # fmt: skip
+            self.procs[org] = RoleProcess(
+                f"participant-{org}", argv, paths.state / "logs", PARTICIPANT_EVENTS
+            ).start()
 
-    def _read(self, org: str, stream: IO[str] | None) -> None:
-        if stream is None:
-            return
-        for raw in stream:
-            try:
-                self.lines.put((org, json.loads(raw)))
-            except json.JSONDecodeError:
-                continue
-        self.lines.put((org, {"event": "exited"}))
-
-    def next_line(self, timeout: float) -> tuple[str, dict[str, Any]]:
-        """The next line from any participant; raises FedLedgerError if none comes in time."""
-        try:
-            return self.lines.get(timeout=timeout)
-        except queue.Empty as exc:
-            raise FedLedgerError(f"no participant reported anything for {timeout:.0f}s") from exc
-
-    def collect(self, event: str, count: int, timeout: float) -> dict[str, dict[str, Any]]:
-        """Wait for ``event`` from ``count`` participants; fail if one exits first.
-
-        Lines of other events that arrive meanwhile are kept for later calls, in order.
-        """
-        seen: dict[str, dict[str, Any]] = {}
+    def collect(self, kind: type[E], timeout: float) -> dict[str, E]:
+        """Every participant's next line of ``kind``, by org; RoleProcessError if one fails."""
         deadline = time.monotonic() + timeout
-        kept: list[tuple[str, dict[str, Any]]] = []
-        backlog, self.backlog = self.backlog, []
-        while len(seen) < count:
-            if backlog:
-                org, line = backlog.pop(0)
-            else:
-                org, line = self.next_line(max(1.0, deadline - time.monotonic()))
-            if line["event"] == event and org not in seen:
-                seen[org] = line
-            elif line["event"] == "exited" and org not in seen:
-                code = self.procs[org].wait()
-                raise FedLedgerError(
-                    f"participant {org} exited (status {code}) before '{event}'; its log "
-                    f"logs/participant-{org}.log says: {self._last_log_line(org)}"
-                )
-            else:
-                kept.append((org, line))
-        self.backlog = kept + backlog
-        return seen
+        return {
+            org: proc.wait_for(kind, max(1.0, deadline - time.monotonic()))
+            for org, proc in self.procs.items()
+        }
 
     def check_alive(self) -> None:
-        """Raise FedLedgerError naming a participant that exited before the task finished."""
-        for org, proc in self.procs.items():
-            code = proc.poll()
-            if code not in (None, 0):
-                raise FedLedgerError(
-                    f"participant {org} exited with status {code}; its log "
-                    f"logs/participant-{org}.log says: {self._last_log_line(org)}"
-                )
-
-    def _last_log_line(self, org: str) -> str:
-        lines = [ln for ln in self.logs[org].read_text(errors="replace").splitlines() if ln.strip()]
-        return lines[-1] if lines else "(nothing)"
+        """Raise RoleProcessError naming a participant that exited before the task finished."""
+        for proc in self.procs.values():
+            proc.check_running()
 
     def stop(self) -> None:
         for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            proc.stop()
 
 
 def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
@@ -175,12 +99,7 @@ def cmd_demo(paths: Paths, args: argparse.Namespace) -> int:
         args.orgs = args.participants + 1
         if args.partition == "iid":
             args.partition = "skewed:7,8,9"
-    network, fresh, seconds = bring_up(paths, args)
-    if len(network.topo.orgs) < args.orgs:
-        raise FedLedgerError(
-            f"the running network has {len(network.topo.orgs)} orgs but the demo needs "
-            f"{args.orgs}; run 'fedledger network down --purge' first"
-        )
+    network, fresh, seconds = network_for_demo(paths, args)
     say(
         f"network {'started' if fresh else 'already running'} ({seconds:.1f}s): "
         f"{len(network.topo.orgs)} orgs, channel {network.topo.channel}"
@@ -244,12 +163,12 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
             contract, ["coordinator"], base64.b64encode(public_key_bytes(kx_key)).decode()
         )
         progress(f"starting {args.participants} participant processes (loading TensorFlow)")
-        ready = parts.collect("ready", args.participants, READY_TIMEOUT)
+        ready = parts.collect(Ready, READY_TIMEOUT)
         records = []
         for index in range(1, args.participants + 1):
             line = ready[f"Org{index}"]
-            party = query(contract, "GetParty", line["party"])
-            records.append({**party, "samples": line["samples"]})
+            party = query(contract, "GetParty", line.party)
+            records.append({**party, "samples": line.samples})
         coordinator = Coordinator(contract, progress=progress, watchdog=parts.check_alive)
         task_id = coordinator.propose_task(
             plan, records, initial_weights(args.model, seed=args.seed), key.result()
@@ -264,13 +183,13 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
         rounds: list[dict[str, Any]] = []
 
         def on_round(outcome: RoundOutcome) -> None:
-            lines = parts.collect("round", args.participants, ROUND_TIMEOUT)
-            row = summarise_round(outcome, list(lines.values()))
+            lines = parts.collect(ParticipantRound, ROUND_TIMEOUT)
+            row = summarise_round(outcome, [line.fields for line in lines.values()])
             demo_report.print_round(row)
             rounds.append(row)
 
         coordinator.run_task(task_id, on_round)
-        parts.collect("finished", args.participants, ROUND_TIMEOUT)
+        parts.collect(Finished, ROUND_TIMEOUT)
     return {
         "task_id": task_id,
         "rounds": rounds,

@@ -24,14 +24,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
-from fedledger.cli.enrich_cmd import stored_model
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.output import progress, say
 from fedledger.cli.paths import Paths
@@ -39,19 +33,21 @@ from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanView
-from fedledger.roles.enrichment.plan import (
-    approve_plan,
-    get_plan,
-    propose_plan,
-    seal_model_to_enricher,
+from fedledger.roles.enrichment.opening import (
+    PlanProposer,
+    PlanTerms,
+    balances,
+    base_model,
+    fund_participants,
 )
+from fedledger.roles.enrichment.plan import approve_plan, get_plan
 from fedledger.roles.ledger_io import query, register_party
 from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.runner.processes import RoleProcess
 
-TIERS = ((100, 10), (300, 30), (1000, 100))
+TERMS = PlanTerms(tiers=((100, 10), (300, 30), (1000, 100)), delivery_seconds=900,
+                  evaluation_seconds=1800)  # fmt: skip
 CREDITS = 200
-DELIVERY_SECONDS = 900
-EVALUATION_SECONDS = 1800
 STEP_TIMEOUT = 900.0
 
 
@@ -66,44 +62,18 @@ def _data_argv(args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
 
 
-def _spawn(paths: Paths, name: str, argv: list[str]) -> tuple[subprocess.Popen[str], Path]:
-    log = paths.state / "logs" / f"{name}.log"
-    command = [sys.executable, "-m", "fedledger.cli.main", *argv, "--state", str(paths.state)]
-    with open(log, "w") as err:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
-    return proc, log
-
-
-def _result(proc: subprocess.Popen[str], log: Path, what: str) -> dict[str, Any]:
-    try:
-        out, _ = proc.communicate(timeout=STEP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise FedLedgerError(f"{what} did not finish in {STEP_TIMEOUT:.0f}s; see {log}") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-        raise FedLedgerError(
-            f"{what} exited with status {proc.returncode}: {lines[-1] if lines else '?'}"
-        )
-    result: dict[str, Any] = json.loads(out)
-    return result
+def _start(paths: Paths, name: str, argv: list[str]) -> RoleProcess:
+    """A one-shot role process whose JSON document :meth:`RoleProcess.result` reads."""
+    return RoleProcess(name, [*argv, "--state", str(paths.state)], paths.state / "logs").start()
 
 
 def _balances(paths: Paths, accounts: dict[str, str]) -> dict[str, int]:
     with contract_for(paths, _identity("Org1")) as contract:
-        return {
-            name: int(json.loads(contract.evaluate("BalanceOf", account)))
-            for name, account in accounts.items()
-        }
+        return balances(contract, accounts)
 
 
-def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
-    """Steps 1-5 of the module docstring; returns the report's ``enrichment`` object."""
-    from fedledger.learning.evaluation import evaluate_accuracy
-    from fedledger.roles.training.dataplan import DataPlan, load_split
-
-    orgs = [f"Org{i}" for i in range(1, args.participants + 1)]
-    enricher_org = f"Org{args.participants + 1}"
+def _parties(paths: Paths, orgs: list[str], enricher_org: str) -> dict[str, str]:
+    """Each participant's party id (User1 of its org) and the newly registered enricher's."""
     ids: dict[str, str] = {}
     for org in orgs:
         with contract_for(paths, _identity(org)) as contract:
@@ -113,20 +83,19 @@ def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict
     with contract_for(paths, _identity(enricher_org)) as contract:
         public = base64.b64encode(public_key_bytes(key)).decode()
         ids[enricher_org] = str(register_party(contract, ["enricher"], public)["id"])
-    with contract_for(paths, _identity("Org1", "Admin")) as minter:
-        for org in orgs:
-            minter.submit("Mint", ids[org], str(CREDITS))
-    before = _balances(paths, ids)
+    return ids
 
-    now = int(time.time())
+
+def _open_plan(
+    paths: Paths, args: argparse.Namespace, task_id: str, ids: dict[str, str], orgs: list[str]
+) -> tuple[str, RoleProcess]:
+    """Steps 2-3: propose, start the enricher, approve, seal; return the plan and the enricher."""
+    enricher_org = f"Org{args.participants + 1}"
+    store = ModelStore(paths.models("Org1", "User1"))
     with contract_for(paths, _identity("Org1")) as org1:
-        plan = propose_plan(
-            org1, task_id, ids[enricher_org], TIERS,
-            delivery_deadline=now + DELIVERY_SECONDS,
-            evaluation_deadline=now + EVALUATION_SECONDS,
-        ).id  # fmt: skip
+        plan = PlanProposer(org1, store).propose(task_id, ids[enricher_org], TERMS)
     progress(f"plan {plan} proposed by Org1; starting the enricher ({enricher_org})")
-    enricher = _spawn(
+    enricher = _start(
         paths, f"enricher-{enricher_org}",
         ["enricher", "run", "--json", "--org", enricher_org, "--plan", plan, *_data_argv(args)],
     )  # fmt: skip
@@ -134,42 +103,57 @@ def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict
         with contract_for(paths, _identity(org)) as contract:
             approve_plan(contract, plan)
     with contract_for(paths, _identity("Org1")) as org1:
-        view = get_plan(org1, plan)
-        base = stored_model(paths, "Org1", "User1", view)
-        seal_model_to_enricher(org1, plan, base)
+        view = PlanProposer(org1, store).seal(plan)
     funded = dict(view.plan.funded)
     say(
         f"enrichment plan {plan}: approved by all {len(orgs)}, escrow {view.plan.max_payout} "
         f"credits funded {', '.join(f'{o} {funded[ids[o]]}' for o in orgs)}; model sealed to "
         f"{enricher_org}"
     )
-    reviews = [
-        _spawn(
-            paths, f"review-{org}",
-            ["enrich", "review", "--json", "--settle", "--org", org, "--plan", plan,
-             "--index", str(index), *_data_argv(args)],
+    return plan, enricher
+
+
+def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
+    """Steps 1-5 of the module docstring; returns the report's ``enrichment`` object."""
+    from fedledger.learning.evaluation import evaluate_accuracy
+    from fedledger.roles.training.dataplan import DataPlan, load_split
+
+    orgs = [f"Org{i}" for i in range(1, args.participants + 1)]
+    enricher_org = f"Org{args.participants + 1}"
+    ids = _parties(paths, orgs, enricher_org)
+    with contract_for(paths, _identity("Org1", "Admin")) as minter:
+        fund_participants(minter, [ids[org] for org in orgs], CREDITS)
+    before = _balances(paths, ids)
+    plan, enricher = _open_plan(paths, args, task_id, ids, orgs)
+    started = [enricher]
+    try:
+        for index, org in enumerate(orgs, start=1):
+            started.append(_start(
+                paths, f"review-{org}",
+                ["enrich", "review", "--json", "--settle", "--org", org, "--plan", plan,
+                 "--index", str(index), *_data_argv(args)],
+            ))  # fmt: skip
+        delivered = enricher.result(STEP_TIMEOUT)
+        say(
+            f"{enricher_org} trained on its {delivered['samples']} samples and delivered "
+            f"{delivered['weights_hash'][:16]}… sealed to each participant"
         )
-        for index, org in enumerate(orgs, start=1)
-    ]  # fmt: skip
-    delivered = _result(*enricher, f"the enricher {enricher_org}")
-    say(
-        f"{enricher_org} trained on its {delivered['samples']} samples and delivered "
-        f"{delivered['weights_hash'][:16]}… sealed to each participant"
-    )
-    reported = {
-        org: _result(*proc, f"the review of {org}") for org, proc in zip(orgs, reviews, strict=True)
-    }
+        reviews = zip(orgs, started[1:], strict=True)
+        reported = {org: review.result(STEP_TIMEOUT) for org, review in reviews}
+    finally:
+        for process in started:
+            process.stop()
     with contract_for(paths, _identity("Org1")) as org1:
         view = get_plan(org1, plan)
     after = _balances(paths, ids)
-    data_plan = DataPlan(args.participants, args.partition, args.mnist, args.seed)
-    test = load_split(data_plan).test
+    test = load_split(DataPlan(args.participants, args.partition, args.mnist, args.seed)).test
     model = query_task_model(paths, task_id)
-    enriched = ModelStore(paths.models("Org1", "User1")).enriched().load(plan, 0).weights
-    base_accuracy = evaluate_accuracy(model, base, test)
-    enriched_accuracy = evaluate_accuracy(model, enriched, test)
+    store = ModelStore(paths.models("Org1", "User1"))
+    base = base_model(store, view)
+    enriched = store.enriched().load(plan, 0).weights
     return _summary(view, ids, orgs, enricher_org, reported, before, after,
-                    base_accuracy, enriched_accuracy)  # fmt: skip
+                    evaluate_accuracy(model, base, test),
+                    evaluate_accuracy(model, enriched, test))  # fmt: skip
 
 
 def query_task_model(paths: Paths, task_id: str) -> str:

@@ -14,12 +14,9 @@ import argparse
 import base64
 import json
 import statistics
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,12 +25,14 @@ from fedledger.cli.output import progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.cli.predict_cmd import provider_client
 from fedledger.crypto.envelope import public_key_bytes
-from fedledger.errors import FedLedgerError
+from fedledger.errors import FedLedgerError, RoleProcessError
 from fedledger.inference.params import get_params
 from fedledger.ledger.interface import Contract
 from fedledger.roles.ledger_io import query_or_none, register_party
 from fedledger.roles.prediction import market
 from fedledger.roles.training.checkpoints import ModelStore
+from fedledger.runner.events import PROVIDER_EVENTS, Serving
+from fedledger.runner.processes import RoleProcess
 
 PROVIDER_ORGS = ("Org1", "Org2")
 CONSUMER_ORG, CONSUMER_USER = "Org3", "User2"
@@ -46,58 +45,33 @@ READ_WAIT_SECONDS = 15.0
 
 @dataclass
 class ProviderProcess:
-    """A `fedledger provider serve` process and what its first JSON line said."""
+    """A `fedledger provider serve` process and the line that said it serves."""
 
     org: str
-    proc: subprocess.Popen[str]
-    ready: dict[str, Any]
+    process: RoleProcess
+    ready: Serving
 
 
 def _start_provider(paths: Paths, org: str, task_id: str) -> ProviderProcess:
     argv = [
-        sys.executable, "-m", "fedledger.cli.main", "provider", "serve", "--json",
-        "--org", org, "--task", task_id, "--price", str(PRICE), "--fee-bp", str(FEE_BP),
-        "--state", str(paths.state),
+        "provider", "serve", "--json", "--org", org, "--task", task_id, "--price", str(PRICE),
+        "--fee-bp", str(FEE_BP), "--state", str(paths.state),
     ]  # fmt: skip
-    log = paths.state / "logs" / f"provider-{org}.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
-    lines: list[dict[str, Any]] = []
-    reader = threading.Thread(target=_first_line, args=(proc.stdout, lines), daemon=True)
-    reader.start()
-    reader.join(SERVE_TIMEOUT)
-    if not lines:
-        proc.terminate()
-        tail = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-        raise FedLedgerError(
-            f"the provider of {org} did not start; logs/provider-{org}.log says: "
-            f"{tail[-1] if tail else '(nothing)'}"
-        )
-    return ProviderProcess(org, proc, lines[0])
-
-
-def _first_line(stream: IO[str] | None, into: list[dict[str, Any]]) -> None:
-    if stream is None:
-        return
-    for raw in stream:
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError:
-            continue
-        if line.get("event") == "serving":
-            into.append(line)
-            return
+    process = RoleProcess(f"provider-{org}", argv, paths.state / "logs", PROVIDER_EVENTS).start()
+    try:
+        return ProviderProcess(org, process, process.wait_for(Serving, SERVE_TIMEOUT))
+    except RoleProcessError as exc:
+        process.stop()
+        raise FedLedgerError(f"the provider of {org} did not start: {exc}") from exc
 
 
 def _stop(paths: Paths, providers: list[ProviderProcess]) -> None:
     """Stop the provider processes and withdraw their offers, whose endpoints are gone."""
     for provider in providers:
-        provider.proc.terminate()
-    for provider in providers:
-        provider.proc.wait(timeout=20)
+        provider.process.stop()
         who = argparse.Namespace(org=provider.org, user="User1")
         with ledger_cmd.contract_for(paths, who) as contract:
-            for offer_id in provider.ready["offers"]:
+            for offer_id in provider.ready.offers:
                 market.withdraw_offer(contract, offer_id)
 
 
@@ -181,7 +155,7 @@ def _buy_from(
     from fedledger.roles.prediction.consumer import PredictionConsumer
     from fedledger.roles.prediction.served_model import consumer_layout
 
-    offer = market.get_offer(buyer, provider.ready["offers"][0])
+    offer = market.get_offer(buyer, provider.ready.offers[0])
     params = get_params(offer.params)
     keyholder = KeyHolder(params, consumer_layout(offer.model, params))
     rows = range(index * PER_PROVIDER, (index + 1) * PER_PROVIDER)

@@ -17,10 +17,8 @@ from fedledger.cli import ledger_cmd, predict_cmd
 from fedledger.cli.output import emit_json, say, table
 from fedledger.cli.paths import Paths
 from fedledger.errors import AssetNotFound, FedLedgerError
-from fedledger.inference.params import DEFAULT_PARAMS, get_params
-from fedledger.ledger.interface import Contract
+from fedledger.inference.params import DEFAULT_PARAMS
 from fedledger.ledger.profile import load_profile
-from fedledger.protocol.assets import party_id
 from fedledger.protocol.predictions import (
     CKKS_PARAMETER_SETS,
     PredictionOffer,
@@ -101,10 +99,6 @@ def _price_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
-def _me(contract: Contract) -> str:
-    return party_id(contract.identity.msp_id, contract.identity.certificate_pem)
-
-
 def _offer_line(offer: PredictionOffer) -> str:
     return (
         f"{offer.id} ({offer.status}): {offer.model} of {offer.task_id} round {offer.round} "
@@ -166,51 +160,22 @@ def _provider_tls(paths: Paths, org: str) -> ServerTls:
     return ServerTls((tls / "server.crt").read_bytes(), (tls / "server.key").read_bytes())
 
 
-def _port_of(endpoint: str) -> int:
-    return int(endpoint.rpartition(":")[2])
-
-
 def cmd_provider_serve(paths: Paths, args: argparse.Namespace) -> int:
-    from fedledger.inference.evaluator import EncryptedMlp
-    from fedledger.roles.prediction.gate import LedgerGate
-    from fedledger.roles.prediction.provider import PredictionProvider
-    from fedledger.roles.prediction.served_model import current_model, poly_mlp
+    from fedledger.roles.prediction.serving import start_serving
 
     with ledger_cmd.contract_for(paths, args) as contract:
-        me = _me(contract)
-        served = current_model(contract, ModelStore(paths.models(args.org, args.user)), args.task)
-        model = poly_mlp(served.model, served.weights)
-        offers = [
-            o
-            for o in market.list_offers(contract, args.task)
-            if o.provider == me and o.weights_hash == served.weights_hash
-        ]
-        if not offers and args.price is None:
-            raise FedLedgerError(
-                f"you have no open offer of {args.task}'s current model (round {served.round}); "
-                "pass --price to create one, or run 'fedledger offer create'"
-            )
-        port = (
-            args.port if args.port is not None else (_port_of(offers[0].endpoint) if offers else 0)
-        )
-        params = get_params(offers[0].params if offers else DEFAULT_PARAMS)
-        provider = PredictionProvider(EncryptedMlp(model, params), LedgerGate(contract, []))
-        bound = provider.start(host=args.host, port=port, tls=_provider_tls(paths, args.org))
+        session = start_serving(
+            contract, ModelStore(paths.models(args.org, args.user)), args.task,
+            lambda: _provider_tls(paths, args.org), host=args.host, port=args.port,
+            price=args.price, fee_bp=args.fee_bp,
+        )  # fmt: skip
         try:
-            if not offers:
-                offers = [
-                    market.create_offer(
-                        contract, args.task, price=args.price, fee_bp=args.fee_bp,
-                        endpoint=f"{args.host}:{bound}", params=params.name,
-                    )
-                ]  # fmt: skip
-            provider.gate = LedgerGate(contract, [o.id for o in offers])
-            _serving(args, served.round, served.weights_hash, offers, bound)
-            provider.wait()
+            _serving(args, session.round, session.weights_hash, session.offers, session.port)
+            session.wait()
         except KeyboardInterrupt:
             pass
         finally:
-            provider.stop()
+            session.stop()
     return 0
 
 

@@ -1,4 +1,10 @@
-"""Where everything of a local network lives: binaries, generated config, crypto, data, logs."""
+"""The state-folder model: where everything of a network and its users lives.
+
+One :class:`Layout` names the state folder (generated config, crypto, ledgers, logs, the
+connection profile, every user's wallet and adopted models), the folder of Fabric binaries and
+the repository's ``network/`` folder (the Go module pin and the chaincode builder). Library code
+takes a Layout; only the CLI (``cli/paths.py``) resolves one from the environment.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,40 @@ from fedledger.network.topology import OrdererNode, PeerOrg, Topology
 
 @dataclass(frozen=True)
 class Layout:
-    """Paths under one state folder (``root``) plus the folder of Fabric binaries."""
+    """Paths under one state folder (``root``), the Fabric binaries and ``network/`` sources."""
 
     root: Path
     bin_dir: Path
+    # The repository's network/ folder; relative to the working directory unless given.
+    source: Path = Path("network")
+
+    @property
+    def state(self) -> Path:
+        """The state folder (``root``), in the CLI's words."""
+        return self.root
+
+    @property
+    def module_dir(self) -> Path:
+        """The Go module that pins Fabric's version (``network/go.mod``)."""
+        return self.source
+
+    @property
+    def builder_dir(self) -> Path:
+        """The chaincode-as-a-service external builder the peers run."""
+        return self.source / "builder"
+
+    @property
+    def profile(self) -> Path:
+        """The connection profile clients read (same as :attr:`profile_file`)."""
+        return self.profile_file
+
+    def wallet(self, org: str, user: str) -> Path:
+        """The folder of a user's own secrets (its key-exchange private key)."""
+        return self.root / "wallet" / org / user
+
+    def models(self, org: str, user: str) -> Path:
+        """Where a participant keeps the global models it adopted (one folder per task)."""
+        return self.wallet(org, user) / "models"
 
     @property
     def config(self) -> Path:

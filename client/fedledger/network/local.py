@@ -11,7 +11,6 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from fedledger.errors import NetworkError
 from fedledger.network import ccaas, deploy, material, processes, raft
@@ -20,16 +19,8 @@ from fedledger.network.layout import Layout
 from fedledger.network.nodes import node_launch, prepare_config
 from fedledger.network.processes import NodeProcess
 from fedledger.network.readiness import wait_until_endorsable
-from fedledger.network.topology import (
-    DEFAULT_BASE_PORT,
-    DEFAULT_ORDERERS,
-    DEFAULT_ORGS,
-    PeerOrg,
-    Topology,
-    make_topology,
-)
-from fedledger.protocol.tokens import DEFAULT_MINTER_MSP
-from fedledger.protocol.training import DEFAULT_TIME_WINDOW_SECONDS
+from fedledger.network.recorded import read_topology, wanted_topology, write_topology
+from fedledger.network.topology import PeerOrg, Topology
 
 Progress = Callable[[str], None]
 START_TIMEOUT = 60.0
@@ -82,7 +73,6 @@ class LocalNetwork:
         ``minter_msp`` contradict an existing network's.
         """
         layout = Layout(root.resolve(), bin_dir.resolve())
-        saved = _read_topology(layout.topology_file)
         asked = {
             "orgs": orgs,
             "orderers": orderers,
@@ -90,32 +80,7 @@ class LocalNetwork:
             "time_window": time_window_seconds,
             "minter_msp": minter_msp,
         }
-        if saved is not None:
-            if any(value is not None and value != saved[key] for key, value in asked.items()):
-                raise NetworkError(
-                    f"the network in {root} has {saved['orgs']} organisations and "
-                    f"{saved['orderers']} orderer{'' if saved['orderers'] == 1 else 's'} on base "
-                    f"port {saved['base_port']} with a {saved['time_window']}s time window and "
-                    f"minter {saved['minter_msp']}; run 'fedledger network down --purge' first "
-                    "to make a different one"
-                )
-            wanted = saved
-        else:
-            defaults = {
-                "orgs": DEFAULT_ORGS,
-                "orderers": DEFAULT_ORDERERS,
-                "base_port": DEFAULT_BASE_PORT,
-                "time_window": DEFAULT_TIME_WINDOW_SECONDS,
-                "minter_msp": DEFAULT_MINTER_MSP,
-            }
-            wanted = {k: defaults[k] if v is None else v for k, v in asked.items()}
-        topo = make_topology(
-            wanted["orgs"],
-            orderers=wanted["orderers"],
-            base_port=wanted["base_port"],
-            time_window_seconds=wanted["time_window"],
-            minter_msp=wanted["minter_msp"],
-        )
+        topo = wanted_topology(root, read_topology(layout.topology_file), asked)
         return cls(topo, layout, builder_dir.resolve())
 
     # ---------------------------------------------------------------- up
@@ -135,7 +100,7 @@ class LocalNetwork:
             self.layout.binary(name)
         processes.check_ports_free(self.topo.orderer.host, self.topo.ports())
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        _write_topology(self.layout.topology_file, self.topo)
+        write_topology(self.layout.topology_file, self.topo)
         progress("generating crypto material and the channel block")
         material.generate_crypto(self.topo, self.layout)
         prepare_config(self.layout, self.builder_dir)
@@ -401,34 +366,3 @@ class LocalNetwork:
 def status_as_dicts(statuses: list[NodeStatus]) -> list[dict[str, object]]:
     """Status records as plain dicts for JSON output."""
     return [asdict(s) for s in statuses]
-
-
-def _write_topology(path: Path, topo: Topology) -> None:
-    saved = {
-        "orgs": len(topo.orgs),
-        "orderers": len(topo.orderers),
-        "base_port": topo.orderer.port,
-        "time_window": topo.time_window_seconds,
-        "minter_msp": topo.minter_msp,
-    }
-    path.write_text(json.dumps(saved))
-
-
-def _read_topology(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-        window = data.get("time_window", DEFAULT_TIME_WINDOW_SECONDS)
-        return {
-            "orgs": int(data["orgs"]),
-            # Networks recorded before Raft clusters had one orderer.
-            "orderers": int(data.get("orderers", 1)),
-            "base_port": int(data["base_port"]),
-            "time_window": int(window),
-            "minter_msp": str(data.get("minter_msp", DEFAULT_MINTER_MSP)),
-        }
-    except (ValueError, KeyError, TypeError) as exc:
-        raise NetworkError(
-            f"{path} is damaged ({exc}); run 'fedledger network down --purge'"
-        ) from exc

@@ -1,9 +1,9 @@
 """The encrypted simulation: the real coordinator and N real participants over one in-memory ledger.
 
-Nothing of the round is re-implemented here. The coordinator is
-:class:`fedledger.roles.training.coordinator.Coordinator` and each participant a
-:class:`fedledger.roles.training.participant.Participant` with its own self-signed identity, X25519
-key and registered party, running in a thread of its own as separate processes would; the ledger
+Nothing of the round is re-implemented here. The one consortium
+runner (:class:`fedledger.consortium.runner.Consortium`) runs the real coordinator and each
+participant with its own self-signed identity, X25519 key and registered party, in a thread of
+its own as separate processes would; the ledger
 runs the real contract in-process (SubmitUpdate verifies each update's proof of plaintext
 knowledge, CloseRound multiplies the ciphertexts, SubmitDecryptionShare verifies each share).
 Keys are real: a 2048-bit (or larger) safe-prime threshold Paillier key made once per simulation
@@ -16,32 +16,22 @@ aggregate can be compared with plaintext FedAvg of the very same updates.
 
 from __future__ import annotations
 
-import base64
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from fedledger.crypto.envelope import generate_private_key, public_key_bytes
+from fedledger.consortium.runner import Consortium, RoleOptions
 from fedledger.crypto.keys import PrivateKey, PublicKey
-from fedledger.errors import FedLedgerError
 from fedledger.learning.evaluation import evaluate_accuracy
 from fedledger.learning.strategy import StrategyState
 from fedledger.ledger.identity import self_signed_identity
-from fedledger.roles.ledger_io import register_party
+from fedledger.ledger.interface import Contract
 from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.coordinator import Coordinator, RoundOutcome
 from fedledger.roles.training.decryptors import DecryptorPolicy
-from fedledger.roles.training.participant import (
-    LocalTraining,
-    Participant,
-    RoundReport,
-    TaskState,
-)
+from fedledger.roles.training.participant import RoundReport, TaskState
 from fedledger.roles.training.round_summary import summarise_round
-from fedledger.roles.training.task_policy import TaskPolicy
 from fedledger.simulation.config import SimulationConfig
 from fedledger.simulation.data import SimulationData
 from fedledger.simulation.phases import phase_figures
@@ -73,44 +63,9 @@ class EncryptedRound:
     updates: dict[int, FloatVector] = field(default_factory=dict)
 
 
-class _Reports:
-    """The participants' round reports as they come in, from their threads."""
-
-    def __init__(self) -> None:
-        self._reports: dict[int, dict[int, RoundReport]] = {}
-        self._changed = threading.Condition()
-
-    def add(self, index: int, report: RoundReport) -> None:
-        with self._changed:
-            self._reports.setdefault(report.round, {})[index] = report
-            self._changed.notify_all()
-
-    def collector(self, index: int) -> Callable[[RoundReport], None]:
-        """The ``on_round`` callback of participant ``index``."""
-
-        def collect(report: RoundReport) -> None:
-            self.add(index, report)
-
-        return collect
-
-    def wait(self, number: int, count: int, futures: list[Future[Any]]) -> list[RoundReport]:
-        """Round ``number``'s reports in participant order once all ``count`` are in; raises a
-        participant's exception if one stopped, FedLedgerError after WAIT_SECONDS."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        with self._changed:
-            while len(self._reports.get(number, {})) < count:
-                for future in futures:
-                    if future.done() and future.exception() is not None:
-                        raise FedLedgerError(f"a participant stopped: {future.exception()}")
-                if time.monotonic() > deadline:
-                    raise FedLedgerError(f"round {number}: participants' reports are missing")
-                self._changed.wait(timeout=1.0)
-            got = self._reports[number]
-            return [got[index] for index in sorted(got)]
-
-
 class SimulatedConsortium:
-    """A coordinator and ``config.participants`` participants on one :class:`TimedLedger`."""
+    """A coordinator and ``config.participants`` participants on one :class:`TimedLedger`,
+    run by the one consortium runner (:class:`fedledger.consortium.runner.Consortium`)."""
 
     def __init__(
         self,
@@ -126,38 +81,29 @@ class SimulatedConsortium:
         self.config, self.data, self.progress = config, data, progress
         self._keypair = keypair
         self.ledger = TimedLedger()
-        contract = self.ledger.contract(self_signed_identity("SimCoordinatorMSP", "coordinator"))
-        coordinator = register_party(contract, ["coordinator"], _kx_public(generate_private_key()))
-        self.coordinator = Coordinator(contract, progress=progress)
-        self.policy = TaskPolicy.trusting([coordinator["id"]])
         self._updates: dict[int, dict[int, FloatVector]] = {}
         self._record = record_updates
         self._lock = threading.Lock()
-        self.parties: list[dict[str, Any]] = []
-        self.members = [self._member(index) for index in range(1, config.participants + 1)]
+        self.consortium = Consortium(
+            self._contract_for,
+            data.parts,
+            make_role=RoleOptions(
+                seed=config.seed,
+                config=config.training,
+                decryptors=DecryptorPolicy(standby_seconds=STANDBY_SECONDS),
+                train_ahead=config.train_ahead,
+                recorder=self._recorder if record_updates else None,
+            ),
+            make_coordinator=lambda contract: Coordinator(contract, progress=progress),
+        )
+        self.parties = self.consortium.parties
         self._index = {party["id"]: i for i, party in enumerate(self.parties, start=1)}
 
-    def _member(self, index: int) -> Participant:
-        local = self.data.parts[index - 1]
-        contract = self.ledger.contract(self_signed_identity(f"Org{index}MSP", f"trainer{index}"))
-        key = generate_private_key()
-        party = register_party(contract, ["trainer"], _kx_public(key))
-        samples = len(local.train)
-        self.parties.append({**party, "samples": samples})
-        return Participant(
-            contract,
-            party["id"],
-            key,
-            local,
-            policy=replace(self.policy, expected_samples=samples),
-            training=LocalTraining(
-                self.config.training,
-                seed=self.config.seed + index,
-                ahead=self.config.train_ahead,
-                on_update=self._recorder(index) if self._record else None,
-            ),
-            decryptors=DecryptorPolicy(standby_seconds=STANDBY_SECONDS),
-        )
+    def _contract_for(self, name: str) -> Contract:
+        if name == "coordinator":
+            return self.ledger.contract(self_signed_identity("SimCoordinatorMSP", "coordinator"))
+        index = int(name.removeprefix("Org"))
+        return self.ledger.contract(self_signed_identity(f"{name}MSP", f"trainer{index}"))
 
     def _recorder(self, index: int) -> Callable[[int, FloatVector], None]:
         def record(number: int, update: FloatVector) -> None:
@@ -176,30 +122,22 @@ class SimulatedConsortium:
         Raises ContractError, WaitTimeout or FedLedgerError when a role fails.
         """
         plan = self.config.plan(self._keypair[0].bits)
-        task_id = self.coordinator.propose_task(plan, self.parties, initial, self._keypair)
-        self.progress(f"{len(self.members)} participants join {task_id}")
-        states = [member.join(task_id) for member in self.members]
-        self.coordinator.wait_active(task_id, timeout=WAIT_SECONDS)
+        task_id = self.consortium.propose(plan, initial, self._keypair)
+        self.progress(f"{len(self.consortium.members)} participants join {task_id}")
+        states = self.consortium.join(task_id)
+        self.consortium.coordinator.wait_active(task_id, timeout=WAIT_SECONDS)
         self.ledger.take_times()  # count the rounds' transactions only
-        reports, rounds = _Reports(), []
-        with ThreadPoolExecutor(len(self.members), thread_name_prefix="participant") as pool:
-            futures: list[Future[Any]] = [
-                pool.submit(member.run_task, state, reports.collector(index))
-                for index, (member, state) in enumerate(zip(self.members, states, strict=True), 1)
-            ]
+        rounds: list[EncryptedRound] = []
 
-            def finish(outcome: RoundOutcome) -> None:
-                got = reports.wait(outcome.round, len(self.members), futures)
-                rounds.append(self._round(outcome, got, states[0]))
-                if on_round is not None:
-                    on_round(rounds[-1])
+        def finish(outcome: RoundOutcome, reports: list[RoundReport]) -> None:
+            rounds.append(self._round(outcome, reports, states[0]))
+            if on_round is not None:
+                on_round(rounds[-1])
 
-            try:
-                self.coordinator.run_task(task_id, finish, timeout=WAIT_SECONDS)
-            finally:
-                self.ledger.close()  # wakes every participant still waiting on events
-            for future in futures:
-                future.result()
+        # Closing the ledger wakes every participant still waiting on events.
+        self.consortium.run_task(
+            task_id, states, on_round=finish, timeout=WAIT_SECONDS, on_stop=self.ledger.close
+        )
         return rounds
 
     def _round(
@@ -230,5 +168,3 @@ class SimulatedConsortium:
         )
 
 
-def _kx_public(key: bytes) -> str:
-    return base64.b64encode(public_key_bytes(key)).decode()

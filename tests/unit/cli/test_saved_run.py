@@ -64,7 +64,7 @@ def test_the_flags_of_a_run_name_what_is_missing_or_contradictory(
 ) -> None:
     args = build_parser().parse_args(["participant", "run", *flags])
     args.org, args.user = "Org1", "User1"
-    paths = Paths(repo=tmp_path, state=tmp_path, bin_dir=tmp_path)
+    paths = Paths(root=tmp_path, bin_dir=tmp_path)
 
     with pytest.raises(FedLedgerError, match=message):
         cmd_participant_run(paths, args)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
-from support.consortium import Consortium
+from support.consortium import Consortium, run_whole_task
 from support.identities import make_identity
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
@@ -24,6 +25,7 @@ from fedledger.ledger.memory import InMemoryContract
 from fedledger.protocol.enrichment import pick_tier
 from fedledger.protocol.rounds import lower_median
 from fedledger.roles.enrichment.enricher import Enricher
+from fedledger.roles.enrichment.opening import PlanProposer, PlanTerms
 from fedledger.roles.enrichment.plan import (
     approve_plan,
     get_plan,
@@ -32,8 +34,9 @@ from fedledger.roles.enrichment.plan import (
     seal_weights,
 )
 from fedledger.roles.enrichment.review import EnrichmentReviewer
-from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.ledger_io import query, query_or_none, register_party
 from fedledger.roles.model_io import FloatVector, weights_hash
+from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.roles.training.participant import TaskState
 
 TIERS = ((1, 10), (300, 30), (1000, 100))
@@ -44,15 +47,7 @@ def trained() -> Iterator[tuple[Consortium, str, list[TaskState]]]:
     """A consortium whose two-round task finished, with 1,000 credits per participant."""
     with Consortium() as consortium:
         task = consortium.propose()
-        states = [m.role.join(task, timeout=1) for m in consortium.members]
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            futures = [
-                pool.submit(m.role.run_task, s)
-                for m, s in zip(consortium.members, states, strict=True)
-            ]
-            consortium.coordinator.run_task(task, timeout=120)
-            for future in futures:
-                future.result(timeout=120)
+        _, _, states = run_whole_task(consortium, task)
         minter = consortium.members[0].contract  # Org1MSP, the default minter
         for member in consortium.members:
             minter.submit("Mint", member.party["id"], "1000")
@@ -190,3 +185,44 @@ def test_a_participant_cannot_report_twice_through_the_reviewer(
         reviewer.review(plan, timeout=5)
 
     assert refused.value.message == f"party {member.party['id']} already reported on {plan}"
+
+
+def test_the_proposer_seals_the_base_model_from_its_own_store_and_the_enricher_opens_it(
+    trained: tuple[Consortium, str, list[TaskState]], tmp_path: Path
+) -> None:
+    # Prepare: the proposer's store holds the task's last model, as a participant's does
+    consortium, task, states = trained
+    contract, enricher_id, key = _enricher(consortium, "enricher-e")
+    first, *others = consortium.members
+    store = ModelStore(tmp_path)
+    store.save(task, max(states[0].models), states[0].latest)
+    proposer = PlanProposer(first.contract, store, clock=consortium.now)
+    terms = PlanTerms(tiers=TIERS, delivery_seconds=3600, evaluation_seconds=7200)
+
+    # Execute
+    plan = proposer.propose(task, enricher_id, terms)
+    for member in others:
+        approve_plan(member.contract, plan)
+    sealed = proposer.seal(plan)
+    delivery = Enricher(contract, enricher_id, key, _nudged, fallback_seconds=0.2).run(plan, 5)
+
+    # Assert
+    assert sealed.plan.status == "active"
+    assert delivery.base_hash == weights_hash(states[0].latest) == sealed.plan.base_weights_hash
+    assert sealed.plan.delivery_deadline == int(consortium.now()) + 3600
+
+
+def test_the_proposer_cannot_seal_before_every_approval(
+    trained: tuple[Consortium, str, list[TaskState]], tmp_path: Path
+) -> None:
+    consortium, task, states = trained
+    _, enricher_id, _ = _enricher(consortium, "enricher-f")
+    store = ModelStore(tmp_path)
+    store.save(task, max(states[0].models), states[0].latest)
+    proposer = PlanProposer(consortium.members[0].contract, store, clock=consortium.now)
+    plan = proposer.propose(task, enricher_id, PlanTerms(TIERS, 3600, 7200))
+
+    with pytest.raises(EnrichmentError, match=f"{plan} is proposed; its model is sealed once"):
+        proposer.seal(plan)
+
+    assert query_or_none(consortium.members[0].contract, "GetPlanModel", plan) is None

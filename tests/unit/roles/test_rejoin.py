@@ -8,7 +8,6 @@ plays on with the others until the task finishes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +42,7 @@ def _restarted(consortium: Consortium, member: Member, store: ModelStore | None)
 def _finish(
     consortium: Consortium, task: str, roles: list[Participant], states: list[TaskState]
 ) -> None:
-    with ThreadPoolExecutor(max_workers=len(roles)) as pool:
-        futures = [pool.submit(r.run_task, s) for r, s in zip(roles, states, strict=True)]
-        consortium.coordinator.run_task(task, timeout=120)
-        for future in futures:
-            future.result(timeout=120)
+    consortium.run_task(task, states, roles)
 
 
 def _first_round(consortium: Consortium, store: ModelStore | None) -> tuple[str, list[TaskState]]:

@@ -8,15 +8,12 @@ key), real proofs and real (tiny-model) training; they wait on the ledger's even
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from support.consortium import Consortium
+from support.consortium import Consortium, run_whole_task
 
-from fedledger.roles.training.coordinator import RoundOutcome
 from fedledger.roles.training.decryptors import DecryptorPolicy, chosen_decryptors
-from fedledger.roles.training.participant import RoundReport, TaskState
 
 
 @pytest.fixture
@@ -25,26 +22,12 @@ def consortium() -> Iterator[Consortium]:
         yield made
 
 
-def _run_task(
-    consortium: Consortium, task: str
-) -> tuple[list[RoundOutcome], list[list[RoundReport]], list[TaskState]]:
-    states = [m.role.join(task, timeout=1) for m in consortium.members]
-    with ThreadPoolExecutor(max_workers=len(states)) as pool:
-        futures = [
-            pool.submit(member.role.run_task, state)
-            for member, state in zip(consortium.members, states, strict=True)
-        ]
-        outcomes = consortium.coordinator.run_task(task, timeout=120)
-        reports = [future.result(timeout=120) for future in futures]
-    return outcomes, reports, states
-
-
 def test_a_whole_task_runs_with_exactly_t_decryptors_and_everyone_adopts_the_same_model(
     consortium: Consortium,
 ) -> None:
     task = consortium.propose()
 
-    outcomes, reports, states = _run_task(consortium, task)
+    outcomes, reports, states = run_whole_task(consortium, task)
 
     assert [o.round for o in outcomes] == [1, 2]
     assert all(o.status in ("accepted", "rejected") for o in outcomes)

@@ -1,0 +1,1 @@
+"""Running ``fedledger`` roles as processes: their typed event lines and the process harness."""

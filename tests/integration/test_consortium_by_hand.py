@@ -182,8 +182,9 @@ def test_a_task_proposed_by_file_runs_with_every_role_a_process_and_the_admin_re
 
 
 def _current_model(state: Path, task: str) -> tuple[int, str]:
+    from support.raw_calls import query
+
     from fedledger.ledger.gateway import connect
-    from fedledger.roles.ledger_io import query
 
     with connect(state / "network.json", org="Org2", user="User1") as contract:
         current = query(contract, "GetCurrentModel", task)

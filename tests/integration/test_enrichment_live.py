@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from races import race, the_one_winner
 from support.accepted_round import VALUE_COUNT, accepted_task
+from support.raw_calls import query
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.ledger.gateway import GatewayContract, connect
@@ -36,7 +37,7 @@ from fedledger.roles.enrichment.plan import (
     propose_plan,
     seal_model_to_enricher,
 )
-from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector, weights_hash
 
 pytestmark = pytest.mark.fabric

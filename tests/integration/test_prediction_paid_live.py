@@ -22,6 +22,7 @@ import pytest
 from races import race, the_one_winner
 from support.cli import run_cli
 from support.keys import SAFE_2048_P, SAFE_2048_Q
+from support.raw_calls import query_or_none
 
 from fedledger.crypto.keys import PrivateKey, PublicKey
 from fedledger.errors import ContractError, PredictionError
@@ -36,7 +37,7 @@ from fedledger.network.local import LocalNetwork
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.predictions import MIN_REQUEST_SECONDS, PredictionOffer
 from fedledger.protocol.prorata import split_pro_rata
-from fedledger.roles.ledger_io import query_or_none, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.prediction.consumer import PredictionConsumer
 from fedledger.roles.prediction.gate import LedgerGate
 from fedledger.roles.prediction.market import (

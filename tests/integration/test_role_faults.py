@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from support.keys import SAFE_2048_P, SAFE_2048_Q
+from support.raw_calls import query
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.crypto.keys import PrivateKey, PublicKey
@@ -28,7 +29,7 @@ from fedledger.ledger.gateway import GatewayContract, connect
 from fedledger.network import faults
 from fedledger.network.local import LocalNetwork
 from fedledger.protocol.round_records import RoundView
-from fedledger.roles.ledger_io import get_round, get_task, query, register_party
+from fedledger.roles.ledger_io import get_round, get_task, register_party
 from fedledger.roles.training.coordinator import Coordinator, TaskPlan
 from fedledger.roles.training.decryptors import chosen_decryptors
 from fedledger.runner.events import (

@@ -21,6 +21,7 @@ from fedledger.cli.demo_predict import run_predict_phase
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.output import log_steps_to, progress, say
 from fedledger.cli.paths import Paths
+from fedledger.contract import parties
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.learning.models import get_model_spec
@@ -28,7 +29,7 @@ from fedledger.learning.strategy import PRESETS
 from fedledger.ledger.identity import identity_from_profile
 from fedledger.ledger.profile import load_profile
 from fedledger.protocol.assets import party_id
-from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.training.coordinator import (
     Coordinator,
     RoundOutcome,
@@ -167,8 +168,8 @@ def _run(paths: Paths, args: argparse.Namespace, parts: ParticipantProcesses) ->
         records = []
         for index in range(1, args.participants + 1):
             line = ready[f"Org{index}"]
-            party = query(contract, "GetParty", line.party)
-            records.append({**party, "samples": line.samples})
+            party = parties.get_party(contract, line.party)
+            records.append({**party.to_dict(), "samples": line.samples})
         coordinator = Coordinator(contract, progress=progress, watchdog=parts.check_alive)
         task_id = coordinator.propose_task(
             plan, records, initial_weights(args.model, seed=args.seed), key.result()

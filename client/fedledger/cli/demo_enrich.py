@@ -29,6 +29,7 @@ from typing import Any
 from fedledger.cli.ledger_cmd import contract_for, kx_private_key
 from fedledger.cli.output import progress, say
 from fedledger.cli.paths import Paths
+from fedledger.contract import training
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError
 from fedledger.protocol.assets import party_id
@@ -41,7 +42,7 @@ from fedledger.roles.enrichment.opening import (
     fund_participants,
 )
 from fedledger.roles.enrichment.plan import approve_plan, get_plan
-from fedledger.roles.ledger_io import query, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.runner.processes import RoleProcess
 
@@ -159,7 +160,7 @@ def run_enrichment(paths: Paths, args: argparse.Namespace, task_id: str) -> dict
 def query_task_model(paths: Paths, task_id: str) -> str:
     """The model name of ``task_id``."""
     with contract_for(paths, _identity("Org1")) as contract:
-        return str(query(contract, "GetTask", task_id)["model"])
+        return training.get_task(contract, task_id).model
 
 
 def _summary(

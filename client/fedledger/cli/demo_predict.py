@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import statistics
 import time
 from dataclasses import dataclass
@@ -24,11 +23,12 @@ from fedledger.cli import ledger_cmd
 from fedledger.cli.output import progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.cli.predict_cmd import provider_client
+from fedledger.contract import credits, parties, training
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import FedLedgerError, RoleProcessError
 from fedledger.inference.params import get_params
 from fedledger.ledger.interface import Contract
-from fedledger.roles.ledger_io import query_or_none, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.prediction import market
 from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.runner.events import PROVIDER_EVENTS, Serving
@@ -77,14 +77,14 @@ def _stop(paths: Paths, providers: list[ProviderProcess]) -> None:
 
 def _wait_registered(reader: Contract, party: str) -> None:
     deadline = time.monotonic() + READ_WAIT_SECONDS
-    while query_or_none(reader, "GetParty", party) is None:
+    while parties.find_party(reader, party) is None:
         if time.monotonic() > deadline:
             raise FedLedgerError(f"party {party} never appeared on the minter's peer")
         time.sleep(0.2)
 
 
 def _balances(contract: Contract, accounts: dict[str, str]) -> dict[str, int]:
-    return {name: int(contract.evaluate("BalanceOf", a)) for name, a in accounts.items()}
+    return {name: credits.balance_of(contract, a) for name, a in accounts.items()}
 
 
 def run_predict_phase(paths: Paths, args: argparse.Namespace, task_id: str) -> dict[str, Any]:
@@ -114,12 +114,12 @@ def run_predict_phase(paths: Paths, args: argparse.Namespace, task_id: str) -> d
                 buyer, ["consumer"], base64.b64encode(public_key_bytes(key)).decode()
             )["id"]
             _wait_registered(minter, me)
-            minted = json.loads(minter.submit("Mint", me, str(PRICE * count)))
-            _wait_balance(buyer, me, minted["balances"][me])  # the consumer's peer has it too
-            task = json.loads(minter.evaluate("GetTask", task_id))
+            minted = credits.mint(minter, me, PRICE * count)
+            _wait_balance(buyer, me, minted.event.balances[me])  # the consumer's peer has it too
+            task = training.get_task(minter, task_id)
             accounts = {
                 "consumer": me,
-                **{p["party"][:12]: p["party"] for p in task["participants"]},
+                **{p.party[:12]: p.party for p in task.participants},
             }
             before = _balances(buyer, accounts)
             rows = [
@@ -129,10 +129,10 @@ def run_predict_phase(paths: Paths, args: argparse.Namespace, task_id: str) -> d
             spent = PRICE * count
             _wait_balance(buyer, me, before["consumer"] - spent)
             after = _balances(buyer, accounts)
-            audit = json.loads(buyer.evaluate("TokenAudit"))
+            audit = credits.token_audit(buyer)
     finally:
         _stop(paths, providers)
-    held = sum(audit["balances"].values()) + sum(audit["escrows"].values())
+    held = sum(audit.balances.values()) + sum(audit.escrows.values())
     report = {
         "task_id": task_id,
         "round": served.round,
@@ -141,7 +141,7 @@ def run_predict_phase(paths: Paths, args: argparse.Namespace, task_id: str) -> d
         "providers": rows,
         "balances_before": before,
         "balances_after": after,
-        "supply_conserved": audit["total_supply"] == held,
+        "supply_conserved": audit.total_supply == held,
     }
     _print(report)
     return report
@@ -185,7 +185,7 @@ def _buy_from(
 
 def _wait_balance(reader: Contract, account: str, expected: int) -> None:
     deadline = time.monotonic() + READ_WAIT_SECONDS
-    while int(reader.evaluate("BalanceOf", account)) != expected:
+    while credits.balance_of(reader, account) != expected:
         if time.monotonic() > deadline:
             return  # the table shows what the peer has; the audit still checks conservation
         time.sleep(0.2)

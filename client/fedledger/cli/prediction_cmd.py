@@ -16,6 +16,7 @@ from typing import Any
 from fedledger.cli import ledger_cmd, predict_cmd
 from fedledger.cli.output import emit_json, say, table
 from fedledger.cli.paths import Paths
+from fedledger.contract import prediction
 from fedledger.errors import AssetNotFound, FedLedgerError
 from fedledger.inference.params import DEFAULT_PARAMS
 from fedledger.ledger.profile import load_profile
@@ -64,8 +65,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     predict_cmd.add_parser(sub, common)
 
-    prediction = sub.add_parser("prediction", help="one paid prediction request")
-    rsub = prediction.add_subparsers(dest="prediction_command", required=True)
+    requests = sub.add_parser("prediction", help="one paid prediction request")
+    rsub = requests.add_subparsers(dest="prediction_command", required=True)
     show = rsub.add_parser("show", parents=[common], help="a request and its receipt")
     show.add_argument("request")
     show.set_defaults(func=cmd_prediction_show)
@@ -230,9 +231,9 @@ def cmd_prediction_reclaim(paths: Paths, args: argparse.Namespace) -> int:
 
 def cmd_prediction_dispute(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
-        dispute = json.loads(contract.submit("RecordDispute", args.first, args.second))
+        dispute = prediction.record_dispute(contract, args.first, args.second)
     if args.json:
-        emit_json(dispute)
+        emit_json(dispute.to_dict())
     else:
-        say(f"recorded {dispute['id']} against {', '.join(dispute['providers'])}")
+        say(f"recorded {dispute.id} against {', '.join(dispute.providers)}")
     return 0

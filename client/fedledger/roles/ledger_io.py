@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fedledger.contract import parties, training
-from fedledger.errors import AssetNotFound, FedLedgerError
+from fedledger.errors import FedLedgerError
 from fedledger.ledger.events import EventFeed
 from fedledger.ledger.interface import ChaincodeEvent, Contract
 from fedledger.protocol.asset_requests import PartyRequest
@@ -30,10 +30,7 @@ __all__ = [
     "get_round",
     "get_share",
     "get_task",
-    "query",
-    "query_or_none",
     "register_party",
-    "submit",
     "task_events",
 ]
 
@@ -43,27 +40,6 @@ FALLBACK_SECONDS = 10.0
 
 class WaitTimeout(FedLedgerError):
     """Ledger state did not reach what a role waited for in time."""
-
-
-def query(contract: Contract, function: str, *args: str) -> Any:
-    """Evaluate ``function`` and decode its JSON result.
-
-    Kept for the training roles' last raw calls; every other caller uses :mod:`fedledger.contract`.
-    """
-    return json.loads(contract.evaluate(function, *args))
-
-
-def query_or_none(contract: Contract, function: str, *args: str) -> Any:
-    """Like :func:`query`, but None when the chaincode says the asset does not exist (404)."""
-    try:
-        return query(contract, function, *args)
-    except AssetNotFound:
-        return None
-
-
-def submit(contract: Contract, function: str, *args: str) -> Any:
-    """Submit ``function`` and decode its JSON result (see :func:`query`)."""
-    return json.loads(contract.submit(function, *args))
 
 
 def register_party(contract: Contract, roles: list[str], kx_public_key_b64: str) -> dict[str, Any]:

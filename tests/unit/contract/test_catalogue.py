@@ -11,16 +11,6 @@ from fedledger_chaincode.core.contract import build_router
 
 CLIENT = Path(__file__).resolve().parents[3] / "client" / "fedledger"
 
-# Files that still call the chaincode by name: the training roles (being split on another
-# branch) and the demos and the prediction command (owned by another branch); the lead
-# converts their calls after merging. ledger_io keeps the generic helpers they use.
-NOT_YET_CONVERTED = {
-    "cli/demo.py",
-    "cli/demo_enrich.py",
-    "cli/demo_predict.py",
-    "cli/prediction_cmd.py",
-    "roles/ledger_io.py",
-}
 
 
 def test_every_routed_transaction_has_a_typed_function() -> None:
@@ -64,7 +54,7 @@ def test_only_the_typed_client_calls_transactions_by_name() -> None:
     offenders = {}
     for path in sorted(CLIENT.rglob("*.py")):
         relative = path.relative_to(CLIENT).as_posix()
-        if relative.startswith("contract/") or relative in NOT_YET_CONVERTED:
+        if relative.startswith("contract/"):
             continue
         if named := _named_calls(path):
             offenders[relative] = named

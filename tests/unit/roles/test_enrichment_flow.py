@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from support.consortium import Consortium, run_whole_task
 from support.identities import make_identity
+from support.raw_calls import query, query_or_none
 
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
 from fedledger.errors import ContractError, EnrichmentError
@@ -34,7 +35,7 @@ from fedledger.roles.enrichment.plan import (
     seal_weights,
 )
 from fedledger.roles.enrichment.review import EnrichmentReviewer
-from fedledger.roles.ledger_io import query, query_or_none, register_party
+from fedledger.roles.ledger_io import register_party
 from fedledger.roles.model_io import FloatVector, weights_hash
 from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.roles.training.participant import TaskState

@@ -6,10 +6,11 @@ import base64
 
 import pytest
 from support.identities import make_identity
+from support.raw_calls import query_or_none
 
 from fedledger.errors import ContractError
 from fedledger.ledger.memory import InMemoryLedger
-from fedledger.roles.ledger_io import query_or_none, register_party
+from fedledger.roles.ledger_io import register_party
 
 KX = base64.b64encode(bytes(range(32))).decode()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import SHARE_SUBMITTED, SHARES_READY
 from fedledger.protocol.round_records import AggregateRecord, ShareRecord, ShareSummary
 from fedledger.protocol.rounds import (
@@ -32,7 +32,7 @@ from fedledger.protocol.rounds import (
 )
 from fedledger.protocol.schemes import ledger_scheme
 from fedledger.protocol.task_records import TaskRecord
-from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.context import TransactionContext, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
     caller_party,
@@ -112,12 +112,11 @@ async def get_decryption_share(
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
     parse_party_id(party)
-    stored = await ctx.get_state(key(SHARE_DATA_TYPE, task_id, record.round, party))
-    if not stored:
-        raise NotFoundError(
-            f"no decryption share from {party} for round {record.round} of {task_id}"
-        )
-    return stored
+    return await load_bytes(
+        ctx,
+        key(SHARE_DATA_TYPE, task_id, record.round, party),
+        f"no decryption share from {party} for round {record.round} of {task_id}",
+    )
 
 
 def register(router: Router) -> None:

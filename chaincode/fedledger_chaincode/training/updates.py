@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 
 from fedledger.protocol.assets import parse_party_id
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import UPDATE_SUBMITTED
 from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
 from fedledger.protocol.round_requests import parse_update_request
@@ -28,7 +28,7 @@ from fedledger.protocol.rounds import (
     read_blob,
 )
 from fedledger.protocol.schemes import ledger_scheme
-from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.context import TransactionContext, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
     caller_party,
@@ -104,10 +104,11 @@ async def get_update(ctx: TransactionContext, task_id: str, round_number: str, p
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
     parse_party_id(party)
-    stored = await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, record.round, party))
-    if not stored:
-        raise NotFoundError(f"no update from {party} for round {record.round} of {task_id}")
-    return stored
+    return await load_bytes(
+        ctx,
+        key(UPDATE_VECTOR_TYPE, task_id, record.round, party),
+        f"no update from {party} for round {record.round} of {task_id}",
+    )
 
 
 def register(router: Router) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import MODEL_WEIGHTS_STORED
 from fedledger.protocol.round_records import ModelWeightsRecord
 from fedledger.protocol.rounds import MODEL_WEIGHTS_TYPE, read_blob
-from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.context import TransactionContext, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import caller_party, key, load_task, put_record
 
@@ -68,10 +68,9 @@ async def get_model_weights(ctx: TransactionContext, task: str) -> bytes:
     Raises ``ProtocolError`` "the initial weights of task-… are not stored yet".
     """
     await load_task(ctx, task)
-    stored = await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task))
-    if not stored:
-        raise NotFoundError(f"the initial weights of {task} are not stored yet")
-    return stored
+    return await load_bytes(
+        ctx, key(MODEL_WEIGHTS_TYPE, task), f"the initial weights of {task} are not stored yet"
+    )
 
 
 def register(router: Router) -> None:

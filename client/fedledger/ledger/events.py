@@ -17,7 +17,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 from fedledger.errors import LedgerError
@@ -98,12 +97,7 @@ class EventFeed:
     def __enter__(self) -> EventFeed:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _bump(self, block: int | None = None) -> None:

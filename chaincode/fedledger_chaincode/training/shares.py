@@ -18,7 +18,6 @@ later one is resubmitted, keeping the count exact.
 
 from __future__ import annotations
 
-from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import SHARE_SUBMITTED, SHARES_READY
@@ -32,12 +31,13 @@ from fedledger.protocol.rounds import (
 )
 from fedledger.protocol.schemes import ledger_scheme
 from fedledger.protocol.task_records import TaskRecord
-from fedledger_chaincode.core.context import TransactionContext, load_bytes
+from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
     caller_party,
     check_high_water,
     key,
+    load_party_part,
     load_round,
     load_task,
     put_record,
@@ -109,13 +109,8 @@ async def get_decryption_share(
 
     Raises ``ProtocolError`` "no decryption share from X for round …".
     """
-    task = await load_task(ctx, task_id)
-    record = await load_round(ctx, task, round_number)
-    parse_party_id(party)
-    return await load_bytes(
-        ctx,
-        key(SHARE_DATA_TYPE, task_id, record.round, party),
-        f"no decryption share from {party} for round {record.round} of {task_id}",
+    return await load_party_part(
+        ctx, SHARE_DATA_TYPE, "decryption share", task_id, round_number, party
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.round_records import RoundRecord
@@ -29,6 +30,7 @@ from fedledger_chaincode.core.context import (
     TxTimestamp,
     create_composite_key,
     load,
+    load_bytes,
 )
 from fedledger_chaincode.core.parties import require_registered_caller
 
@@ -38,6 +40,7 @@ __all__ = [
     "end_round",
     "is_past",
     "key",
+    "load_party_part",
     "load_round",
     "load_task",
     "opened_round",
@@ -162,6 +165,24 @@ async def load_round(ctx: TransactionContext, task: TaskRecord, round_text: str)
         RoundRecord,
         key(ROUND_TYPE, task.id, number),
         f"round {number} of {task.id} has not been opened",
+    )
+
+
+async def load_party_part(
+    ctx: TransactionContext, object_type: str, what: str, task_id: str, round_text: str, party: str
+) -> bytes:
+    """Return the bytes ``party`` stored as ``object_type`` for a round: a Get's whole answer.
+
+    Raises what ``load_task`` and ``load_round`` raise, ``parse_party_id``'s ``ProtocolError``,
+    and ``NotFoundError`` "no <what> from X for round 2 of task-…" when ``party`` stored none.
+    """
+    task = await load_task(ctx, task_id)
+    record = await load_round(ctx, task, round_text)
+    parse_party_id(party)
+    return await load_bytes(
+        ctx,
+        key(object_type, task_id, record.round, party),
+        f"no {what} from {party} for round {record.round} of {task_id}",
     )
 
 

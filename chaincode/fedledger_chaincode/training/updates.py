@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 
-from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import UPDATE_SUBMITTED
 from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
@@ -28,13 +27,14 @@ from fedledger.protocol.rounds import (
     read_blob,
 )
 from fedledger.protocol.schemes import ledger_scheme
-from fedledger_chaincode.core.context import TransactionContext, load_bytes
+from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
     caller_party,
     check_high_water,
     is_past,
     key,
+    load_party_part,
     load_round,
     load_task,
     put_record,
@@ -101,14 +101,7 @@ async def get_update(ctx: TransactionContext, task_id: str, round_number: str, p
 
     Raises ``ProtocolError`` "no update from X for round …".
     """
-    task = await load_task(ctx, task_id)
-    record = await load_round(ctx, task, round_number)
-    parse_party_id(party)
-    return await load_bytes(
-        ctx,
-        key(UPDATE_VECTOR_TYPE, task_id, record.round, party),
-        f"no update from {party} for round {record.round} of {task_id}",
-    )
+    return await load_party_part(ctx, UPDATE_VECTOR_TYPE, "update", task_id, round_number, party)
 
 
 def register(router: Router) -> None:

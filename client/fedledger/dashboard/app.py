@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from fedledger.dashboard import views
 from fedledger.errors import AssetNotFound, ContractError, LedgerError
-from fedledger.ledger.events import event_json
+from fedledger.ledger.events import EventCursor, event_json
 from fedledger.ledger.interface import ChaincodeEvent, Contract
 from fedledger.protocol.assets import party_id
 
@@ -57,20 +57,14 @@ def _follow(
 ) -> None:
     """Read events into ``deliver`` until ``stopped``; resume from the last block after a break
     (skipping that block's events already delivered)."""
-    seen: set[tuple[int, str, str]] = set()
+    cursor = EventCursor(start)
     while not stopped.is_set():
         try:
-            for event in contract.events(start, timeout=STREAM_SECONDS):
+            for event in contract.events(cursor.block, timeout=STREAM_SECONDS):
                 if stopped.is_set():
                     return
-                identity = (event.block_number, event.tx_id, event.name)
-                if identity in seen:
-                    continue
-                if event.block_number != start:
-                    seen = set()
-                start = event.block_number
-                seen.add(identity)
-                deliver(event)
+                if cursor.take(event):
+                    deliver(event)
         except LedgerError:
             stopped.wait(1.0)
 

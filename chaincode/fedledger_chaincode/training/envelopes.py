@@ -16,8 +16,8 @@ from fedledger.protocol.rounds import KEY_ENVELOPE_TYPE, MAX_ENVELOPE_CHARS, rea
 from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
-    caller_party,
     load_task,
+    proposers_task,
     put_record,
     require_participant,
 )
@@ -38,12 +38,7 @@ async def put_key_envelope(
     ``ProtocolError`` for a wrong caller, a recipient who is not a participant, an envelope that
     already exists, or an empty, oversized or non-base64 envelope.
     """
-    party = await caller_party(ctx)
-    record = await load_task(ctx, task)
-    if party != record.proposer:
-        raise ProtocolError(
-            f"only the proposer {record.proposer} of {task} may store its key envelopes"
-        )
+    record = await proposers_task(ctx, task, "store its key envelopes")
     parse_party_id(recipient)
     require_participant(record, recipient)
     state_key = _envelope_key(task, recipient)

@@ -58,6 +58,7 @@ from fedledger_chaincode.training.state import (
     load_round,
     load_task,
     opened_round,
+    proposers_task,
     put_record,
     put_round,
     read_range,
@@ -92,10 +93,7 @@ async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -
     task, a round out of range, any round but 1 (later rounds open when their predecessor ends),
     a second opening, or round 1 before the initial weights.
     """
-    party = await caller_party(ctx)
-    task = await load_task(ctx, task_id)
-    if party != task.proposer:
-        raise ProtocolError(f"only the proposer {task.proposer} of {task_id} may open rounds")
+    task = await proposers_task(ctx, task_id, "open rounds")
     require_active(task)
     number = parse_round(round_number)
     if number > task.rounds:

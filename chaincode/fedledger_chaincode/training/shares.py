@@ -34,15 +34,14 @@ from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
-    caller_party,
     check_high_water,
     key,
     load_party_part,
     load_round,
     load_task,
+    participant_round,
     put_record,
     read_range,
-    require_participant,
 )
 
 __all__ = ["register"]
@@ -67,10 +66,7 @@ async def submit_decryption_share(
     an empty, oversized or non-base64 share, or "share is invalid: …" for one that fails its
     structure, index or proof checks.
     """
-    party = await caller_party(ctx)
-    task = await load_task(ctx, task_id)
-    require_participant(task, party)
-    record = await load_round(ctx, task, round_number)
+    party, task, record = await participant_round(ctx, task_id, round_number)
     number = record.round
     where = f"round {number} of {task_id}"
     if record.status != ROUND_CLOSED:

@@ -44,6 +44,8 @@ __all__ = [
     "load_round",
     "load_task",
     "opened_round",
+    "participant_round",
+    "proposers_task",
     "put_record",
     "put_round",
     "put_task",
@@ -107,6 +109,33 @@ async def load_task(ctx: TransactionContext, task: str) -> TaskRecord:
     """Return the stored task; raises "task task-… does not exist" or a malformed-id message."""
     parse_task_id(task)
     return await load(ctx, TaskRecord, task_key(task), f"task {task} does not exist")
+
+
+async def proposers_task(ctx: TransactionContext, task_id: str, action: str) -> TaskRecord:
+    """Return task ``task_id`` once the caller is checked to be its proposer.
+
+    Raises what ``caller_party`` and ``load_task`` raise, and ``ProtocolError`` "only the proposer
+    X of task-… may <action>".
+    """
+    party = await caller_party(ctx)
+    task = await load_task(ctx, task_id)
+    if party != task.proposer:
+        raise ProtocolError(f"only the proposer {task.proposer} of {task_id} may {action}")
+    return task
+
+
+async def participant_round(
+    ctx: TransactionContext, task_id: str, round_text: str
+) -> tuple[str, TaskRecord, RoundRecord]:
+    """Return the caller's party id, task ``task_id`` and its round ``round_text``, once the
+    caller is checked to be a participant (before the round is read).
+
+    Raises what ``caller_party``, ``load_task``, ``require_participant`` and ``load_round`` raise.
+    """
+    party = await caller_party(ctx)
+    task = await load_task(ctx, task_id)
+    require_participant(task, party)
+    return party, task, await load_round(ctx, task, round_text)
 
 
 def require_participant(task: TaskRecord, party: str) -> None:

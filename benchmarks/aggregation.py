@@ -13,15 +13,14 @@ Usage: python benchmarks/aggregation.py [--json] [--participants 3,5,8]
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
-import json
 import statistics
 import time
 from typing import Any
 
 import numpy as np
+from _common import benchmark_parser, print_json
 
 from fedledger.contract import parties, training
 from fedledger.crypto.encoding import EncodingParams
@@ -113,8 +112,7 @@ def measure(count: int, private: PrivateKey, rng: np.random.Generator) -> dict[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--participants", default="3,5,8")
     args = parser.parse_args()
     counts = [int(c) for c in args.participants.split(",")]
@@ -122,12 +120,9 @@ def main() -> None:
     _, private = generate_keypair(KEY_BITS, processes=2)
     rng = np.random.default_rng(0)
     rows = [measure(count, private, rng) for count in counts]
-    if args.json:
-        print(
-            json.dumps(
-                {"params": PARAMS, "key_bits": KEY_BITS, "ledger": "in-memory", "rounds": rows}
-            )
-        )
+    print_json(
+        args.json, {"params": PARAMS, "key_bits": KEY_BITS, "ledger": "in-memory", "rounds": rows}
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import random
 import sys
@@ -24,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import phe
+from _common import benchmark_parser, print_json
 
 from fedledger.crypto.encoding import EncodingParams, quantise
 from fedledger.crypto.keys import generate_keypair
@@ -181,8 +181,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    parser = benchmark_parser(__doc__, "end with one JSON line of results")
     parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=20240601)
@@ -198,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     results["targets_met"] = targets
     for name, ok in targets.items():
         print(f"  target {name}: {'met' if ok else 'MISSED'}")
-    if args.json:
-        print(json.dumps(results, sort_keys=True))
+    print_json(args.json, results, sort_keys=True)
     return 0 if all(targets.values()) else 1
 
 

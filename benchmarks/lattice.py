@@ -13,15 +13,15 @@ Usage: python benchmarks/lattice.py [--json] [--repeat N] [--seed S]
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import os
 import random
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from _common import benchmark_parser, print_json
 
 from fedledger.crypto.lattice import cipher, keys
 from fedledger.crypto.lattice.build import build_helper, default_module_dir, default_out_dir
@@ -141,8 +141,7 @@ def measure_round(helper: LatticeHelper, rng: random.Random, repeat: int) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser = benchmark_parser(__doc__, "print one JSON object last")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -158,8 +157,7 @@ def main() -> None:
             out[f"setup_{participants}_keys_s"] = statistics.median(r["keys_s"] for r in runs)
             out[f"setup_{participants}_check_s"] = statistics.median(r["key_check_s"] for r in runs)
         out.update(measure_round(helper, rng, args.repeat))
-    if args.json:
-        print(json.dumps(out))
+    print_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import base64
 import itertools
-import json
 import os
 import secrets
 import statistics
@@ -37,6 +36,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from _common import benchmark_parser, print_json
 
 from fedledger.cli.paths import resolve_paths
 from fedledger.contract import parties
@@ -224,8 +225,7 @@ def open_network(args: argparse.Namespace, stack: ExitStack) -> LocalNetwork:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--clients", default="4,16,32,64", help="client counts, comma-separated")
     parser.add_argument("--seconds", type=float, default=20.0, help="writing time per count")
     parser.add_argument("--contention", type=int, default=4, help="identities with 2 writers each")
@@ -270,8 +270,7 @@ def main() -> None:
         "saturation": saturation(levels),
     }
     print(f"  throughput stops growing at {result['saturation']}", flush=True)
-    if args.json:
-        print(json.dumps(result))
+    print_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,14 @@ Usage: python benchmarks/orderers.py [--json] [--orderers 1,3,5] [--repeat 3] [-
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import benchmark_parser, print_json
 
 from fedledger.cli.paths import resolve_paths
 from fedledger.network.local import LocalNetwork
@@ -67,8 +67,7 @@ def summary(orderers: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--orderers", default="1,3,5")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT)
@@ -90,8 +89,7 @@ def main() -> None:
             "up_seconds": round(row["up_seconds_median"] - base["up_seconds_median"], 1),
             "memory_mib": row["memory_mib_median"]["total"] - base["memory_mib_median"]["total"],
         }
-    if args.json:
-        print(json.dumps({"benchmark": "orderers", "orgs": 3, "rows": rows}))
+    print_json(args.json, {"benchmark": "orderers", "orgs": 3, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Usage: python benchmarks/prediction.py [--json] [--images N] [--state DIR --org 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import benchmark_parser, print_json
 
 from fedledger.inference.batch import BatchedMlp, decrypt_batch, encrypt_batch
 from fedledger.inference.evaluator import EncryptedMlp
@@ -235,8 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--images", type=int, default=1000, help="test images to send (max 1000)")
     parser.add_argument("--state", type=Path, help="network state folder for real TLS material")
     parser.add_argument("--org", default="Org1", help="the provider's org (with --state)")
@@ -249,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args)
     for name, ok in results["targets"].items():
         print(f"  target {name}: {'met' if ok else 'MISSED'}")
-    if args.json:
-        print(json.dumps(results, sort_keys=True))
+    print_json(args.json, results, sort_keys=True)
     return 0
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import json
 import random
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
+
+from _common import benchmark_parser, print_json
 
 from fedledger.crypto import paillier
 from fedledger.crypto.encoding import EncodingParams, encode
@@ -123,14 +124,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     figures = run(args)
-    if args.json:
-        print(json.dumps(figures))
+    print_json(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import benchmark_parser, print_json
+
 TARGETS = {"mlp32": 5.0, "mlp128": 20.0}
 
 
@@ -80,8 +82,7 @@ def summarise(model: str, mode: str, report: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--models", default="mlp32,mlp128")
     parser.add_argument("--modes", default="all,t")
     parser.add_argument("--rounds", type=int, default=3)
@@ -101,8 +102,7 @@ def main() -> None:
         finally:
             if not args.keep_network:
                 subprocess.run(fedledger("network", "down", "--purge", "--state", str(state)))
-    if args.json:
-        print(json.dumps({"runs": runs, "targets_median_overhead_s": TARGETS}))
+    print_json(args.json, {"runs": runs, "targets_median_overhead_s": TARGETS})
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from _common import benchmark_parser, print_json
+
 Row = dict[str, Any]
 PHASES: dict[str, Callable[[Row], float]] = {
     "train": lambda r: r["phases"]["train"]["slowest"],
@@ -198,8 +200,7 @@ def proof_verification(sizes: Sequence[int], key: Path, model: str) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--sizes", default="3,10,25,50", help="comma-separated N values")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", default="mlp32")
@@ -243,8 +244,7 @@ def main() -> None:
         "proof_verification": proofs,
     }
     print(f"  growth (log-log slopes): {result['growth']['loglog_slopes']}", flush=True)
-    if args.json:
-        print(json.dumps(result))
+    print_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -211,8 +211,8 @@ class TransactionContext(ABC):
         return self._event
 
 
-async def load_record(ctx: TransactionContext, state_key: str, missing: str) -> dict[str, Any]:
-    """Return the JSON record committed under ``state_key``.
+async def load_bytes(ctx: TransactionContext, state_key: str, missing: str) -> bytes:
+    """Return the bytes committed under ``state_key``, as a Get transaction answers them.
 
     Raises ``NotFoundError(missing)`` when the key has no value: callers pass the exact message
     the client sees, which is part of the chaincode's interface.
@@ -220,7 +220,16 @@ async def load_record(ctx: TransactionContext, state_key: str, missing: str) -> 
     stored = await ctx.get_state(state_key)
     if not stored:
         raise NotFoundError(missing)
-    record: dict[str, Any] = json.loads(stored)
+    return stored
+
+
+async def load_record(ctx: TransactionContext, state_key: str, missing: str) -> dict[str, Any]:
+    """Return the JSON record committed under ``state_key``.
+
+    Raises ``NotFoundError(missing)`` when the key has no value: callers pass the exact message
+    the client sees, which is part of the chaincode's interface.
+    """
+    record: dict[str, Any] = json.loads(await load_bytes(ctx, state_key, missing))
     return record
 
 
@@ -230,7 +239,4 @@ async def load(ctx: TransactionContext, kind: type[_R], state_key: str, missing:
     Raises ``NotFoundError(missing)`` when the key has no value (callers pass the exact message
     the client sees).
     """
-    stored = await ctx.get_state(state_key)
-    if not stored:
-        raise NotFoundError(missing)
-    return kind.from_bytes(stored)
+    return kind.from_bytes(await load_bytes(ctx, state_key, missing))

@@ -18,7 +18,12 @@ from fedledger.protocol.assets import (
 )
 from fedledger.protocol.canonical import dumps
 from fedledger.protocol.errors import NotFoundError, ProtocolError
-from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load
+from fedledger_chaincode.core.context import (
+    TransactionContext,
+    create_composite_key,
+    load,
+    load_bytes,
+)
 from fedledger_chaincode.core.router import Router
 
 __all__ = ["caller_identity", "party_key", "register", "require_registered_caller"]
@@ -80,10 +85,9 @@ async def register_party(ctx: TransactionContext, party_json: str) -> bytes:
 async def get_party(ctx: TransactionContext, party_id: str) -> bytes:
     """GetParty: return the stored Party; raises "party <id> is not registered"."""
     msp_id, fingerprint = parse_party_id(party_id)
-    stored = await ctx.get_state(party_key(msp_id, fingerprint))
-    if not stored:
-        raise NotFoundError(f"party {msp_id}/{fingerprint} is not registered")
-    return stored
+    return await load_bytes(
+        ctx, party_key(msp_id, fingerprint), f"party {msp_id}/{fingerprint} is not registered"
+    )
 
 
 async def list_parties(ctx: TransactionContext) -> bytes:

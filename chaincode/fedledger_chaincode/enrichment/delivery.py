@@ -36,10 +36,10 @@ from fedledger.protocol.enrichment import (
     sealed_size,
 )
 from fedledger.protocol.enrichment_requests import parse_delivery_request, parse_evaluation_request
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import ENRICHMENT_DELIVERED, ENRICHMENT_REPORTED, PLAN_MODEL_SEALED
 from fedledger.protocol.rounds import read_blob
-from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.context import TransactionContext, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.enrichment.plans import (
     load_plan,
@@ -112,10 +112,11 @@ async def get_plan_model(ctx: TransactionContext, plan_text: str) -> bytes:
     Raises ``NotFoundError`` "the model of plan-… is not sealed to its enricher yet".
     """
     plan = await load_plan(ctx, plan_text)
-    stored = await ctx.get_state(plan_part_key(PLAN_MODEL_TYPE, plan.id))
-    if not stored:
-        raise NotFoundError(f"the model of {plan.id} is not sealed to its enricher yet")
-    return stored
+    return await load_bytes(
+        ctx,
+        plan_part_key(PLAN_MODEL_TYPE, plan.id),
+        f"the model of {plan.id} is not sealed to its enricher yet",
+    )
 
 
 async def deliver_enrichment(ctx: TransactionContext, plan_text: str, delivery_json: str) -> bytes:
@@ -179,10 +180,11 @@ async def get_enrichment_envelope(ctx: TransactionContext, plan_text: str, party
     """
     plan = await load_plan(ctx, plan_text)
     parse_party_id(party)
-    stored = await ctx.get_state(plan_part_key(ENRICHMENT_ENVELOPE_TYPE, plan.id, party))
-    if not stored:
-        raise NotFoundError(f"no enrichment envelope for {party} in {plan.id}")
-    return stored
+    return await load_bytes(
+        ctx,
+        plan_part_key(ENRICHMENT_ENVELOPE_TYPE, plan.id, party),
+        f"no enrichment envelope for {party} in {plan.id}",
+    )
 
 
 async def report_enrichment(ctx: TransactionContext, plan_text: str, report_json: str) -> bytes:

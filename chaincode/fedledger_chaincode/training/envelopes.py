@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import KEY_ENVELOPE_STORED
 from fedledger.protocol.round_records import KeyEnvelopeRecord
 from fedledger.protocol.rounds import KEY_ENVELOPE_TYPE, MAX_ENVELOPE_CHARS, read_blob
-from fedledger_chaincode.core.context import TransactionContext, create_composite_key
+from fedledger_chaincode.core.context import TransactionContext, create_composite_key, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
-    caller_party,
     load_task,
+    proposers_task,
     put_record,
     require_participant,
 )
@@ -38,12 +38,7 @@ async def put_key_envelope(
     ``ProtocolError`` for a wrong caller, a recipient who is not a participant, an envelope that
     already exists, or an empty, oversized or non-base64 envelope.
     """
-    party = await caller_party(ctx)
-    record = await load_task(ctx, task)
-    if party != record.proposer:
-        raise ProtocolError(
-            f"only the proposer {record.proposer} of {task} may store its key envelopes"
-        )
+    record = await proposers_task(ctx, task, "store its key envelopes")
     parse_party_id(recipient)
     require_participant(record, recipient)
     state_key = _envelope_key(task, recipient)
@@ -66,10 +61,9 @@ async def get_key_envelope(ctx: TransactionContext, task: str, party: str) -> by
     """
     await load_task(ctx, task)
     parse_party_id(party)
-    stored = await ctx.get_state(_envelope_key(task, party))
-    if not stored:
-        raise NotFoundError(f"no key envelope for {party} in {task}")
-    return stored
+    return await load_bytes(
+        ctx, _envelope_key(task, party), f"no key envelope for {party} in {task}"
+    )
 
 
 def register(router: Router) -> None:

@@ -45,16 +45,13 @@ from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
-    caller_party,
     check_high_water,
     end_round,
     key,
-    load_round,
-    load_task,
+    participant_round,
     put_record,
     put_round,
     read_range,
-    require_participant,
 )
 
 __all__ = ["register", "tally_text"]
@@ -176,10 +173,7 @@ async def report_result(
     fewer than t shares, a second report, or a timestamp before the round's high-water mark.
     """
     request = parse_result_request(result_json, "argument 3")
-    party = await caller_party(ctx)
-    task = await load_task(ctx, task_id)
-    require_participant(task, party)
-    record = await load_round(ctx, task, round_number)
+    party, task, record = await participant_round(ctx, task_id, round_number)
     state_key = await _check_reportable(ctx, task, record, party)
     number = record.round
     reports = await read_range(ctx, ReportRecord, ACCURACY_REPORT_TYPE, task_id, number)

@@ -23,7 +23,7 @@ import hashlib
 
 from fedledger.protocol import events
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.round_records import (
     AggregateRecord,
     AggregateSummary,
@@ -48,7 +48,7 @@ from fedledger.protocol.rounds import (
 )
 from fedledger.protocol.schemes import ledger_scheme
 from fedledger.protocol.task_records import TaskRecord
-from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.context import TransactionContext, load_bytes
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
     caller_party,
@@ -58,6 +58,7 @@ from fedledger_chaincode.training.state import (
     load_round,
     load_task,
     opened_round,
+    proposers_task,
     put_record,
     put_round,
     read_range,
@@ -92,10 +93,7 @@ async def open_round(ctx: TransactionContext, task_id: str, round_number: str) -
     task, a round out of range, any round but 1 (later rounds open when their predecessor ends),
     a second opening, or round 1 before the initial weights.
     """
-    party = await caller_party(ctx)
-    task = await load_task(ctx, task_id)
-    if party != task.proposer:
-        raise ProtocolError(f"only the proposer {task.proposer} of {task_id} may open rounds")
+    task = await proposers_task(ctx, task_id, "open rounds")
     require_active(task)
     number = parse_round(round_number)
     if number > task.rounds:
@@ -213,12 +211,11 @@ async def get_aggregate(ctx: TransactionContext, task_id: str, round_number: str
     """
     task = await load_task(ctx, task_id)
     record = await load_round(ctx, task, round_number)
-    stored = await ctx.get_state(key(AGGREGATE_TYPE, task_id, record.round))
-    if not stored:
-        raise NotFoundError(
-            f"round {record.round} of {task_id} has no aggregate yet; it is {record.status}"
-        )
-    return stored
+    return await load_bytes(
+        ctx,
+        key(AGGREGATE_TYPE, task_id, record.round),
+        f"round {record.round} of {task_id} has no aggregate yet; it is {record.status}",
+    )
 
 
 def register(router: Router) -> None:

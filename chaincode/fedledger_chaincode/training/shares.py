@@ -18,9 +18,8 @@ later one is resubmitted, keeping the count exact.
 
 from __future__ import annotations
 
-from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import SHARE_SUBMITTED, SHARES_READY
 from fedledger.protocol.round_records import AggregateRecord, ShareRecord, ShareSummary
 from fedledger.protocol.rounds import (
@@ -35,14 +34,14 @@ from fedledger.protocol.task_records import TaskRecord
 from fedledger_chaincode.core.context import TransactionContext
 from fedledger_chaincode.core.router import Router
 from fedledger_chaincode.training.state import (
-    caller_party,
     check_high_water,
     key,
+    load_party_part,
     load_round,
     load_task,
+    participant_round,
     put_record,
     read_range,
-    require_participant,
 )
 
 __all__ = ["register"]
@@ -67,10 +66,7 @@ async def submit_decryption_share(
     an empty, oversized or non-base64 share, or "share is invalid: …" for one that fails its
     structure, index or proof checks.
     """
-    party = await caller_party(ctx)
-    task = await load_task(ctx, task_id)
-    require_participant(task, party)
-    record = await load_round(ctx, task, round_number)
+    party, task, record = await participant_round(ctx, task_id, round_number)
     number = record.round
     where = f"round {number} of {task_id}"
     if record.status != ROUND_CLOSED:
@@ -109,15 +105,9 @@ async def get_decryption_share(
 
     Raises ``ProtocolError`` "no decryption share from X for round …".
     """
-    task = await load_task(ctx, task_id)
-    record = await load_round(ctx, task, round_number)
-    parse_party_id(party)
-    stored = await ctx.get_state(key(SHARE_DATA_TYPE, task_id, record.round, party))
-    if not stored:
-        raise NotFoundError(
-            f"no decryption share from {party} for round {record.round} of {task_id}"
-        )
-    return stored
+    return await load_party_part(
+        ctx, SHARE_DATA_TYPE, "decryption share", task_id, round_number, party
+    )
 
 
 def register(router: Router) -> None:

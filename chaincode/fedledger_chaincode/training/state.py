@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+from fedledger.protocol.assets import parse_party_id
 from fedledger.protocol.codec import Record
 from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.round_records import RoundRecord
@@ -29,6 +30,7 @@ from fedledger_chaincode.core.context import (
     TxTimestamp,
     create_composite_key,
     load,
+    load_bytes,
 )
 from fedledger_chaincode.core.parties import require_registered_caller
 
@@ -38,9 +40,12 @@ __all__ = [
     "end_round",
     "is_past",
     "key",
+    "load_party_part",
     "load_round",
     "load_task",
     "opened_round",
+    "participant_round",
+    "proposers_task",
     "put_record",
     "put_round",
     "put_task",
@@ -106,6 +111,33 @@ async def load_task(ctx: TransactionContext, task: str) -> TaskRecord:
     return await load(ctx, TaskRecord, task_key(task), f"task {task} does not exist")
 
 
+async def proposers_task(ctx: TransactionContext, task_id: str, action: str) -> TaskRecord:
+    """Return task ``task_id`` once the caller is checked to be its proposer.
+
+    Raises what ``caller_party`` and ``load_task`` raise, and ``ProtocolError`` "only the proposer
+    X of task-… may <action>".
+    """
+    party = await caller_party(ctx)
+    task = await load_task(ctx, task_id)
+    if party != task.proposer:
+        raise ProtocolError(f"only the proposer {task.proposer} of {task_id} may {action}")
+    return task
+
+
+async def participant_round(
+    ctx: TransactionContext, task_id: str, round_text: str
+) -> tuple[str, TaskRecord, RoundRecord]:
+    """Return the caller's party id, task ``task_id`` and its round ``round_text``, once the
+    caller is checked to be a participant (before the round is read).
+
+    Raises what ``caller_party``, ``load_task``, ``require_participant`` and ``load_round`` raise.
+    """
+    party = await caller_party(ctx)
+    task = await load_task(ctx, task_id)
+    require_participant(task, party)
+    return party, task, await load_round(ctx, task, round_text)
+
+
 def require_participant(task: TaskRecord, party: str) -> None:
     """Raise "party X is not a participant of task-…" unless ``party`` is listed."""
     if party not in task.participant_ids:
@@ -162,6 +194,24 @@ async def load_round(ctx: TransactionContext, task: TaskRecord, round_text: str)
         RoundRecord,
         key(ROUND_TYPE, task.id, number),
         f"round {number} of {task.id} has not been opened",
+    )
+
+
+async def load_party_part(
+    ctx: TransactionContext, object_type: str, what: str, task_id: str, round_text: str, party: str
+) -> bytes:
+    """Return the bytes ``party`` stored as ``object_type`` for a round: a Get's whole answer.
+
+    Raises what ``load_task`` and ``load_round`` raise, ``parse_party_id``'s ``ProtocolError``,
+    and ``NotFoundError`` "no <what> from X for round 2 of task-…" when ``party`` stored none.
+    """
+    task = await load_task(ctx, task_id)
+    record = await load_round(ctx, task, round_text)
+    parse_party_id(party)
+    return await load_bytes(
+        ctx,
+        key(object_type, task_id, record.round, party),
+        f"no {what} from {party} for round {record.round} of {task_id}",
     )
 
 

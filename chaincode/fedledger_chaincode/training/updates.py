@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
-from fedledger.protocol.assets import parse_party_id
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import UPDATE_SUBMITTED
 from fedledger.protocol.round_records import UpdateRecord, UpdateSummary
 from fedledger.protocol.round_requests import parse_update_request
@@ -35,6 +34,7 @@ from fedledger_chaincode.training.state import (
     check_high_water,
     is_past,
     key,
+    load_party_part,
     load_round,
     load_task,
     put_record,
@@ -101,13 +101,7 @@ async def get_update(ctx: TransactionContext, task_id: str, round_number: str, p
 
     Raises ``ProtocolError`` "no update from X for round …".
     """
-    task = await load_task(ctx, task_id)
-    record = await load_round(ctx, task, round_number)
-    parse_party_id(party)
-    stored = await ctx.get_state(key(UPDATE_VECTOR_TYPE, task_id, record.round, party))
-    if not stored:
-        raise NotFoundError(f"no update from {party} for round {record.round} of {task_id}")
-    return stored
+    return await load_party_part(ctx, UPDATE_VECTOR_TYPE, "update", task_id, round_number, party)
 
 
 def register(router: Router) -> None:

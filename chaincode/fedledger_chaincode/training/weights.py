@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 
 from fedledger.protocol.canonical import dumps
-from fedledger.protocol.errors import NotFoundError, ProtocolError
+from fedledger.protocol.errors import ProtocolError
 from fedledger.protocol.events import MODEL_WEIGHTS_STORED
 from fedledger.protocol.round_records import ModelWeightsRecord
 from fedledger.protocol.rounds import MODEL_WEIGHTS_TYPE, read_blob
-from fedledger_chaincode.core.context import TransactionContext
+from fedledger_chaincode.core.context import TransactionContext, load_bytes
 from fedledger_chaincode.core.router import Router
-from fedledger_chaincode.training.state import caller_party, key, load_task, put_record
+from fedledger_chaincode.training.state import key, load_task, proposers_task, put_record
 
 __all__ = ["register"]
 
@@ -31,12 +31,7 @@ async def put_model_weights(ctx: TransactionContext, task: str, weights_b64: str
     stored record without the weights). Raises ``ProtocolError`` naming a wrong caller, weights
     already stored, an oversized or non-base64 payload, a wrong length or a wrong hash.
     """
-    party = await caller_party(ctx)
-    record = await load_task(ctx, task)
-    if party != record.proposer:
-        raise ProtocolError(
-            f"only the proposer {record.proposer} of {task} may store its initial weights"
-        )
+    record = await proposers_task(ctx, task, "store its initial weights")
     state_key = key(MODEL_WEIGHTS_TYPE, task)
     if await ctx.get_state(state_key):
         raise ProtocolError(f"the initial weights of {task} are already stored")
@@ -68,10 +63,9 @@ async def get_model_weights(ctx: TransactionContext, task: str) -> bytes:
     Raises ``ProtocolError`` "the initial weights of task-… are not stored yet".
     """
     await load_task(ctx, task)
-    stored = await ctx.get_state(key(MODEL_WEIGHTS_TYPE, task))
-    if not stored:
-        raise NotFoundError(f"the initial weights of {task} are not stored yet")
-    return stored
+    return await load_bytes(
+        ctx, key(MODEL_WEIGHTS_TYPE, task), f"the initial weights of {task} are not stored yet"
+    )
 
 
 def register(router: Router) -> None:

@@ -26,7 +26,7 @@ from fedledger.cli.output import emit_json, progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.contract import parties, training
 from fedledger.errors import FedLedgerError, LedgerError
-from fedledger.ledger.events import event_json
+from fedledger.ledger.events import EventCursor, event_json
 from fedledger.ledger.interface import ChaincodeEvent
 from fedledger.protocol.task_requests import TaskListing
 from fedledger.protocol.training import DEFAULT_PAGE_SIZE
@@ -201,25 +201,21 @@ def cmd_events(paths: Paths, args: argparse.Namespace) -> int:
     start, printed = resumed or (args.from_block or 0, set())
     if start < 0:
         raise FedLedgerError(f"--from-block must be at least 0, got {start}")
+    cursor = EventCursor(start, printed)
     with ledger_cmd.contract_for(paths, args) as contract:
         while True:
             try:
                 timeout = None if args.follow else args.wait
-                for event in contract.events(start, timeout=timeout):
-                    identity = (event.block_number, event.tx_id, event.name)
-                    if identity in printed:
+                for event in contract.events(cursor.block, timeout=timeout):
+                    if not cursor.take(event):
                         continue
-                    if event.block_number != start:
-                        printed = set()
-                    start = event.block_number
-                    printed.add(identity)
                     _print_event(args, event)
                     if args.checkpoint:
-                        _write_checkpoint(args.checkpoint, start, printed)
+                        _write_checkpoint(args.checkpoint, event.block_number, cursor.seen)
             except LedgerError as exc:
                 if not args.follow:
                     raise
-                progress(f"event stream broke ({exc}); resuming from block {start}")
+                progress(f"event stream broke ({exc}); resuming from block {cursor.block}")
                 time.sleep(RECONNECT_SECONDS)
                 continue
             if not args.follow:

@@ -7,16 +7,18 @@ import argparse
 import base64
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fedledger.cli import ledger_cmd
 from fedledger.cli.ledger_cmd import kx_private_key
-from fedledger.cli.output import emit_json, log_steps_to, say, table
+from fedledger.cli.output import answer, emit_json, log_steps_to, say, table
 from fedledger.cli.paths import Paths
 from fedledger.contract.enrichment import approve_plan, get_plan, settle_plan
 from fedledger.crypto.envelope import public_key_bytes
 from fedledger.errors import EnrichmentError
 from fedledger.learning.training import TrainingConfig
+from fedledger.ledger.interface import Contract
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanView
 from fedledger.roles.enrichment.enricher import Enricher, train_on
@@ -148,8 +150,16 @@ def cmd_propose(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def cmd_approve(paths: Paths, args: argparse.Namespace) -> int:
+    return _act_and_show(paths, args, approve_plan)
+
+
+def _act_and_show(
+    paths: Paths, args: argparse.Namespace, act: Callable[[Contract, str], object] | None = None
+) -> int:
+    """Run ``act`` on the plan ``args.plan`` (if any), then show the plan as it stands."""
     with ledger_cmd.contract_for(paths, args) as contract:
-        approve_plan(contract, args.plan)
+        if act is not None:
+            act(contract, args.plan)
         view = get_plan(contract, args.plan)
     _show_plan(args, view)
     return 0
@@ -169,26 +179,20 @@ def cmd_seal(paths: Paths, args: argparse.Namespace) -> int:
         view = get_plan(contract, args.plan)
         weights = stored_model(paths, args.org, args.user, view)
         summary = seal_model_to_enricher(contract, args.plan, weights)
-    if args.json:
-        emit_json(summary)
-    else:
-        say(f"sealed the model of {args.plan} to {summary['recipient']} ({summary['size']} bytes)")
+    answer(
+        args.json,
+        summary,
+        f"sealed the model of {args.plan} to {summary['recipient']} ({summary['size']} bytes)",
+    )
     return 0
 
 
 def cmd_settle(paths: Paths, args: argparse.Namespace) -> int:
-    with ledger_cmd.contract_for(paths, args) as contract:
-        settle_plan(contract, args.plan)
-        view = get_plan(contract, args.plan)
-    _show_plan(args, view)
-    return 0
+    return _act_and_show(paths, args, settle_plan)
 
 
 def cmd_status(paths: Paths, args: argparse.Namespace) -> int:
-    with ledger_cmd.contract_for(paths, args) as contract:
-        view = get_plan(contract, args.plan)
-    _show_plan(args, view)
-    return 0
+    return _act_and_show(paths, args)
 
 
 def cmd_review(paths: Paths, args: argparse.Namespace) -> int:

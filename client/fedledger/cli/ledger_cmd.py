@@ -8,7 +8,7 @@ import json
 import os
 from typing import Any
 
-from fedledger.cli.output import emit_json, say, table
+from fedledger.cli.output import answer, emit_json, table
 from fedledger.cli.paths import Paths
 from fedledger.contract import parties
 from fedledger.crypto.envelope import generate_private_key, public_key_bytes
@@ -117,10 +117,7 @@ def kx_private_key(paths: Paths, org: str, user: str) -> bytes:
 
 
 def _show(args: argparse.Namespace, record: Any, line: str) -> None:
-    if args.json:
-        emit_json(record)
-    else:
-        say(line)
+    answer(args.json, record, line)
 
 
 def cmd_party_register(paths: Paths, args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from fedledger.cli.output import emit_json, progress, say, table
+from fedledger.cli.output import answer, emit_json, progress, say, table
 from fedledger.cli.paths import Paths
 from fedledger.network.build import build_fabric
 from fedledger.network.compose import compose_file
@@ -95,10 +95,11 @@ def ensure_built(paths: Paths, *, force: bool = False) -> bool:
 
 def cmd_build(paths: Paths, args: argparse.Namespace) -> int:
     built = ensure_built(paths, force=args.force)
-    if args.json:
-        emit_json({"built": built, "bin_dir": str(paths.bin_dir)})
-    else:
-        say("built Fabric binaries" if built else f"Fabric binaries are current in {paths.bin_dir}")
+    answer(
+        args.json,
+        {"built": built, "bin_dir": str(paths.bin_dir)},
+        "built Fabric binaries" if built else f"Fabric binaries are current in {paths.bin_dir}",
+    )
     return 0
 
 
@@ -144,10 +145,11 @@ def cmd_up(paths: Paths, args: argparse.Namespace) -> int:
 def cmd_down(paths: Paths, args: argparse.Namespace) -> int:
     network = open_network(paths, args)
     stopped = network.down(purge=args.purge, progress=progress)
-    if args.json:
-        emit_json({"stopped": stopped, "purged": args.purge})
-    else:
-        say(f"stopped {len(stopped)} processes" + (" and removed the state" if args.purge else ""))
+    answer(
+        args.json,
+        {"stopped": stopped, "purged": args.purge},
+        f"stopped {len(stopped)} processes" + (" and removed the state" if args.purge else ""),
+    )
     return 0
 
 

@@ -19,6 +19,14 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def answer(as_json: bool, value: Any, sentence: str) -> None:
+    """Print ``value`` as JSON when ``as_json`` (the command's ``--json``), else ``sentence``."""
+    if as_json:
+        emit_json(value)
+    else:
+        say(sentence)
+
+
 def progress(message: str) -> None:
     """A progress line on stderr, so stdout stays clean for JSON."""
     print(f"  .. {message}", file=sys.stderr, flush=True)

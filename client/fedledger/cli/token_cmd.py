@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fedledger.cli import ledger_cmd
-from fedledger.cli.output import emit_json, say, table
+from fedledger.cli.output import answer, emit_json, say, table
 from fedledger.cli.paths import Paths
 from fedledger.contract import credits
 from fedledger.protocol.assets import party_id
@@ -79,20 +79,14 @@ def cmd_balance(paths: Paths, args: argparse.Namespace) -> int:
         me = contract.identity
         account = args.party or party_id(me.msp_id, me.certificate_pem)
         balance = credits.balance_of(contract, account)
-    if args.json:
-        emit_json({"account": account, "balance": balance})
-    else:
-        say(f"{account}: {balance} credits")
+    answer(args.json, {"account": account, "balance": balance}, f"{account}: {balance} credits")
     return 0
 
 
 def cmd_supply(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
         supply = credits.total_supply(contract)
-    if args.json:
-        emit_json({"total_supply": supply})
-    else:
-        say(f"total supply: {supply} credits")
+    answer(args.json, {"total_supply": supply}, f"total supply: {supply} credits")
     return 0
 
 

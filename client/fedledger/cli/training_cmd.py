@@ -39,6 +39,14 @@ def add_parsers(
 ) -> None:
     part = sub.add_parser("participant", help="take part in federated training")
     psub = part.add_subparsers(dest="participant_command", required=True)
+    _participant_run_parser(psub, common)
+    _demo_parser(sub, identity)
+    _query_parsers(qsub, common)
+
+
+def _participant_run_parser(
+    psub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     run = psub.add_parser(
         "run",
         parents=[common],
@@ -86,6 +94,8 @@ def add_parsers(
     _data_args(run, simulation_only=True)
     run.set_defaults(func=cmd_participant_run)
 
+
+def _demo_parser(sub: argparse._SubParsersAction, identity: argparse.ArgumentParser) -> None:
     dm = sub.add_parser(
         "demo", parents=[identity], help="a whole federated training on one machine"
     )
@@ -136,6 +146,8 @@ def add_parsers(
     )
     dm.set_defaults(func=demo.cmd_demo)
 
+
+def _query_parsers(qsub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     qt = qsub.add_parser("task", parents=[common], help="a training task")
     qt.add_argument("--task", required=True)
     qt.set_defaults(func=cmd_query_task)

@@ -75,7 +75,7 @@ class ThresholdKey:
     @property
     def delta(self) -> int:
         """Δ = parties!, which clears the denominators of the Lagrange coefficients."""
-        return math.factorial(self.parties)
+        return self.public_data.delta
 
     @cached_property
     def public_data(self) -> ThresholdPublic:
@@ -86,9 +86,11 @@ class ThresholdKey:
 
     def verification_key(self, party: int) -> int:
         """Return v_party; raises CryptoError for an index outside 1..parties."""
-        if not 1 <= party <= self.parties:
-            raise CryptoError(f"party index {party} is not in 1..{self.parties}")
-        return self.verification_keys[party - 1]
+        try:
+            return self.public_data.verification_key(party)
+        except ProtocolError as exc:
+            # The wire form checks the index; a key holder sees the crypto layer's error.
+            raise CryptoError(str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import asyncio
 import html
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from fedledger.dashboard import views
 from fedledger.errors import AssetNotFound, ContractError, LedgerError
-from fedledger.ledger.events import event_json
+from fedledger.ledger.events import EventCursor, event_json
 from fedledger.ledger.interface import ChaincodeEvent, Contract
 from fedledger.protocol.assets import party_id
 
@@ -57,37 +57,54 @@ def _follow(
 ) -> None:
     """Read events into ``deliver`` until ``stopped``; resume from the last block after a break
     (skipping that block's events already delivered)."""
-    seen: set[tuple[int, str, str]] = set()
+    cursor = EventCursor(start)
     while not stopped.is_set():
         try:
-            for event in contract.events(start, timeout=STREAM_SECONDS):
+            for event in contract.events(cursor.block, timeout=STREAM_SECONDS):
                 if stopped.is_set():
                     return
-                identity = (event.block_number, event.tx_id, event.name)
-                if identity in seen:
-                    continue
-                if event.block_number != start:
-                    seen = set()
-                start = event.block_number
-                seen.add(identity)
-                deliver(event)
+                if cursor.take(event):
+                    deliver(event)
         except LedgerError:
             stopped.wait(1.0)
 
 
+def _guarded(read: Callable[[Request], Any]) -> Callable[[Request], Response]:
+    """An endpoint answering ``read``'s result as JSON, and a chaincode rejection as an HTTP
+    error with the chaincode's message (404 for a missing asset, 400 otherwise)."""
+
+    def endpoint(request: Request) -> Response:
+        try:
+            return JSONResponse(read(request))
+        except AssetNotFound as exc:
+            return JSONResponse({"error": exc.message}, status_code=404)
+        except ContractError as exc:
+            return JSONResponse({"error": exc.message}, status_code=400)
+
+    return endpoint
+
+
+def _events_endpoint(contract: Contract) -> Callable[[Request], Awaitable[Response]]:
+    """``GET /api/events``: the chaincode's events from ``?from_block``, at most ``?limit``."""
+
+    async def events(request: Request) -> Response:
+        raw_start = request.query_params.get("from_block")
+        raw_limit = request.query_params.get("limit")
+        try:
+            start = None if raw_start is None else int(raw_start)
+            limit = None if raw_limit is None else int(raw_limit)
+        except ValueError:
+            return JSONResponse({"error": "from_block and limit must be integers"}, 400)
+        return StreamingResponse(
+            _stream(contract, start, limit), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )  # fmt: skip
+
+    return events
+
+
 def create_app(contract: Contract, *, org: str = "") -> Starlette:
     """The audit view reading through ``contract`` (one org's identity, named ``org``)."""
-
-    def guarded(read: Callable[[Request], Any]) -> Callable[[Request], Response]:
-        def endpoint(request: Request) -> Response:
-            try:
-                return JSONResponse(read(request))
-            except AssetNotFound as exc:
-                return JSONResponse({"error": exc.message}, status_code=404)
-            except ContractError as exc:
-                return JSONResponse({"error": exc.message}, status_code=400)
-
-        return endpoint
 
     def identity(_: Request) -> dict[str, Any]:
         me = contract.identity
@@ -105,7 +122,7 @@ def create_app(contract: Contract, *, org: str = "") -> Starlette:
         )
 
     def history_page(request: Request) -> Response:
-        response = guarded(history_of)(request)
+        response = _guarded(history_of)(request)
         if response.status_code != 200:
             return response
         object_type = request.query_params.get("type", "")
@@ -113,31 +130,18 @@ def create_app(contract: Contract, *, org: str = "") -> Starlette:
         entries = json.loads(bytes(response.body))
         return HTMLResponse(_history_html(object_type, parts, entries))
 
-    async def events(request: Request) -> Response:
-        raw_start = request.query_params.get("from_block")
-        raw_limit = request.query_params.get("limit")
-        try:
-            start = None if raw_start is None else int(raw_start)
-            limit = None if raw_limit is None else int(raw_limit)
-        except ValueError:
-            return JSONResponse({"error": "from_block and limit must be integers"}, 400)
-        return StreamingResponse(
-            _stream(contract, start, limit), media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )  # fmt: skip
-
     def index(_: Request) -> Response:
         return HTMLResponse(_page())
 
     return Starlette(
         routes=[
             Route("/", index),
-            Route("/api/identity", guarded(identity)),
-            Route("/api/tasks", guarded(tasks)),
-            Route("/api/tasks/{task_id}", guarded(task)),
-            Route("/api/history", guarded(history_of)),
+            Route("/api/identity", _guarded(identity)),
+            Route("/api/tasks", _guarded(tasks)),
+            Route("/api/tasks/{task_id}", _guarded(task)),
+            Route("/api/history", _guarded(history_of)),
             Route("/history", history_page),
-            Route("/api/events", events),
+            Route("/api/events", _events_endpoint(contract)),
         ]
     )
 

@@ -17,13 +17,13 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from dataclasses import dataclass, field
 from typing import Any
 
 from fedledger.errors import LedgerError
 from fedledger.ledger.interface import ChaincodeEvent, Contract
 
-__all__ = ["EventFeed", "event_json"]
+__all__ = ["EventCursor", "EventFeed", "event_json"]
 
 
 def event_json(event: ChaincodeEvent) -> dict[str, Any]:
@@ -34,6 +34,26 @@ def event_json(event: ChaincodeEvent) -> dict[str, Any]:
         payload = event.payload.decode("utf-8", "replace")
     return {"block": event.block_number, "tx_id": event.tx_id, "name": event.name,
             "payload": payload}  # fmt: skip
+
+@dataclass
+class EventCursor:
+    """Where to reopen an event stream: the block of the last event taken, and the events of that
+    block already taken (a stream reopened from that block sends them again)."""
+
+    block: int | None
+    seen: set[tuple[int, str, str]] = field(default_factory=set)
+
+    def take(self, event: ChaincodeEvent) -> bool:
+        """Move the cursor past ``event``; return False when it was taken before (a repeat)."""
+        identity = (event.block_number, event.tx_id, event.name)
+        if identity in self.seen:
+            return False
+        if event.block_number != self.block:
+            self.seen = set()
+        self.block = event.block_number
+        self.seen.add(identity)
+        return True
+
 
 Accept = Callable[[ChaincodeEvent], bool]
 
@@ -98,12 +118,7 @@ class EventFeed:
     def __enter__(self) -> EventFeed:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _bump(self, block: int | None = None) -> None:

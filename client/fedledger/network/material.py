@@ -111,9 +111,18 @@ def _implicit(rule: str) -> dict[str, str]:
     return {"Type": "ImplicitMeta", "Rule": rule}
 
 
-def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
-    """The configtx input: every Raft consenter and an application channel with MAJORITY
-    endorsement."""
+def _implicit_policies(**extra: dict[str, str]) -> dict[str, object]:
+    """The channel-level Readers/Writers/Admins policies every section has, then ``extra``."""
+    return {
+        "Readers": _implicit("ANY Readers"),
+        "Writers": _implicit("ANY Writers"),
+        "Admins": _implicit("MAJORITY Admins"),
+        **extra,
+    }
+
+
+def _orderer_section(topo: Topology, layout: Layout) -> dict[str, object]:
+    """The Orderer section: a Raft cluster of every orderer, and the orderer org."""
     msp_id = topo.orderer.msp_id
     orderer_org = {
         "Name": "OrdererOrg",
@@ -132,6 +141,33 @@ def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
         }
         for o in topo.orderers
     ]
+    return {
+        "OrdererType": "etcdraft",
+        "BatchTimeout": BATCH_TIMEOUT,
+        # Packed model updates are hundreds of KB; a block may hold several of them.
+        "BatchSize": {
+            "MaxMessageCount": 50,
+            "AbsoluteMaxBytes": "48 MB",
+            "PreferredMaxBytes": "8 MB",
+        },
+        "EtcdRaft": {
+            "Consenters": consenters,
+            "Options": {
+                "TickInterval": "250ms",
+                "ElectionTick": 10,
+                "HeartbeatTick": 1,
+                "MaxInflightBlocks": 5,
+                "SnapshotIntervalSize": "16 MB",
+            },
+        },
+        "Organizations": [orderer_org],
+        "Policies": _implicit_policies(BlockValidation=_implicit("ANY Writers")),
+        "Capabilities": {"V2_0": True},
+    }
+
+
+def _application_section(topo: Topology, layout: Layout) -> dict[str, object]:
+    """The Application section: every peer org, with MAJORITY endorsement."""
     peer_orgs = [
         {
             "Name": org.msp_id,
@@ -142,52 +178,24 @@ def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
         }
         for org in topo.orgs
     ]
+    return {
+        "Organizations": peer_orgs,
+        "Policies": _implicit_policies(
+            LifecycleEndorsement=_implicit("MAJORITY Endorsement"),
+            Endorsement=_implicit("MAJORITY Endorsement"),
+        ),
+        "Capabilities": {"V2_5": True},
+    }
+
+
+def configtx(topo: Topology, layout: Layout) -> dict[str, object]:
+    """The configtx input: every Raft consenter and an application channel with MAJORITY
+    endorsement."""
     profile = {
-        "Policies": {
-            "Readers": _implicit("ANY Readers"),
-            "Writers": _implicit("ANY Writers"),
-            "Admins": _implicit("MAJORITY Admins"),
-        },
+        "Policies": _implicit_policies(),
         "Capabilities": {"V3_0": True},
-        "Orderer": {
-            "OrdererType": "etcdraft",
-            "BatchTimeout": BATCH_TIMEOUT,
-            # Packed model updates are hundreds of KB; a block may hold several of them.
-            "BatchSize": {
-                "MaxMessageCount": 50,
-                "AbsoluteMaxBytes": "48 MB",
-                "PreferredMaxBytes": "8 MB",
-            },
-            "EtcdRaft": {
-                "Consenters": consenters,
-                "Options": {
-                    "TickInterval": "250ms",
-                    "ElectionTick": 10,
-                    "HeartbeatTick": 1,
-                    "MaxInflightBlocks": 5,
-                    "SnapshotIntervalSize": "16 MB",
-                },
-            },
-            "Organizations": [orderer_org],
-            "Policies": {
-                "Readers": _implicit("ANY Readers"),
-                "Writers": _implicit("ANY Writers"),
-                "Admins": _implicit("MAJORITY Admins"),
-                "BlockValidation": _implicit("ANY Writers"),
-            },
-            "Capabilities": {"V2_0": True},
-        },
-        "Application": {
-            "Organizations": peer_orgs,
-            "Policies": {
-                "Readers": _implicit("ANY Readers"),
-                "Writers": _implicit("ANY Writers"),
-                "Admins": _implicit("MAJORITY Admins"),
-                "LifecycleEndorsement": _implicit("MAJORITY Endorsement"),
-                "Endorsement": _implicit("MAJORITY Endorsement"),
-            },
-            "Capabilities": {"V2_5": True},
-        },
+        "Orderer": _orderer_section(topo, layout),
+        "Application": _application_section(topo, layout),
     }
     return {"Profiles": {"FedLedgerChannel": profile}}
 

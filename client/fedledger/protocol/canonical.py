@@ -81,23 +81,24 @@ def parse_object(text: str, what: str) -> dict[str, Any]:
     Returns the object. Raises ``ProtocolError``: "argument 1 must be a JSON object: <reason>" for
     malformed JSON, "argument 1 must be a JSON object, got an array" for other JSON values.
     """
-    try:
-        value = loads(text)
-    except ProtocolError as exc:
-        raise ProtocolError(f"{what} must be a JSON object: {exc}") from None
-    if not isinstance(value, dict):
-        raise ProtocolError(f"{what} must be a JSON object, got {show(value)}")
+    value: dict[str, Any] = _parse_as(text, what, dict, "object")
     return value
 
 
 def parse_array(text: str, what: str) -> list[Any]:
     """Parse ``text`` as a strict JSON array; messages as for :func:`parse_object`."""
+    value: list[Any] = _parse_as(text, what, list, "array")
+    return value
+
+
+def _parse_as(text: str, what: str, kind: type, noun: str) -> Any:
+    """Parse ``text`` as strict JSON that must be a ``kind`` (a JSON ``noun``)."""
     try:
         value = loads(text)
     except ProtocolError as exc:
-        raise ProtocolError(f"{what} must be a JSON array: {exc}") from None
-    if not isinstance(value, list):
-        raise ProtocolError(f"{what} must be a JSON array, got {show(value)}")
+        raise ProtocolError(f"{what} must be a JSON {noun}: {exc}") from None
+    if not isinstance(value, kind):
+        raise ProtocolError(f"{what} must be a JSON {noun}, got {show(value)}")
     return value
 
 

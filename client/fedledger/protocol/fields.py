@@ -18,6 +18,7 @@ from fedledger.protocol.errors import ProtocolError
 __all__ = [
     "MAX_INT64",
     "check_fields",
+    "decode_base64",
     "read_base64",
     "read_int",
     "read_text",
@@ -84,6 +85,22 @@ def read_text(value: Any, name: str, *, max_chars: int, allow_empty: bool = Fals
     return value
 
 
+def decode_base64(text: str, name: str) -> bytes:
+    """Decode standard, padded base64 ``text``, refusing any second spelling of the same bytes.
+
+    Returns the decoded bytes. Raises ``ProtocolError``: "<name> is not valid base64", "<name> is
+    not canonical base64" (e.g. non-zero padding bits: canonical text keeps one ledger value one
+    spelling).
+    """
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ProtocolError(f"{name} is not valid base64") from None
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ProtocolError(f"{name} is not canonical base64")
+    return raw
+
+
 def read_base64(value: Any, name: str, *, length: int) -> bytes:
     """Read standard, padded, canonical base64 text that decodes to exactly ``length`` bytes.
 
@@ -93,12 +110,7 @@ def read_base64(value: Any, name: str, *, length: int) -> bytes:
     """
     if not isinstance(value, str):
         raise ProtocolError(f"{name} must be base64 text, got {show(value)}")
-    try:
-        raw = base64.b64decode(value.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise ProtocolError(f"{name} is not valid base64") from None
-    if base64.b64encode(raw).decode("ascii") != value:
-        raise ProtocolError(f"{name} is not canonical base64")
+    raw = decode_base64(value, name)
     if len(raw) != length:
         raise ProtocolError(f"{name} must decode to {length} bytes, got {len(raw)}")
     return raw

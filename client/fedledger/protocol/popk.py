@@ -55,7 +55,6 @@ The ledger stores its canonical padded base64, 780 characters for a 2048-bit key
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import struct
 from collections.abc import Sequence
@@ -63,6 +62,7 @@ from dataclasses import dataclass
 
 from fedledger.protocol.bigint import gcd, multi_exp, powmod
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.fields import decode_base64
 from fedledger.protocol.keyid import key_fingerprint
 
 __all__ = [
@@ -188,13 +188,7 @@ class PlaintextProof:
         """Parse canonical base64 of :meth:`to_bytes`; raises ``ProtocolError``."""
         if not isinstance(text, str):
             raise ProtocolError("proof must be base64 text")
-        try:
-            raw = base64.b64decode(text.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
-            raise ProtocolError("proof is not valid base64") from None
-        if base64.b64encode(raw).decode("ascii") != text:
-            raise ProtocolError("proof is not canonical base64")
-        return cls.from_bytes(raw, n)
+        return cls.from_bytes(decode_base64(text, "proof"), n)
 
 
 def proof_base64_chars(n: int) -> int:

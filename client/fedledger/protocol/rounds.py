@@ -41,13 +41,12 @@ failing the task's last round finishes the task. A failed round record adds ``"f
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 
 from fedledger.protocol.canonical import show
 from fedledger.protocol.errors import ProtocolError
+from fedledger.protocol.fields import decode_base64
 
 __all__ = [
     "ACCURACY_REPORT_TYPE",
@@ -128,13 +127,7 @@ def read_blob(value: Any, name: str, *, max_chars: int) -> bytes:
         raise ProtocolError(
             f"{name} is {len(value)} base64 characters, more than the limit of {max_chars}"
         )
-    try:
-        raw = base64.b64decode(value.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise ProtocolError(f"{name} is not valid base64") from None
-    if base64.b64encode(raw).decode("ascii") != value:
-        raise ProtocolError(f"{name} is not canonical base64")
-    return raw
+    return decode_base64(value, name)
 
 
 def parse_round(text: str) -> int:

@@ -1,8 +1,10 @@
-"""Fixtures for contract tests: identities of three orgs, a fresh ledger, a training consortium."""
+"""Fixtures for contract tests: identities of three orgs, a fresh ledger, a training consortium,
+and the enrichment tests' consortium."""
 
 from __future__ import annotations
 
 import pytest
+from enrichment_helpers import Consortium, consortium
 from support.identities import make_identity
 from training_helpers import Setup, make_setup
 
@@ -50,3 +52,9 @@ def setup(
 ) -> Setup:
     """The registered consortium of the training tests; org1's second user is the outsider."""
     return make_setup(ledger, org1, org2, org3, org1_other_user)
+
+
+@pytest.fixture
+def co() -> Consortium:
+    """The consortium of the enrichment tests: a finished training task with a model to enrich."""
+    return consortium()

@@ -18,7 +18,6 @@ from enrichment_helpers import (
     ORG2,
     ORG3,
     Consortium,
-    consortium,
     envelope,
     report_json,
 )
@@ -28,11 +27,6 @@ from fedledger.protocol.canonical import quote
 from fedledger.protocol.enrichment import sealed_size
 
 SIZE = sealed_size(VALUE_COUNT)
-
-
-@pytest.fixture
-def co() -> Consortium:
-    return consortium()
 
 
 def test_the_proposer_seals_the_model_to_the_enricher_once_while_the_plan_is_active(

@@ -18,17 +18,11 @@ from enrichment_helpers import (
     OUTSIDER,
     TIERS,
     Consortium,
-    consortium,
 )
 from training_helpers import pid, task_json, threshold_public
 
 from fedledger.protocol.enrichment import MAX_DELIVERY_BYTES, MAX_PLAN_SECONDS, sealed_size
 from fedledger.protocol.tokens import parse_transfer_event
-
-
-@pytest.fixture
-def co() -> Consortium:
-    return consortium()
 
 
 def test_a_participant_proposes_a_plan_on_the_current_model_and_counts_as_its_first_approval(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from cc_helpers import reject
 from enrichment_helpers import (
     BASE_HASH,
@@ -21,17 +20,11 @@ from enrichment_helpers import (
     OUTSIDER,
     PARTICIPANTS,
     Consortium,
-    consortium,
     decide_round,
 )
 from training_helpers import pid
 
 from fedledger.protocol.tokens import parse_transfer_event
-
-
-@pytest.fixture
-def co() -> Consortium:
-    return consortium()
 
 
 def _settle(co: Consortium, plan: str, identity: Any = ORG1_B) -> dict[str, Any]:

@@ -94,15 +94,21 @@ class Model(TokenModel):
             raise Rejected(f"prediction request {request_id} was reclaimed by its consumer")
         return request
 
-    def receipt(self, caller: str, request_id: str, now: int) -> None:
+    def _open_for(self, caller: str, request_id: str, role: str, act: str) -> Request:
+        """The open request, when ``caller`` is its ``role`` (provider or consumer) and may
+        ``act`` on it."""
         request = self.requests[request_id]
         self._registered(caller)
-        if caller != request.provider:
+        holder = request.provider if role == "provider" else request.consumer
+        if caller != holder:
             raise Rejected(
-                f"only the provider {request.provider} of prediction request {request_id} may "
-                f"submit its receipt; {caller} may not"
+                f"only the {role} {holder} of prediction request {request_id} may {act}; "
+                f"{caller} may not"
             )
-        self._open(request_id)
+        return self._open(request_id)
+
+    def receipt(self, caller: str, request_id: str, now: int) -> None:
+        request = self._open_for(caller, request_id, "provider", "submit its receipt")
         if now >= request.deadline:
             raise Rejected(
                 f"prediction request {request_id} expired at {request.deadline}; "
@@ -118,14 +124,7 @@ class Model(TokenModel):
         request.status = "receipted"
 
     def reclaim(self, caller: str, request_id: str, now: int) -> None:
-        request = self.requests[request_id]
-        self._registered(caller)
-        if caller != request.consumer:
-            raise Rejected(
-                f"only the consumer {request.consumer} of prediction request {request_id} may "
-                f"reclaim it; {caller} may not"
-            )
-        self._open(request_id)
+        request = self._open_for(caller, request_id, "consumer", "reclaim it")
         if now < request.deadline:
             raise Rejected(
                 f"prediction request {request_id} is open until {request.deadline}; "

@@ -22,10 +22,10 @@ from fedledger.ledger.interface import Contract
 from fedledger.protocol.assets import party_id
 from fedledger.protocol.enrichment import PlanView
 from fedledger.roles.enrichment.enricher import Enricher, train_on
+from fedledger.roles.enrichment.opening import base_model
 from fedledger.roles.enrichment.plan import propose_plan, seal_model_to_enricher
 from fedledger.roles.enrichment.review import EnrichmentReviewer
 from fedledger.roles.ledger_io import register_party
-from fedledger.roles.model_io import FloatVector
 from fedledger.roles.training.checkpoints import ModelStore
 from fedledger.roles.training.dataplan import DataPlan, enricher_data, load_split, participant_data
 
@@ -165,19 +165,10 @@ def _act_and_show(
     return 0
 
 
-def stored_model(paths: Paths, org: str, user: str, view: PlanView) -> FloatVector:
-    """The plan's base model from this participant's model store."""
-    plan = view.plan
-    folder = paths.models(org, user)
-    if plan.base_plan_id is not None:
-        return ModelStore(folder).enriched().load(plan.base_plan_id, 0).weights
-    return ModelStore(folder).load(plan.task_id, plan.base_round).weights
-
-
 def cmd_seal(paths: Paths, args: argparse.Namespace) -> int:
     with ledger_cmd.contract_for(paths, args) as contract:
         view = get_plan(contract, args.plan)
-        weights = stored_model(paths, args.org, args.user, view)
+        weights = base_model(ModelStore(paths.models(args.org, args.user)), view)
         summary = seal_model_to_enricher(contract, args.plan, weights)
     answer(
         args.json,
